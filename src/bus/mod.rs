@@ -1,0 +1,1 @@
+//! SKELETON: the bus adapters are being written.

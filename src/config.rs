@@ -1,0 +1,1 @@
+//! SKELETON: `config` is being written.

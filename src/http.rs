@@ -1,0 +1,1 @@
+//! SKELETON: `http` is being written.

@@ -1,0 +1,41 @@
+//! wire-enricher: raw news wire stories in, structured enriched records out.
+//!
+//! # Layout
+//!
+//! ```text
+//!   main.rs (binary edge: CLI, anyhow, exit codes)
+//!      |
+//!      +--> config      TOML file + WIRE_ENRICHER__* env -> Config (validated)
+//!      +--> telemetry   tracing subscriber, per-story spans
+//!      +--> metrics     Prometheus recorder + names of every metric
+//!      +--> http        /healthz, /readyz, /metrics
+//!      +--> shutdown    OS signals -> CancellationToken
+//!      +--> bus         NATS JetStream / core source, publish sink, dead letters
+//!      +--> pipeline    source -> parse -> quotes -> entities -> sink, bounded channels
+//!      +--> eval        offline accuracy runs against ../shared dev data
+//!      |
+//!      +--> enrich      the pure, synchronous core (no I/O, no async, no clock, no env)
+//!             parse     raw bytes -> Story (or ParseError)
+//!             quotes    &Story -> quotations with speakers
+//!             entities  &Story -> entities (tagger + clustering), completes speaker links
+//!             record    EnrichedRecord: the published JSON contract
+//! ```
+//!
+//! # Invariants
+//!
+//! - Dependencies point one way: the shell modules use `enrich`; `enrich` uses none of them.
+//! - Every input message ends as exactly one record or one dead letter.
+//! - Offsets in a published record are Unicode code point offsets into the field they
+//!   name (`body` unless a mention says otherwise); inside the core they are byte offsets
+//!   until [`enrich::record::EnrichedRecord`] is built.
+
+pub mod bus;
+pub mod config;
+pub mod enrich;
+pub mod eval;
+pub mod health;
+pub mod http;
+pub mod metrics;
+pub mod pipeline;
+pub mod shutdown;
+pub mod telemetry;

@@ -1,0 +1,3 @@
+//! The `wire-enricher` binary. SKELETON: the CLI is being written.
+
+fn main() {}

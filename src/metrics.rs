@@ -1,0 +1,1 @@
+//! SKELETON: `metrics` is being written.

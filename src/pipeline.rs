@@ -1,0 +1,1 @@
+//! SKELETON: `pipeline` is being written.

@@ -1,0 +1,1 @@
+//! SKELETON: `shutdown` is being written.

@@ -1,0 +1,1 @@
+//! SKELETON: `telemetry` is being written.
