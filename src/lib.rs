@@ -12,7 +12,10 @@
 //!      +--> shutdown    OS signals -> CancellationToken
 //!      +--> bus         NATS JetStream / core source, publish sink, dead letters
 //!      +--> pipeline    source -> parse -> quotes -> entities -> sink, bounded channels
+//!      +--> daemon      `run`: wires config, bus, pipeline, http and shutdown together
+//!      +--> offline     file / directory / JSONL / stdin inputs for `enrich` and `replay`
 //!      +--> eval        offline accuracy runs against ../shared dev data
+//!      +--> train       `train-ner`: trains the entity model from CoNLL-style data
 //!      |
 //!      +--> enrich      the pure, synchronous core (no I/O, no async, no clock, no env)
 //!             parse     raw bytes -> Story (or ParseError)
@@ -31,11 +34,14 @@
 
 pub mod bus;
 pub mod config;
+pub mod daemon;
 pub mod enrich;
 pub mod eval;
 pub mod health;
 pub mod http;
 pub mod metrics;
+pub mod offline;
 pub mod pipeline;
 pub mod shutdown;
 pub mod telemetry;
+pub mod train;

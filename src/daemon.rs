@@ -1,0 +1,1 @@
+//! SKELETON: the daemon (`wire-enricher run`) is being written.

@@ -1,0 +1,1 @@
+//! SKELETON: offline input reading and `enrich` are being written.
