@@ -153,3 +153,50 @@ fn the_span_check_catches_shifted_spans() {
         );
     }
 }
+
+/// The 200 raw feed items of the shared corpus (four formats), through the offline path:
+/// every story ends as a record or a reported failure, ids are unique, and every record
+/// keeps the span invariant.
+#[cfg(feature = "shared-data")]
+#[test]
+fn shared_corpus_raw_items_enrich_with_intact_spans() {
+    use wire_enricher::offline::read_inputs;
+
+    let raw = golden_support::shared_dir().join("corpus/raw");
+    let inputs = read_inputs(&[raw]).expect("the raw corpus is readable");
+    assert_eq!(
+        inputs.len(),
+        200,
+        "manifest.jsonl must be skipped, every item read"
+    );
+    let started = std::time::Instant::now();
+    let (summary, records) = golden_support::enrich_offline(&inputs, &enricher());
+    eprintln!(
+        "{} stories: {} records, {} failed in {:.2?}",
+        summary.stories,
+        summary.records,
+        summary.failed,
+        started.elapsed()
+    );
+    assert_eq!(summary.records + summary.failed, inputs.len());
+    assert_eq!(records.len(), summary.records);
+
+    let mut ids = std::collections::HashSet::new();
+    let mut failures = Vec::new();
+    for record in &records {
+        if !ids.insert(record.id.clone()) {
+            failures.push(format!(
+                "{}: duplicate id {}",
+                record.source.subject, record.id
+            ));
+        }
+        for problem in span_problems(record) {
+            failures.push(format!("{}: {problem}", record.source.subject));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "corpus records broke invariants:\n{}",
+        failures.join("\n")
+    );
+}

@@ -110,3 +110,29 @@ fn the_schema_rejects_a_broken_record() {
     let errors = schema_errors(&validator, &broken);
     assert!(errors.len() >= 3, "{errors:#?}");
 }
+
+/// Every record made from the shared corpus's raw feed items validates against the schema.
+#[cfg(feature = "shared-data")]
+#[test]
+fn shared_corpus_records_validate_against_the_schema() {
+    let raw = golden_support::shared_dir().join("corpus/raw");
+    let inputs = wire_enricher::offline::read_inputs(&[raw]).expect("the raw corpus is readable");
+    let (_, records) = golden_support::enrich_offline(&inputs, &golden_support::enricher());
+    assert!(!records.is_empty(), "no corpus story produced a record");
+    let validator = validator();
+    let failures: Vec<String> = records
+        .iter()
+        .flat_map(|record| {
+            let value = serde_json::to_value(record).expect("records serialise");
+            schema_errors(&validator, &value)
+                .into_iter()
+                .map(|e| format!("{}: {e}", record.source.subject))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    assert!(
+        failures.is_empty(),
+        "records that break the schema:\n{}",
+        failures.join("\n")
+    );
+}

@@ -308,3 +308,41 @@ fn paragraph_problems(record: &EnrichedRecord, body: &[char]) -> Vec<String> {
     }
     problems
 }
+
+/// `../shared` (read-only project data): `$WIRE_ENRICHER_SHARED` if set, else
+/// `<repo>/../shared`. Panics with a clear message when it is missing, so a
+/// `shared-data` test fails rather than skips.
+#[cfg(feature = "shared-data")]
+pub(crate) fn shared_dir() -> PathBuf {
+    let dir = std::env::var_os("WIRE_ENRICHER_SHARED")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared"));
+    assert!(
+        dir.is_dir(),
+        "the shared-data tests need the shared folder at {}; set WIRE_ENRICHER_SHARED to it",
+        dir.display()
+    );
+    dir
+}
+
+/// Enriches `inputs` the way offline `enrich` does and returns the summary and the
+/// records it printed.
+pub(crate) fn enrich_offline(
+    inputs: &[InputStory],
+    enricher: &Enricher,
+) -> (wire_enricher::offline::Summary, Vec<EnrichedRecord>) {
+    let mut out = Vec::new();
+    let summary = wire_enricher::offline::enrich_inputs(
+        inputs,
+        enricher,
+        &mut out,
+        &wire_enricher::offline::EnrichOutput::default(),
+    )
+    .expect("writing to memory cannot fail");
+    let records = String::from_utf8(out)
+        .expect("records are UTF-8")
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("each output line is one record"))
+        .collect();
+    (summary, records)
+}
