@@ -649,6 +649,30 @@ mod tests {
     }
 
     #[test]
+    fn progress_bar_run_reports_failures_and_finishes() {
+        // With a bar, failures are reported through `ProgressBar::suspend` while worker
+        // threads tick it (the bar itself stays hidden here: stderr is not a terminal).
+        // No line may be lost and nothing may block.
+        let enricher = Enricher::with_embedded_model(EnrichOptions::default());
+        let inputs: Vec<InputStory> = (0..40)
+            .map(|i| story(&format!("p{i}"), if i % 10 == 0 { "" } else { "Text." }))
+            .collect();
+        let mut errors = Vec::new();
+        let summary = enrich_inputs_to(
+            &inputs,
+            &enricher,
+            &mut io::sink(),
+            &mut errors,
+            &EnrichOutput { progress: true },
+            fixed_clock,
+        )
+        .expect("run");
+        assert_eq!((summary.records, summary.failed), (36, 4));
+        let errors = String::from_utf8(errors).expect("utf-8");
+        assert_eq!(errors.lines().count(), 4, "{errors}");
+    }
+
+    #[test]
     fn write_failure_is_an_error() {
         struct Closed;
         impl Write for Closed {
