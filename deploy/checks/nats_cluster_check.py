@@ -215,6 +215,12 @@ async def scenario(urls: list[str]) -> None:
     await asyncio.sleep(0.5)
     raw = await api(ops, "$JS.API.STREAM.INFO.STORIES_RAW")
     check(raw.get("state", {}).get("messages") == 0, "the ack removes the story from the work queue")
+    durable_file = NATS_DIR / "consumers" / "STORIES_RAW.wire-enricher.json"
+    redeclare = await api(worker, "$JS.API.CONSUMER.DURABLE.CREATE.STORIES_RAW.wire-enricher",
+                          {"stream_name": "STORIES_RAW", "config": json.loads(durable_file.read_text())})
+    check("error" not in redeclare, "worker may re-declare its own durable with the same config")
+    await denied(worker, w_err, lambda: worker.publish("$JS.API.CONSUMER.DURABLE.CREATE.STORIES_RAW.other", b"{}"),
+                 "worker creating another durable")
     await denied(worker, w_err, lambda: worker.publish("stories.raw", b"x"), "worker publishing raw stories")
     await denied(worker, w_err, lambda: worker.publish("$JS.API.STREAM.CREATE.OTHER", b"{}"),
                  "worker creating streams")
@@ -223,7 +229,18 @@ async def scenario(urls: list[str]) -> None:
     await denied(worker, w_err, lambda: worker.subscribe("stories.enriched"),
                  "worker subscribing to stories.enriched")
 
-    for nc in (ops, feeder, worker):
+    print("worker in core mode:")
+    c_err: list[str] = []
+    core = await connect(urls, "wire-enricher-core", "core-demo-only", c_err)
+    qsub = await core.subscribe("stories.raw", queue="wire-enricher")
+    await core.flush()
+    await feeder.publish("stories.raw", b"core story")
+    got = await qsub.next_msg(timeout=5)
+    check(got.data == b"core story", "core-mode worker receives raw stories on its queue group")
+    await denied(core, c_err, lambda: core.publish("$JS.API.CONSUMER.MSG.NEXT.STORIES_RAW.wire-enricher", b"1"),
+                 "core-mode worker using the JetStream durable")
+
+    for nc in (ops, feeder, worker, core):
         await nc.close()
 
 
