@@ -234,9 +234,17 @@ async def scenario(urls: list[str]) -> None:
     core = await connect(urls, "wire-enricher-core", "core-demo-only", c_err)
     qsub = await core.subscribe("stories.raw", queue="wire-enricher")
     await core.flush()
-    await feeder.publish("stories.raw", b"core story")
-    got = await qsub.next_msg(timeout=5)
-    check(got.data == b"core story", "core-mode worker receives raw stories on its queue group")
+    # The subscription's interest reaches the feeder's server over a route a moment
+    # later: publish until it arrives (bounded).
+    got = None
+    for _ in range(20):
+        await feeder.publish("stories.raw", b"core story")
+        try:
+            got = await qsub.next_msg(timeout=0.5)
+            break
+        except NatsTimeout:
+            continue
+    check(got is not None and got.data == b"core story", "core-mode worker receives raw stories on its queue group")
     await denied(core, c_err, lambda: core.publish("$JS.API.CONSUMER.MSG.NEXT.STORIES_RAW.wire-enricher", b"1"),
                  "core-mode worker using the JetStream durable")
 
