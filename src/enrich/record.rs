@@ -210,7 +210,9 @@ pub struct Quote {
 }
 
 /// Entity class (CoNLL-2003).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 pub enum EntityType {
     /// Person.
     #[serde(rename = "PER")]
@@ -269,8 +271,10 @@ pub struct EnricherInfo {
 
 /// Assembles the record from the last stage's output, converting every span from byte
 /// offsets to code point offsets.
-pub fn build(stage: Stage3, id: String, source: SourceInfo, model: &str) -> EnrichedRecord {
+/// `source.format` is always set from the parsed story, whatever the caller passed.
+pub fn build(stage: Stage3, id: String, mut source: SourceInfo, model: &str) -> EnrichedRecord {
     let story = stage.story;
+    source.format = story.format;
     let body_index = CharIndex::new(&story.body);
     let headline_index = story.headline.as_deref().map(CharIndex::new);
     let caption_index: Vec<Option<CharIndex>> = story

@@ -75,7 +75,11 @@ impl Story {
     pub fn set_body_from_paragraphs<S: AsRef<str>>(&mut self, paragraphs: &[S]) {
         self.body.clear();
         self.paragraphs.clear();
-        for p in paragraphs.iter().map(AsRef::as_ref).filter(|p| !p.is_empty()) {
+        for p in paragraphs
+            .iter()
+            .map(AsRef::as_ref)
+            .filter(|p| !p.is_empty())
+        {
             if !self.body.is_empty() {
                 self.body.push_str("\n\n");
             }
