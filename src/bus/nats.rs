@@ -676,6 +676,10 @@ impl CoreSource {
                 })?;
             subscriptions.push(subscription);
         }
+        // Readiness only once the server has the subscriptions (flush = PING/PONG).
+        if let Err(error) = self.client.flush().await {
+            tracing::warn!(%error, "Flush after subscribing failed.");
+        }
         let mut messages = futures::stream::select_all(subscriptions);
         self.health.set_consuming(true);
         loop {

@@ -554,3 +554,108 @@ async fn full_shared_corpus_replays_to_one_outcome_per_story() {
         "{records} records + {dead} dead letters"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn records_that_cannot_be_published_are_retried_then_dead_lettered() {
+    let server = NatsServer::start();
+    let topology = Topology::unique();
+    let nats = client(&server.url()).await;
+    let js = async_nats::jetstream::new(nats);
+    // An existing output stream that refuses every record (too small a message limit):
+    // the worker must use it as it is, nak with a delay, and give up after max_deliver.
+    js.get_or_create_stream(async_nats::jetstream::stream::Config {
+        name: topology.output_stream.clone(),
+        subjects: vec![topology.output_subject.clone()],
+        max_message_size: 64,
+        ..Default::default()
+    })
+    .await
+    .expect("create output stream");
+    let mut worker = Worker::start(&topology, &server.url(), &[("INPUT__MAX_DELIVER", "2")]);
+    worker.wait_ready(Duration::from_secs(20));
+    let stories = generated_stories(5);
+    publish_all(&js, &topology.input_subject, &stories).await;
+
+    let dead = read_stream(
+        &js,
+        &topology.dead_stream,
+        stories.len() as u64,
+        DRAIN,
+        Duration::from_secs(4),
+    )
+    .await;
+    assert_eq!(
+        dead.len(),
+        stories.len(),
+        "one dead letter per story; log:\n{}",
+        worker.log()
+    );
+    for letter in &dead {
+        assert_eq!(
+            header(letter, "Wire-Enricher-Error").as_deref(),
+            Some("publish_failed")
+        );
+        assert_eq!(
+            header(letter, "Wire-Enricher-Delivered").as_deref(),
+            Some("2")
+        );
+        assert!(stories
+            .iter()
+            .any(|s| s.as_slice() == letter.payload.as_ref()));
+    }
+    assert_eq!(stream_count(&js, &topology.output_stream).await, 0);
+    assert!(worker
+        .metrics()
+        .lines()
+        .any(|l| l.contains("publish_failed")));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn core_mode_queue_group_consumes_and_publishes() {
+    let server = NatsServer::start();
+    let topology = Topology::unique();
+    let nats = client(&server.url()).await;
+    let js = async_nats::jetstream::new(nats.clone());
+    // Core mode creates no streams; capture the output subject to read it back.
+    js.get_or_create_stream(async_nats::jetstream::stream::Config {
+        name: topology.output_stream.clone(),
+        subjects: vec![topology.output_subject.clone()],
+        ..Default::default()
+    })
+    .await
+    .expect("create output stream");
+    let mut worker = Worker::start(&topology, &server.url(), &[("INPUT__MODE", "core")]);
+    worker.wait_ready(Duration::from_secs(20));
+    let stories = generated_stories(50);
+    for story in &stories {
+        let mut headers = async_nats::HeaderMap::new();
+        headers.insert(
+            "Nats-Msg-Id",
+            wire_enricher::enrich::content_hash_id(story).as_str(),
+        );
+        nats.publish_with_headers(
+            topology.input_subject.clone(),
+            headers,
+            story.clone().into(),
+        )
+        .await
+        .expect("core publish");
+    }
+    nats.flush().await.expect("flush");
+    let records = read_stream(
+        &js,
+        &topology.output_stream,
+        stories.len() as u64,
+        DRAIN,
+        Duration::from_millis(300),
+    )
+    .await;
+    assert_exactly_once(&records, &expected_ids(&stories));
+    for record in &records {
+        let json: Value = serde_json::from_slice(&record.payload).unwrap();
+        assert!(
+            json["source"]["stream"].is_null(),
+            "core mode has no input stream"
+        );
+    }
+}
