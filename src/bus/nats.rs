@@ -352,7 +352,9 @@ impl AckHandle {
         }
     }
 
-    fn jetstream(message: &async_nats::jetstream::Message, ack_wait: Duration) -> Self {
+    /// A handle for a JetStream message, sending in-progress acks every third of
+    /// `ack_wait` until it is settled or dropped.
+    pub fn jetstream(message: &async_nats::jetstream::Message, ack_wait: Duration) -> Self {
         let reply: Option<Subject> = message.message.reply.clone();
         let progress = Acker::new(message.context.clone(), reply.clone());
         let period = (ack_wait / 3).max(Duration::from_millis(100));
@@ -537,6 +539,7 @@ impl JetStreamSource {
                         if let Some(delivery) = queue.pop_front() {
                             permit.send(delivery);
                         }
+                        crate::metrics::channel_depth("source", tx.max_capacity() - tx.capacity());
                     }
                     Err(_) => {
                         self.nak_prefetched(queue, batch).await;

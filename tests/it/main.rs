@@ -659,3 +659,57 @@ async fn core_mode_queue_group_consumes_and_publishes() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_progress_acks_keep_slow_work_from_being_redelivered() {
+    use async_nats::jetstream::consumer::{pull, AckPolicy};
+    use futures::StreamExt;
+
+    let server = NatsServer::start();
+    let topology = Topology::unique();
+    let nats = client(&server.url()).await;
+    let js = async_nats::jetstream::new(nats);
+    create_input_stream(&js, &topology).await;
+    let stream = js.get_stream(&topology.input_stream).await.unwrap();
+    let ack_wait = Duration::from_secs(1);
+    let consumer = stream
+        .create_consumer(pull::Config {
+            durable_name: Some(topology.durable.clone()),
+            ack_policy: AckPolicy::Explicit,
+            ack_wait,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    publish_one(&js, &topology.input_subject, b"slow story".to_vec()).await;
+    let fetch = |consumer: async_nats::jetstream::consumer::PullConsumer| async move {
+        consumer
+            .fetch()
+            .max_messages(1)
+            .expires(Duration::from_millis(500))
+            .messages()
+            .await
+            .unwrap()
+            .next()
+            .await
+            .map(Result::unwrap)
+    };
+    let message = fetch(consumer.clone()).await.expect("first delivery");
+    let handle = wire_enricher::bus::AckHandle::jetstream(&message, ack_wait);
+    // "Work" for three times ack_wait: without progress acks it would be redelivered.
+    tokio::time::sleep(ack_wait * 3).await;
+    assert!(
+        fetch(consumer.clone()).await.is_none(),
+        "redelivered despite in-progress acks"
+    );
+    handle.ack().await;
+    tokio::time::sleep(ack_wait * 2).await;
+    assert!(
+        fetch(consumer.clone()).await.is_none(),
+        "redelivered after ack"
+    );
+    let mut consumer = consumer;
+    let info = consumer.info().await.unwrap();
+    assert_eq!(info.num_ack_pending, 0);
+    assert_eq!(info.num_redelivered, 0);
+}
