@@ -93,6 +93,7 @@ async fn run_worker(
         mode = ?config.input.mode,
         "Connecting to NATS."
     );
+    warn_on_short_duplicate_window(config);
     let client = bus::nats::connect(&config.nats, health.clone()).await?;
     let (source, sink) = build_bus(&client, config, health);
     let enricher = Arc::new(Enricher::with_embedded_model(EnrichOptions {
@@ -124,6 +125,23 @@ async fn run_worker(
     }
     drain_client(&client, config.shutdown.timeout, shutdown_started).await;
     result.map_err(DaemonError::from)
+}
+
+/// Redeliveries outside the output stream's duplicate window would publish a record
+/// twice; the window should cover every delivery of a story.
+fn warn_on_short_duplicate_window(config: &Config) {
+    if config.input.mode != InputMode::Jetstream {
+        return;
+    }
+    let deliveries = u32::try_from(config.input.max_deliver).unwrap_or(u32::MAX);
+    let worst = config.input.ack_wait.saturating_mul(deliveries);
+    if config.output.duplicate_window < worst {
+        tracing::warn!(
+            duplicate_window = ?config.output.duplicate_window,
+            ack_wait_times_max_deliver = ?worst,
+            "output.duplicate_window is shorter than ack_wait x max_deliver; a late redelivery could duplicate a record."
+        );
+    }
 }
 
 fn build_bus(client: &async_nats::Client, config: &Config, health: &Health) -> (Source, Sink) {

@@ -713,3 +713,50 @@ async fn in_progress_acks_keep_slow_work_from_being_redelivered() {
     assert_eq!(info.num_ack_pending, 0);
     assert_eq!(info.num_redelivered, 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn token_auth_from_a_file_works_and_the_token_is_never_logged() {
+    const TOKEN: &str = "t0ken-that-must-not-leak";
+    let server = NatsServer::start_with(None, &["--auth", TOKEN]);
+    let topology = Topology::unique();
+    let dir = tempfile::tempdir().unwrap();
+    let token_file = dir.path().join("token");
+    std::fs::write(&token_file, format!("{TOKEN}\n")).unwrap();
+    let token_path = token_file.to_string_lossy().into_owned();
+
+    let mut authed = Worker::start(
+        &topology,
+        &server.url(),
+        &[
+            ("NATS__TOKEN_FILE", token_path.as_str()),
+            ("LOG__LEVEL", "debug"),
+        ],
+    );
+    authed.wait_ready(Duration::from_secs(20));
+    let rejected = Worker::start(&topology, &server.url(), &[("LOG__LEVEL", "debug")]);
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert!(
+        !rejected.ready(),
+        "a worker without the token must not become ready"
+    );
+
+    let nats = async_nats::ConnectOptions::with_token(TOKEN.to_owned())
+        .connect(server.url())
+        .await
+        .expect("test client with token");
+    let js = async_nats::jetstream::new(nats);
+    let stories = generated_stories(10);
+    publish_all(&js, &topology.input_subject, &stories).await;
+    let records = read_stream(
+        &js,
+        &topology.output_stream,
+        stories.len() as u64,
+        DRAIN,
+        Duration::from_millis(300),
+    )
+    .await;
+    assert_exactly_once(&records, &expected_ids(&stories));
+    for worker in [&authed, &rejected] {
+        assert!(!worker.log().contains(TOKEN), "token leaked into the log");
+    }
+}

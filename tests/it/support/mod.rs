@@ -38,6 +38,7 @@ pub(crate) struct NatsServer {
     port: u16,
     dir: tempfile::TempDir,
     max_payload: Option<usize>,
+    extra_args: Vec<String>,
 }
 
 impl NatsServer {
@@ -48,11 +49,17 @@ impl NatsServer {
 
     /// Starts a server whose `max_payload` is raised to `bytes`.
     pub(crate) fn start_with_max_payload(max_payload: Option<usize>) -> Self {
+        Self::start_with(max_payload, &[])
+    }
+
+    /// Starts a server with extra command-line arguments (`--auth TOKEN`, ...).
+    pub(crate) fn start_with(max_payload: Option<usize>, extra_args: &[&str]) -> Self {
         let mut server = Self {
             child: None,
             port: free_port(),
             dir: tempfile::tempdir().expect("temp dir"),
             max_payload,
+            extra_args: extra_args.iter().map(|a| (*a).to_owned()).collect(),
         };
         server.spawn();
         server
@@ -79,6 +86,7 @@ impl NatsServer {
             .arg(self.port.to_string())
             .arg("-sd")
             .arg(&store)
+            .args(&self.extra_args)
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log).expect("server log"));
         if let Some(bytes) = self.max_payload {
