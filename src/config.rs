@@ -264,7 +264,7 @@ impl Default for OutputConfig {
         Self {
             stream: "STORIES_ENRICHED".to_owned(),
             subject: "stories.enriched".to_owned(),
-            duplicate_window: Duration::from_secs(120),
+            duplicate_window: Duration::from_secs(300),
             replicas: 1,
             publish_timeout: Duration::from_secs(5),
         }
