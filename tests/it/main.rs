@@ -760,3 +760,40 @@ async fn token_auth_from_a_file_works_and_the_token_is_never_logged() {
         assert!(!worker.log().contains(TOKEN), "token leaked into the log");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deleted_consumer_is_recreated() {
+    let server = NatsServer::start();
+    let topology = Topology::unique();
+    let mut worker = Worker::start(&topology, &server.url(), &[]);
+    worker.wait_ready(Duration::from_secs(20));
+    let nats = client(&server.url()).await;
+    let js = async_nats::jetstream::new(nats);
+    let stories = generated_stories(40);
+    let (first, rest) = stories.split_at(20);
+    publish_all(&js, &topology.input_subject, first).await;
+    read_stream(&js, &topology.output_stream, 20, DRAIN, Duration::ZERO).await;
+
+    let stream = js.get_stream(&topology.input_stream).await.unwrap();
+    stream
+        .delete_consumer(&topology.durable)
+        .await
+        .expect("delete consumer");
+    publish_all(&js, &topology.input_subject, rest).await;
+    // The recreated durable starts from the stream's first message again; Nats-Msg-Id
+    // de-duplication keeps the first half from being published twice.
+    let records = read_stream(
+        &js,
+        &topology.output_stream,
+        stories.len() as u64,
+        DRAIN,
+        Duration::from_millis(500),
+    )
+    .await;
+    assert_exactly_once(&records, &expected_ids(&stories));
+    assert!(
+        worker.log_count("Created consumer.") >= 2,
+        "{}",
+        worker.log()
+    );
+}
