@@ -524,8 +524,19 @@ async fn full_shared_corpus_replays_to_one_outcome_per_story() {
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| p.is_file())
+        // Stories are NNNN.<format>; manifest.jsonl describes them and is not one.
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with(|c: char| c.is_ascii_digit()))
+        })
         .collect();
     paths.sort();
+    assert!(
+        paths.len() >= 100,
+        "expected the 200-story corpus, found {}",
+        paths.len()
+    );
     let stories: Vec<Vec<u8>> = paths.iter().map(|p| std::fs::read(p).unwrap()).collect();
 
     let server = NatsServer::start();
@@ -553,6 +564,27 @@ async fn full_shared_corpus_replays_to_one_outcome_per_story() {
         total,
         "{records} records + {dead} dead letters"
     );
+
+    // Every record equals what offline `enrich` prints for the same story.
+    let records = read_stream(&js, &topology.output_stream, records, DRAIN, Duration::ZERO).await;
+    let offline = Command::new(BIN)
+        .arg("enrich")
+        .args(&paths)
+        .output()
+        .expect("run enrich");
+    let offline: BTreeMap<String, Value> = String::from_utf8_lossy(&offline.stdout)
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .map(|record| (comparable_key(&record), comparable(record)))
+        .collect();
+    for record in &records {
+        let online: Value = serde_json::from_slice(&record.payload).expect("record is JSON");
+        let key = comparable_key(&online);
+        let expected = offline
+            .get(&key)
+            .unwrap_or_else(|| panic!("no offline record with body {key:.60}"));
+        assert_eq!(&comparable(online), expected);
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
