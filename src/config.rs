@@ -521,6 +521,14 @@ impl Config {
         if self.nats.servers().is_empty() {
             return bad("nats.url", "at least one server URL is required");
         }
+        for server in self.nats.servers() {
+            if server.parse::<async_nats::ServerAddr>().is_err() {
+                return Err(ConfigError::Key {
+                    key: "nats.url".to_owned(),
+                    message: format!("{} is not a NATS server URL", redact_url(&server)),
+                });
+            }
+        }
         if self.nats.tls_cert.is_some() != self.nats.tls_key.is_some() {
             return bad("nats.tls_cert", "tls_cert and tls_key must be set together");
         }
@@ -874,6 +882,8 @@ mod tests {
         assert_eq!(key, "nats.tls_cert");
         let (key, _) = key_error(Config::from_toml_str("[input]\nmode = \"kafka\"\n"));
         assert_eq!(key, "input.mode");
+        let (key, _) = key_error(Config::from_toml_str("[nats]\nurl = \"nats://a:4222,http://[::1\"\n"));
+        assert_eq!(key, "nats.url");
     }
 
     #[test]
