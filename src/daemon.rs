@@ -94,8 +94,11 @@ async fn run_worker(
         "Connecting to NATS."
     );
     warn_on_short_duplicate_window(config);
-    let client = bus::nats::connect(&config.nats, health.clone()).await?;
-    let (source, sink) = build_bus(&client, config, health);
+    let reconnected = Arc::new(tokio::sync::Notify::new());
+    let client =
+        bus::nats::connect_with_signal(&config.nats, health.clone(), Arc::clone(&reconnected))
+            .await?;
+    let (source, sink) = build_bus(&client, config, health, reconnected);
     let enricher = Arc::new(Enricher::with_embedded_model(EnrichOptions {
         max_story_bytes: config.limits.max_story_bytes,
     }));
@@ -144,11 +147,17 @@ fn warn_on_short_duplicate_window(config: &Config) {
     }
 }
 
-fn build_bus(client: &async_nats::Client, config: &Config, health: &Health) -> (Source, Sink) {
+fn build_bus(
+    client: &async_nats::Client,
+    config: &Config,
+    health: &Health,
+    reconnected: Arc<tokio::sync::Notify>,
+) -> (Source, Sink) {
     match config.input.mode {
         InputMode::Jetstream => {
             let js = async_nats::jetstream::new(client.clone());
-            let source = JetStreamSource::new(js.clone(), config.clone(), health.clone());
+            let source = JetStreamSource::new(js.clone(), config.clone(), health.clone())
+                .with_reconnect_signal(reconnected);
             let sink = NatsSink::new(client.clone(), Some(js), config);
             (Source::JetStream(source), Sink::Nats(sink))
         }

@@ -8,6 +8,7 @@
 
 use std::collections::VecDeque;
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_nats::jetstream::consumer::{pull, AckPolicy, PullConsumer};
@@ -18,7 +19,7 @@ use async_nats::{HeaderMap, Subject};
 use backon::BackoffBuilder;
 use bytes::Bytes;
 use futures::StreamExt;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, Notify};
 use tokio_util::sync::CancellationToken;
 
 use super::{BusError, DeadLetter, Delivery, InputMeta, OutboundRecord, PublishError};
@@ -40,7 +41,21 @@ const PREFETCH_NAK_GRACE_MS: u64 = 200;
 /// [`BusError::ReadSecret`] for unreadable secret files, [`BusError::Connect`] when the
 /// options are invalid. An unreachable server is not an error: the client keeps trying.
 pub async fn connect(config: &NatsConfig, health: Health) -> Result<async_nats::Client, BusError> {
-    let options = connect_options(config, health).await?;
+    connect_with_signal(config, health, Arc::new(Notify::new())).await
+}
+
+/// [`connect`], also waking everyone waiting on `reconnected` each time the connection
+/// comes back, so a source can renew its pull request at once instead of waiting for
+/// the lost one to expire.
+///
+/// # Errors
+/// See [`connect`].
+pub async fn connect_with_signal(
+    config: &NatsConfig,
+    health: Health,
+    reconnected: Arc<Notify>,
+) -> Result<async_nats::Client, BusError> {
+    let options = connect_options(config, health, reconnected).await?;
     let servers: Vec<async_nats::ServerAddr> = config
         .servers()
         .iter()
@@ -61,6 +76,7 @@ pub async fn connect(config: &NatsConfig, health: Health) -> Result<async_nats::
 async fn connect_options(
     config: &NatsConfig,
     health: Health,
+    reconnected: Arc<Notify>,
 ) -> Result<async_nats::ConnectOptions, BusError> {
     let max_delay = config.reconnect_max_delay;
     let mut options = async_nats::ConnectOptions::new()
@@ -71,7 +87,8 @@ async fn connect_options(
         .reconnect_delay_callback(move |attempts| reconnect_delay(attempts, max_delay))
         .event_callback(move |event| {
             let health = health.clone();
-            async move { on_event(&health, event) }
+            let reconnected = Arc::clone(&reconnected);
+            async move { on_event(&health, &reconnected, event) }
         });
     if let Some(path) = &config.credentials_file {
         options = options
@@ -129,10 +146,11 @@ fn reconnect_delay(attempts: usize, max: Duration) -> Duration {
         .min(max)
 }
 
-fn on_event(health: &Health, event: async_nats::Event) {
+fn on_event(health: &Health, reconnected: &Notify, event: async_nats::Event) {
     match event {
         async_nats::Event::Connected => {
             health.set_connected(true);
+            reconnected.notify_waiters();
             tracing::info!("Connected to NATS.");
         }
         async_nats::Event::Disconnected => {
@@ -420,6 +438,7 @@ pub struct JetStreamSource {
     js: async_nats::jetstream::Context,
     config: Config,
     health: Health,
+    reconnected: Arc<Notify>,
 }
 
 impl fmt::Debug for JetStreamSource {
@@ -444,7 +463,19 @@ enum BatchEnd {
 impl JetStreamSource {
     /// A source on `config.input`, using an already connected JetStream context.
     pub fn new(js: async_nats::jetstream::Context, config: Config, health: Health) -> Self {
-        Self { js, config, health }
+        Self {
+            js,
+            config,
+            health,
+            reconnected: Arc::new(Notify::new()),
+        }
+    }
+
+    /// Renews the pull request whenever `reconnected` fires (see [`connect_with_signal`]):
+    /// pull requests do not survive a server restart.
+    pub fn with_reconnect_signal(mut self, reconnected: Arc<Notify>) -> Self {
+        self.reconnected = reconnected;
+        self
     }
 
     /// Pulls batches until `token` is cancelled, handing each message to `tx`. A full
@@ -514,6 +545,8 @@ impl JetStreamSource {
             .max_messages(input.batch)
             .expires(input.fetch_expires)
             .messages();
+        let reconnected = self.reconnected.notified();
+        tokio::pin!(reconnected);
         let mut batch = tokio::select! {
             _ = token.cancelled() => return BatchEnd::Cancelled,
             result = request => match result {
@@ -533,6 +566,13 @@ impl JetStreamSource {
                 _ = token.cancelled() => {
                     self.nak_prefetched(queue, batch).await;
                     return BatchEnd::Cancelled;
+                }
+                () = &mut reconnected, if !received_all => {
+                    // The pull request died with the old connection: stop waiting for it,
+                    // hand on what already arrived, then pull again.
+                    tracing::info!("Reconnected; renewing the pull request.");
+                    received_all = true;
+                    end = BatchEnd::Failed;
                 }
                 permit = tx.reserve(), if !queue.is_empty() => match permit {
                     Ok(permit) => {

@@ -219,9 +219,12 @@ async fn a_killed_worker_loses_nothing_and_duplicates_nothing() {
 async fn a_nats_server_restart_mid_stream_is_survived() {
     let mut server = NatsServer::start();
     let topology = Topology::unique();
-    let mut worker = Worker::start(&topology, &server.url(), &[("INPUT__BATCH", "8")]);
+    // Long pull requests: recovery must not wait for the one lost with the old server.
+    let extra = [("INPUT__BATCH", "8"), ("INPUT__FETCH_EXPIRES", "60s")];
+    let mut worker = Worker::start(&topology, &server.url(), &extra);
     worker.wait_ready(Duration::from_secs(20));
-    let stories = generated_stories(240);
+    let all = generated_stories(300);
+    let (stories, late) = all.split_at(240);
     let (first, rest) = stories.split_at(120);
     {
         let nats = client(&server.url()).await;
@@ -251,20 +254,53 @@ async fn a_nats_server_restart_mid_stream_is_survived() {
     let nats = client(&server.url()).await;
     let js = async_nats::jetstream::new(nats);
     publish_all(&js, &topology.input_subject, rest).await;
+    let published = Instant::now();
     let records = read_stream(
         &js,
         &topology.output_stream,
         stories.len() as u64,
-        DRAIN,
-        Duration::from_secs(4),
+        Duration::from_secs(20),
+        Duration::ZERO,
     )
     .await;
-    assert_exactly_once(&records, &expected_ids(&stories));
+    assert!(
+        published.elapsed() < Duration::from_secs(20),
+        "records stalled after the restart; log:\n{}",
+        worker.log()
+    );
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    let records = read_stream(
+        &js,
+        &topology.output_stream,
+        records.len() as u64,
+        DRAIN,
+        Duration::ZERO,
+    )
+    .await;
+    assert_exactly_once(&records, &expected_ids(stories));
     assert!(
         worker.log_count("Disconnected from NATS") >= 1,
         "{}",
         worker.log()
     );
+
+    // Again while idle: the worker is waiting on a 60s pull request that dies with the
+    // server; it must renew it on reconnect rather than wait it out.
+    drop(js);
+    server.restart();
+    worker.wait_ready(Duration::from_secs(30));
+    let nats = client(&server.url()).await;
+    let js = async_nats::jetstream::new(nats);
+    publish_all(&js, &topology.input_subject, late).await;
+    let records = read_stream(
+        &js,
+        &topology.output_stream,
+        all.len() as u64,
+        Duration::from_secs(15),
+        Duration::from_millis(500),
+    )
+    .await;
+    assert_exactly_once(&records, &expected_ids(&all));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
