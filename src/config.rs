@@ -378,7 +378,7 @@ impl Default for LogConfig {
     fn default() -> Self {
         Self {
             format: LogFormat::Text,
-            level: "info".to_owned(),
+            level: "info,async_nats=warn".to_owned(),
         }
     }
 }
@@ -882,7 +882,9 @@ mod tests {
         assert_eq!(key, "nats.tls_cert");
         let (key, _) = key_error(Config::from_toml_str("[input]\nmode = \"kafka\"\n"));
         assert_eq!(key, "input.mode");
-        let (key, _) = key_error(Config::from_toml_str("[nats]\nurl = \"nats://a:4222,http://[::1\"\n"));
+        let (key, _) = key_error(Config::from_toml_str(
+            "[nats]\nurl = \"nats://a:4222,http://[::1\"\n",
+        ));
         assert_eq!(key, "nats.url");
     }
 

@@ -161,6 +161,12 @@ fn on_event(health: &Health, reconnected: &Notify, event: async_nats::Event) {
             health.set_connected(false);
             tracing::info!("NATS connection closed.");
         }
+        // Every failed reconnect attempt reports one of these; the disconnect itself was
+        // already logged once above.
+        async_nats::Event::ClientError(error) => {
+            tracing::debug!(%error, "NATS client error.");
+        }
+        async_nats::Event::Draining => tracing::info!("NATS connection draining."),
         other => tracing::warn!(event = %other, "NATS client event."),
     }
 }
