@@ -118,7 +118,12 @@ async fn run_worker(
     let shutdown_started = Instant::now();
     health.set_shutting_down();
     if token.is_cancelled() {
-        match tokio::time::timeout(config.shutdown.timeout, &mut pipeline).await {
+        // Keep a little of the budget for the client drain, so the whole shutdown fits.
+        let pipeline_budget = config
+            .shutdown
+            .timeout
+            .saturating_sub(Duration::from_millis(MIN_CLIENT_DRAIN_MS));
+        match tokio::time::timeout(pipeline_budget, &mut pipeline).await {
             Ok(drained) => result = drained,
             Err(_) => tracing::warn!(
                 timeout = ?config.shutdown.timeout,
