@@ -432,7 +432,7 @@ async fn sigterm_mid_stream_exits_zero_with_nothing_lost_or_duplicated() {
     let nats = client(&server.url()).await;
     let js = async_nats::jetstream::new(nats);
     create_input_stream(&js, &topology).await;
-    let stories = generated_stories(300);
+    let stories = generated_stories(1000);
     publish_all(&js, &topology.input_subject, &stories).await;
 
     let extra = [("PIPELINE__PARALLELISM", "1")];
@@ -864,4 +864,42 @@ async fn a_deleted_consumer_is_recreated() {
         "{}",
         worker.log()
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_signal_exits_at_once() {
+    let mut server = NatsServer::start();
+    let topology = Topology::unique();
+    let nats = client(&server.url()).await;
+    let js = async_nats::jetstream::new(nats.clone());
+    create_input_stream(&js, &topology).await;
+    // Enough stories that the worker is still busy when the server goes away.
+    publish_all(&js, &topology.input_subject, &generated_stories(1000)).await;
+    let _ = nats.drain().await;
+    // Publishes hang once the server is gone, so the drain after the first signal waits.
+    let extra = [
+        ("OUTPUT__PUBLISH_TIMEOUT", "60s"),
+        ("SHUTDOWN__TIMEOUT", "60s"),
+        ("PIPELINE__PARALLELISM", "1"),
+    ];
+    let mut worker = Worker::start(&topology, &server.url(), &extra);
+    worker.wait_ready(Duration::from_secs(20));
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while worker.log_count("Published record.") < 5 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    server.kill();
+    worker.signal("TERM");
+    assert!(
+        worker.wait_exit(Duration::from_secs(1)).is_none(),
+        "the first signal drains, which waits for the hung publishes; log:\n{}",
+        worker.log()
+    );
+    let signalled = Instant::now();
+    worker.signal("TERM");
+    let status = worker
+        .wait_exit(Duration::from_secs(5))
+        .expect("the second signal exits at once");
+    assert!(signalled.elapsed() < Duration::from_secs(3));
+    assert_eq!(status.code(), Some(130), "{}", worker.log());
 }
