@@ -145,9 +145,9 @@ async fn three_workers_on_one_durable_share_the_work_exactly_once() {
     let js = async_nats::jetstream::new(nats);
     create_input_stream(&js, &topology).await;
     let stories = generated_stories(300);
-    publish_all(&js, &topology.input_subject, &stories).await;
 
-    // Small batches and one story at a time per stage so no single worker grabs it all.
+    // Small batches and one story at a time per stage so no single worker grabs it all;
+    // all three are consuming before the first story arrives.
     let extra = [
         ("INPUT__BATCH", "4"),
         ("PIPELINE__PARALLELISM", "1"),
@@ -159,6 +159,7 @@ async fn three_workers_on_one_durable_share_the_work_exactly_once() {
     for worker in &mut workers {
         worker.wait_ready(Duration::from_secs(20));
     }
+    publish_all(&js, &topology.input_subject, &stories).await;
     let records = read_stream(
         &js,
         &topology.output_stream,
