@@ -359,29 +359,26 @@ async fn poison_inputs_become_dead_letters_and_the_worker_keeps_going() {
         }
     }
 
-    let dead = read_stream(
-        &js,
-        &topology.dead_stream,
-        poison.len() as u64,
-        DRAIN,
-        Duration::from_millis(500),
-    )
-    .await;
-    let records = read_stream(
-        &js,
-        &topology.output_stream,
-        good.len() as u64,
-        DRAIN,
-        Duration::ZERO,
-    )
-    .await;
-    assert_exactly_once(&records, &expected_ids(&good));
-    assert_eq!(dead.len(), poison.len(), "one dead letter per poison input");
+    // Wait until every input has an outcome (a record or a dead letter), then check which.
+    let total = (good.len() + poison.len()) as u64;
+    let deadline = Instant::now() + DRAIN;
+    while stream_count(&js, &topology.output_stream).await
+        + stream_count(&js, &topology.dead_stream).await
+        < total
+        && Instant::now() < deadline
+    {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let dead = read_stream(&js, &topology.dead_stream, 0, DRAIN, Duration::ZERO).await;
+    let records = read_stream(&js, &topology.output_stream, 0, DRAIN, Duration::ZERO).await;
     for (id, reasons, bytes) in &expected_reasons {
         let letter = dead
             .iter()
             .find(|m| header(m, "Wire-Enricher-Original-Id").as_deref() == Some(id.as_str()))
-            .unwrap_or_else(|| panic!("no dead letter for {id}"));
+            .unwrap_or_else(|| {
+                panic!("no dead letter for {id} (want reason {reasons:?}); did it become a record?")
+            });
         let reason = header(letter, "Wire-Enricher-Error").unwrap_or_default();
         assert!(
             reasons.contains(&reason.as_str()),
@@ -404,6 +401,8 @@ async fn poison_inputs_become_dead_letters_and_the_worker_keeps_going() {
             Some("1")
         );
     }
+    assert_eq!(dead.len(), poison.len(), "one dead letter per poison input");
+    assert_exactly_once(&records, &expected_ids(&good));
     // Terminated, not redelivered: nothing more shows up after ack_wait.
     tokio::time::sleep(Duration::from_secs(4)).await;
     assert_eq!(
