@@ -1,1 +1,192 @@
-//! SKELETON: the daemon (`wire-enricher run`) is being written.
+//! `wire-enricher run`: wires config, NATS, the pipeline, the HTTP listener and the
+//! shutdown token together, and owns the bounded drain at the end.
+//!
+//! Order: bind HTTP (so `/healthz` answers at once and `/readyz` says not-ready), connect
+//! (the client retries on its own), build source and sink, run the pipeline until the
+//! token is cancelled, wait for it to drain for at most `shutdown.timeout`, then drain the
+//! NATS client so every ack and publish leaves before exit.
+//!
+//! Must not: install signal handlers or telemetry (main does), or parse stories.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use thiserror::Error;
+use tokio_util::sync::CancellationToken;
+
+use crate::bus::{self, BusError, CoreSource, JetStreamSource, NatsSink, Sink, Source};
+use crate::config::{Config, InputMode};
+use crate::enrich::{EnrichOptions, Enricher};
+use crate::health::Health;
+use crate::metrics::MetricsHandle;
+use crate::pipeline;
+
+/// Time always left for the final client drain, even when the pipeline used up the
+/// shutdown budget: acks already sent must still reach the server.
+const MIN_CLIENT_DRAIN_MS: u64 = 500;
+
+/// Why the daemon stopped with an error.
+#[derive(Debug, Error)]
+pub enum DaemonError {
+    /// The HTTP listen address could not be bound.
+    #[error("cannot listen on {address}: {source}")]
+    Listen {
+        /// The configured address.
+        address: String,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// NATS failed in a way the worker cannot recover from.
+    #[error(transparent)]
+    Bus(#[from] BusError),
+}
+
+/// Runs the worker until `token` is cancelled (then drains and returns `Ok`) or a fatal
+/// error occurs.
+///
+/// # Errors
+/// [`DaemonError`] when the listener cannot be bound or NATS cannot be set up.
+pub async fn run(
+    config: Config,
+    health: Health,
+    metrics: MetricsHandle,
+    token: CancellationToken,
+) -> Result<(), DaemonError> {
+    let http_token = CancellationToken::new();
+    let http = start_http(&config, health.clone(), metrics, http_token.clone()).await?;
+    let result = run_worker(&config, &health, &token).await;
+    http_token.cancel();
+    let _ = http.await;
+    result
+}
+
+async fn start_http(
+    config: &Config,
+    health: Health,
+    metrics: MetricsHandle,
+    token: CancellationToken,
+) -> Result<tokio::task::JoinHandle<()>, DaemonError> {
+    let address = config.http.listen.clone();
+    let listener = tokio::net::TcpListener::bind(&address)
+        .await
+        .map_err(|source| DaemonError::Listen {
+            address: address.clone(),
+            source,
+        })?;
+    let local = listener.local_addr().map_or(address, |a| a.to_string());
+    tracing::info!(address = %local, "HTTP listening (/healthz, /readyz, /metrics).");
+    Ok(tokio::spawn(async move {
+        if let Err(error) = crate::http::serve(listener, health, metrics, token).await {
+            tracing::error!(%error, "HTTP listener failed.");
+        }
+    }))
+}
+
+async fn run_worker(
+    config: &Config,
+    health: &Health,
+    token: &CancellationToken,
+) -> Result<(), DaemonError> {
+    tracing::info!(
+        servers = %config.nats.redacted_url(),
+        mode = ?config.input.mode,
+        "Connecting to NATS."
+    );
+    warn_on_short_duplicate_window(config);
+    let reconnected = Arc::new(tokio::sync::Notify::new());
+    let client =
+        bus::nats::connect_with_signal(&config.nats, health.clone(), Arc::clone(&reconnected))
+            .await?;
+    let (source, sink) = build_bus(&client, config, health, reconnected);
+    let enricher = Arc::new(Enricher::with_embedded_model(EnrichOptions {
+        max_story_bytes: config.limits.max_story_bytes,
+    }));
+    tracing::info!(
+        model = enricher.model_name(),
+        parallelism = config.pipeline.effective_parallelism(),
+        "Worker started."
+    );
+    let settings = pipeline::Settings::from_config(config);
+    let pipeline = pipeline::run(source, sink, enricher, settings, token.clone());
+    tokio::pin!(pipeline);
+
+    let mut result = tokio::select! {
+        result = &mut pipeline => result,
+        () = token.cancelled() => Ok(()),
+    };
+    let shutdown_started = Instant::now();
+    health.set_shutting_down();
+    if token.is_cancelled() {
+        // Keep a little of the budget for the client drain, so the whole shutdown fits.
+        let pipeline_budget = config
+            .shutdown
+            .timeout
+            .saturating_sub(Duration::from_millis(MIN_CLIENT_DRAIN_MS));
+        match tokio::time::timeout(pipeline_budget, &mut pipeline).await {
+            Ok(drained) => result = drained,
+            Err(_) => tracing::warn!(
+                timeout = ?config.shutdown.timeout,
+                "Shutdown timeout reached with stories in flight; they stay unacked and will be redelivered."
+            ),
+        }
+    }
+    drain_client(&client, config.shutdown.timeout, shutdown_started).await;
+    result.map_err(DaemonError::from)
+}
+
+/// Redeliveries outside the output stream's duplicate window would publish a record
+/// twice; the window should cover every delivery of a story.
+fn warn_on_short_duplicate_window(config: &Config) {
+    if config.input.mode != InputMode::Jetstream {
+        return;
+    }
+    let deliveries = u32::try_from(config.input.max_deliver).unwrap_or(u32::MAX);
+    let worst = config.input.ack_wait.saturating_mul(deliveries);
+    if config.output.duplicate_window < worst {
+        tracing::warn!(
+            duplicate_window = ?config.output.duplicate_window,
+            ack_wait_times_max_deliver = ?worst,
+            "output.duplicate_window is shorter than ack_wait x max_deliver; a late redelivery could duplicate a record."
+        );
+    }
+}
+
+fn build_bus(
+    client: &async_nats::Client,
+    config: &Config,
+    health: &Health,
+    reconnected: Arc<tokio::sync::Notify>,
+) -> (Source, Sink) {
+    match config.input.mode {
+        InputMode::Jetstream => {
+            let js = async_nats::jetstream::new(client.clone());
+            let source = JetStreamSource::new(js.clone(), config.clone(), health.clone())
+                .with_reconnect_signal(reconnected);
+            let sink = NatsSink::new(client.clone(), Some(js), config);
+            (Source::JetStream(source), Sink::Nats(sink))
+        }
+        InputMode::Core => {
+            let source = CoreSource::new(client.clone(), config.clone(), health.clone());
+            let sink = NatsSink::new(client.clone(), None, config);
+            (Source::Core(source), Sink::Nats(sink))
+        }
+    }
+}
+
+/// Flushes and closes the connection within what is left of the shutdown budget.
+async fn drain_client(client: &async_nats::Client, budget: Duration, since: Instant) {
+    let left = budget
+        .saturating_sub(since.elapsed())
+        .max(Duration::from_millis(MIN_CLIENT_DRAIN_MS));
+    let drained = tokio::time::timeout(left, async {
+        let _ = client.flush().await;
+        client.drain().await
+    })
+    .await;
+    match drained {
+        Ok(Ok(())) => tracing::info!("NATS connection drained."),
+        Ok(Err(error)) => tracing::warn!(%error, "NATS drain failed."),
+        Err(_) => tracing::warn!("NATS drain timed out."),
+    }
+}

@@ -1,3 +1,301 @@
-//! The `wire-enricher` binary. SKELETON: the CLI is being written.
+//! The `wire-enricher` binary: CLI -> Config -> telemetry -> signals -> run -> exit code.
+//!
+//! Exit codes: 0 success, 1 runtime error, 2 usage or configuration error,
+//! 130 a second shutdown signal. `anyhow` lives here and nowhere else.
+//!
+//! Must not: hold logic the library should own; every command is a call into it.
 
-fn main() {}
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use tokio_util::sync::CancellationToken;
+
+use wire_enricher::bus::replay::{self, ReplayOptions};
+use wire_enricher::config::{Config, LogFormat};
+use wire_enricher::enrich::{EnrichOptions, Enricher};
+use wire_enricher::{daemon, eval, health, metrics, offline, shutdown, telemetry, train};
+
+/// Exit code for runtime failures.
+const EXIT_RUNTIME: u8 = 1;
+/// Exit code for bad configuration (clap uses it for bad usage too).
+const EXIT_CONFIG: u8 = 2;
+
+const EXAMPLES: &str = "\
+Examples:
+  wire-enricher run --config /etc/wire-enricher.toml
+  WIRE_ENRICHER__NATS__URL=nats://nats:4222 wire-enricher run
+  wire-enricher enrich tests/fixtures/stories/syria-deal.txt
+  cat story.json | wire-enricher enrich -
+  wire-enricher replay --subject stories.raw --rate 50/s tests/fixtures/stories/
+  wire-enricher print-config --config worker.toml
+  wire-enricher schema > record.schema.json";
+
+/// Raw news wire stories in, enriched JSON records out: a NATS JetStream worker.
+#[derive(Debug, Parser)]
+#[command(name = "wire-enricher", version, about, after_help = EXAMPLES)]
+struct Cli {
+    /// Configuration file (TOML); WIRE_ENRICHER__SECTION__KEY variables override it.
+    #[arg(long, short, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the worker: consume raw stories from NATS, publish enriched records.
+    Run,
+    /// Enrich files, directories, JSONL files or stdin (`-`) and print one record per line.
+    Enrich {
+        /// Inputs; `-` or nothing reads stdin.
+        #[arg(value_name = "PATH")]
+        paths: Vec<PathBuf>,
+    },
+    /// Publish stories (files, directories, JSONL, stdin) to a NATS subject.
+    Replay {
+        /// Subject to publish to.
+        #[arg(long)]
+        subject: String,
+        /// Stories per second (`50` or `50/s`); as fast as acks allow when absent.
+        #[arg(long, value_parser = replay::parse_rate)]
+        rate: Option<f64>,
+        /// NATS server URL(s); defaults to `nats.url` from the config.
+        #[arg(long)]
+        server: Option<String>,
+        /// Inputs; `-` or nothing reads stdin.
+        #[arg(value_name = "PATH")]
+        paths: Vec<PathBuf>,
+    },
+    /// Print the effective configuration as TOML, secrets redacted.
+    PrintConfig,
+    /// Print the JSON Schema of the published record.
+    Schema,
+    /// Accuracy evaluations against the development data.
+    #[command(subcommand)]
+    Eval(EvalCommand),
+    /// Train the entity model.
+    TrainNer(train::Args),
+}
+
+#[derive(Debug, Subcommand)]
+enum EvalCommand {
+    /// Parse accuracy (headline, byline, dateline, body).
+    Parse(eval::parse::Args),
+    /// Quote extraction and attribution.
+    Quotes(eval::quotes::Args),
+    /// Named entity recognition.
+    Ner(eval::ner::Args),
+}
+
+/// A failure and the exit code it maps to.
+struct Failure {
+    code: u8,
+    error: anyhow::Error,
+}
+
+impl Failure {
+    fn config(error: impl Into<anyhow::Error>) -> Self {
+        Self {
+            code: EXIT_CONFIG,
+            error: error.into(),
+        }
+    }
+
+    fn runtime(error: impl Into<anyhow::Error>) -> Self {
+        Self {
+            code: EXIT_RUNTIME,
+            error: error.into(),
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match dispatch(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            eprintln!("wire-enricher: error: {:#}", failure.error);
+            ExitCode::from(failure.code)
+        }
+    }
+}
+
+fn dispatch(cli: Cli) -> Result<(), Failure> {
+    let load = || {
+        Config::load(cli.config.as_deref())
+            .context("invalid configuration")
+            .map_err(Failure::config)
+    };
+    match cli.command {
+        Command::Run => run_daemon(load()?),
+        Command::Enrich { paths } => enrich(&load()?, &paths),
+        Command::Replay {
+            subject,
+            rate,
+            server,
+            paths,
+        } => {
+            let mut config = load()?;
+            if let Some(server) = server {
+                config.nats.url = server;
+            }
+            run_replay(&config, subject, rate, &paths)
+        }
+        Command::PrintConfig => {
+            print!("{}", load()?.to_redacted_toml());
+            Ok(())
+        }
+        Command::Schema => {
+            let schema = schemars::schema_for!(wire_enricher::enrich::record::EnrichedRecord);
+            let text = serde_json::to_string_pretty(&schema).map_err(Failure::runtime)?;
+            println!("{text}");
+            Ok(())
+        }
+        Command::Eval(command) => {
+            init_cli_logging()?;
+            let result = match command {
+                EvalCommand::Parse(args) => eval::parse::run(&args),
+                EvalCommand::Quotes(args) => eval::quotes::run(&args),
+                EvalCommand::Ner(args) => eval::ner::run(&args),
+            };
+            result
+                .context("evaluation failed")
+                .map_err(Failure::runtime)
+        }
+        Command::TrainNer(args) => {
+            init_cli_logging()?;
+            train::run(&args)
+                .context("training failed")
+                .map_err(Failure::runtime)
+        }
+    }
+}
+
+fn run_daemon(config: Config) -> Result<(), Failure> {
+    telemetry::init(config.log.format == LogFormat::Json, &config.log.level)
+        .context("cannot set up logging (log.level?)")
+        .map_err(Failure::config)?;
+    let metrics = metrics::install()
+        .context("cannot install the metrics recorder")
+        .map_err(Failure::runtime)?;
+    let runtime = tokio::runtime::Runtime::new()
+        .context("cannot start the async runtime")
+        .map_err(Failure::runtime)?;
+    runtime.block_on(async {
+        let token = CancellationToken::new();
+        let signals = shutdown::install(token.clone())
+            .context("cannot install signal handlers")
+            .map_err(Failure::runtime)?;
+        let result = daemon::run(config, health::Health::new(), metrics, token).await;
+        signals.abort();
+        result.context("worker failed").map_err(Failure::runtime)
+    })?;
+    // Blocking stage threads still finishing after a shutdown timeout must not hold exit.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(100));
+    Ok(())
+}
+
+fn enrich(config: &Config, paths: &[PathBuf]) -> Result<(), Failure> {
+    init_cli_logging()?;
+    let inputs = offline::read_inputs(&stdin_if_empty(paths))
+        .context("cannot read inputs")
+        .map_err(Failure::runtime)?;
+    let enricher = Enricher::with_embedded_model(EnrichOptions {
+        max_story_bytes: config.limits.max_story_bytes,
+    });
+    let options = offline::EnrichOutput {
+        progress: std::io::stderr().is_terminal(),
+    };
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    offline::enrich_inputs(&inputs, &enricher, &mut out, &options)
+        .context("enrichment failed")
+        .map_err(Failure::runtime)?;
+    std::io::Write::flush(&mut out)
+        .context("cannot write stdout")
+        .map_err(Failure::runtime)
+}
+
+fn run_replay(
+    config: &Config,
+    subject: String,
+    rate: Option<f64>,
+    paths: &[PathBuf],
+) -> Result<(), Failure> {
+    init_cli_logging()?;
+    let stories = offline::read_inputs(&stdin_if_empty(paths))
+        .context("cannot read inputs")
+        .map_err(Failure::runtime)?;
+    let options = ReplayOptions {
+        subject,
+        rate,
+        progress: std::io::stderr().is_terminal(),
+    };
+    let runtime = tokio::runtime::Runtime::new()
+        .context("cannot start the async runtime")
+        .map_err(Failure::runtime)?;
+    let summary = runtime
+        .block_on(replay::run(&config.nats, &stories, &options))
+        .context("replay failed")
+        .map_err(Failure::runtime)?;
+    eprintln!(
+        "published {} stories to {} ({}; {} duplicates)",
+        summary.published,
+        options.subject,
+        if summary.jetstream {
+            "JetStream, acked"
+        } else {
+            "core NATS"
+        },
+        summary.duplicates
+    );
+    Ok(())
+}
+
+/// Warnings and errors on stderr for the one-shot commands.
+fn init_cli_logging() -> Result<(), Failure> {
+    telemetry::init(false, "warn")
+        .context("cannot set up logging")
+        .map_err(Failure::runtime)
+}
+
+fn stdin_if_empty(paths: &[PathBuf]) -> Vec<PathBuf> {
+    if paths.is_empty() {
+        vec![PathBuf::from("-")]
+    } else {
+        paths.to_vec()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn subcommands_parse() {
+        let cli = Cli::try_parse_from([
+            "wire-enricher",
+            "replay",
+            "--subject",
+            "s",
+            "--rate",
+            "5/s",
+            "a.jsonl",
+        ])
+        .unwrap();
+        assert!(matches!(cli.command, Command::Replay { rate: Some(r), .. } if r == 5.0));
+        let cli = Cli::try_parse_from(["wire-enricher", "--config", "x.toml", "run"]).unwrap();
+        assert_eq!(cli.config, Some(PathBuf::from("x.toml")));
+        assert!(Cli::try_parse_from(["wire-enricher", "eval", "ner"]).is_ok());
+        assert!(Cli::try_parse_from(["wire-enricher", "train-ner"]).is_ok());
+    }
+}

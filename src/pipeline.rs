@@ -1,1 +1,563 @@
-//! SKELETON: `pipeline` is being written.
+//! The pipeline: source -> parse -> quotes -> entities -> sink, one task per stage, a
+//! bounded channel between each two, and the outcome of each story settled at the end.
+//!
+//! ```text
+//!  Source --Delivery--> parse --Envelope<Parsed>--> quotes --Envelope<Quoted>-->
+//!        entities (+ record, JSON) --Envelope<OutboundRecord>--> sink: publish, then ack
+//! ```
+//!
+//! - Backpressure: every channel is bounded (`pipeline.channel_capacity`); a full channel
+//!   blocks the stage before it, and finally the source, which then stops pulling.
+//! - CPU stages run on the blocking pool, `pipeline.parallelism` stories at a time each;
+//!   records may therefore leave in a different order than stories came in.
+//! - Outcomes ([`Outcome`]): `Published` -> ack; `Rejected` (parse error or a stage panic,
+//!   permanent) -> dead letter, then `Term`; `Retry` (publish failed) -> `Nak(delay)`, or a
+//!   dead letter once `input.max_deliver` deliveries are used up. Every input ends as one
+//!   record or one dead letter.
+//! - Shutdown: only the source watches the token. It stops and drops its sender; each
+//!   stage finishes what it holds and drops its own sender, so the close cascades to the
+//!   sink, which awaits its last publish acks and acks the inputs.
+//!
+//! Must not: know NATS details (that is `bus`), or hold anything unbounded.
+
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use backon::BackoffBuilder;
+use bytes::Bytes;
+use futures::stream::FuturesUnordered;
+use futures::StreamExt;
+use tokio::sync::mpsc;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
+
+use crate::bus::{headers, AckHandle, BusError, DeadLetter, Delivery, InputMeta, OutboundRecord};
+use crate::bus::{Sink, Source};
+use crate::enrich::record::SourceInfo;
+use crate::enrich::story::{Stage1, Stage2};
+use crate::enrich::{Enricher, RawStory};
+
+/// One story travelling through the stages: the work so far (or why it stopped), how to
+/// settle its input, and its span.
+#[derive(Debug)]
+pub struct Envelope<T> {
+    /// The stage output, or the dead letter the story became.
+    pub item: Result<T, DeadLetter>,
+    /// Transport facts about the input.
+    pub meta: InputMeta,
+    /// The input bytes, kept for the dead letter.
+    pub payload: Bytes,
+    /// Settles the input once the outcome is published.
+    pub ack: AckHandle,
+    /// The story's span; every stage enters it.
+    pub span: tracing::Span,
+}
+
+impl From<Delivery> for Envelope<()> {
+    fn from(delivery: Delivery) -> Self {
+        Self {
+            item: Ok(()),
+            meta: delivery.meta,
+            payload: delivery.payload,
+            ack: delivery.ack,
+            span: delivery.span,
+        }
+    }
+}
+
+/// The parse stage's output: the story and its id.
+#[derive(Debug)]
+pub struct Parsed {
+    /// The parsed story.
+    pub stage: Stage1,
+    /// The record id (`enrich::story_id`).
+    pub id: String,
+}
+
+/// The quotes stage's output.
+#[derive(Debug)]
+pub struct Quoted {
+    /// The story with its quotes.
+    pub stage: Stage2,
+    /// The record id.
+    pub id: String,
+}
+
+/// How one story ended; drives how its input is settled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// The record is in the output stream: ack.
+    Published,
+    /// The story is in the dead letters: term.
+    Rejected(&'static str),
+    /// Publishing failed: nak, redelivered after the delay.
+    Retry(Duration),
+}
+
+/// Pipeline knobs taken from the config.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Capacity of each channel.
+    pub channel_capacity: usize,
+    /// Stories each CPU stage works on at once.
+    pub parallelism: usize,
+    /// Deliveries after which a story that cannot be published is dead-lettered.
+    pub max_deliver: u64,
+}
+
+impl Settings {
+    /// Settings from the worker config.
+    pub fn from_config(config: &crate::config::Config) -> Self {
+        Self {
+            channel_capacity: config.pipeline.channel_capacity,
+            parallelism: config.pipeline.effective_parallelism(),
+            max_deliver: u64::try_from(config.input.max_deliver).unwrap_or(1),
+        }
+    }
+}
+
+/// Runs the pipeline until the source stops (token cancelled, or a source error) and every
+/// story taken in has been settled.
+///
+/// # Errors
+/// The source's [`BusError`], after the stages have drained.
+pub async fn run(
+    source: Source,
+    sink: Sink,
+    enricher: Arc<Enricher>,
+    settings: Settings,
+    token: CancellationToken,
+) -> Result<(), BusError> {
+    let capacity = settings.channel_capacity;
+    let parallelism = settings.parallelism.max(1);
+    let (source_tx, source_rx) = mpsc::channel::<Delivery>(capacity);
+    let (parsed_tx, parsed_rx) = mpsc::channel::<Envelope<Parsed>>(capacity);
+    let (quoted_tx, quoted_rx) = mpsc::channel::<Envelope<Quoted>>(capacity);
+    let (record_tx, record_rx) = mpsc::channel::<Envelope<OutboundRecord>>(capacity);
+
+    let mut stages = JoinSet::new();
+    let parse = {
+        let enricher = Arc::clone(&enricher);
+        move |meta: &InputMeta, payload: &Bytes, (): ()| parse(&enricher, meta, payload)
+    };
+    stages.spawn(run_cpu_stage(
+        "parse",
+        source_rx,
+        parsed_tx,
+        parallelism,
+        parse,
+    ));
+    let quotes = {
+        let enricher = Arc::clone(&enricher);
+        move |_: &InputMeta, _: &Bytes, parsed: Parsed| {
+            Ok(Quoted {
+                stage: enricher.quotes(parsed.stage),
+                id: parsed.id,
+            })
+        }
+    };
+    stages.spawn(run_cpu_stage(
+        "quotes",
+        parsed_rx,
+        quoted_tx,
+        parallelism,
+        quotes,
+    ));
+    let entities = {
+        let enricher = Arc::clone(&enricher);
+        move |meta: &InputMeta, _: &Bytes, quoted: Quoted| finish(&enricher, meta, quoted)
+    };
+    stages.spawn(run_cpu_stage(
+        "entities",
+        quoted_rx,
+        record_tx,
+        parallelism,
+        entities,
+    ));
+    stages.spawn(run_sink(record_rx, sink, settings.max_deliver, capacity));
+
+    let source_result = match source {
+        Source::JetStream(source) => {
+            source.run(source_tx, token).await;
+            Ok(())
+        }
+        Source::Core(source) => source.run(source_tx, token).await,
+    };
+    while let Some(done) = stages.join_next().await {
+        if let Err(error) = done {
+            tracing::error!(%error, "A pipeline stage failed.");
+        }
+    }
+    tracing::info!("Pipeline drained.");
+    source_result
+}
+
+fn parse(enricher: &Enricher, meta: &InputMeta, payload: &Bytes) -> Result<Parsed, DeadLetter> {
+    let raw = raw_story(meta, payload);
+    match enricher.parse(&raw) {
+        Ok(stage) => {
+            let id = crate::enrich::story_id(&stage.story, &raw);
+            tracing::Span::current().record("story_id", id.as_str());
+            Ok(Parsed { stage, id })
+        }
+        Err(error) => Err(DeadLetter {
+            kind: error.kind(),
+            message: error.to_string(),
+        }),
+    }
+}
+
+fn raw_story<'a>(meta: &'a InputMeta, payload: &'a Bytes) -> RawStory<'a> {
+    RawStory {
+        bytes: payload,
+        message_id: meta.message_id.as_deref(),
+        content_type: meta.content_type.as_deref(),
+    }
+}
+
+/// Entities, the record, and its JSON: the last CPU step.
+fn finish(
+    enricher: &Enricher,
+    meta: &InputMeta,
+    quoted: Quoted,
+) -> Result<OutboundRecord, DeadLetter> {
+    let stage = enricher.entities(quoted.stage);
+    let source = SourceInfo {
+        subject: meta.subject.clone(),
+        stream: meta.stream.clone(),
+        stream_sequence: meta.stream_sequence,
+        format: stage.story.format,
+        received_at: meta.received_at.to_string(),
+    };
+    let record = enricher.finish(stage, quoted.id, source);
+    let json = serde_json::to_vec(&record).map_err(|e| DeadLetter {
+        kind: headers::REASON_INTERNAL,
+        message: format!("record does not serialise: {e}"),
+    })?;
+    Ok(OutboundRecord {
+        id: record.id,
+        json: Bytes::from(json),
+    })
+}
+
+/// One CPU stage: takes envelopes from `rx`, runs `work` on the blocking pool for up to
+/// `parallelism` of them at once, and sends the results on. Envelopes that already carry
+/// a dead letter pass through untouched. Ends when `rx` is closed and all work is sent.
+async fn run_cpu_stage<R, I, O, F>(
+    stage: &'static str,
+    mut rx: mpsc::Receiver<R>,
+    tx: mpsc::Sender<Envelope<O>>,
+    parallelism: usize,
+    work: F,
+) where
+    R: Into<Envelope<I>> + Send + 'static,
+    I: Send + 'static,
+    O: Send + 'static,
+    F: Fn(&InputMeta, &Bytes, I) -> Result<O, DeadLetter> + Send + Sync + 'static,
+{
+    let work = Arc::new(work);
+    let mut running: JoinSet<Envelope<O>> = JoinSet::new();
+    let mut open = true;
+    while open || !running.is_empty() {
+        tokio::select! {
+            biased;
+            Some(done) = running.join_next(), if !running.is_empty() => {
+                forward(stage, &tx, done).await;
+            }
+            next = rx.recv(), if open && running.len() < parallelism => match next {
+                Some(input) => {
+                    let envelope: Envelope<I> = input.into();
+                    let work = Arc::clone(&work);
+                    running.spawn_blocking(move || apply(stage, work.as_ref(), envelope));
+                }
+                None => open = false,
+            },
+        }
+    }
+    tracing::debug!(stage, "Stage drained.");
+}
+
+async fn forward<O>(
+    stage: &'static str,
+    tx: &mpsc::Sender<Envelope<O>>,
+    done: Result<Envelope<O>, tokio::task::JoinError>,
+) {
+    match done {
+        Ok(envelope) => {
+            if tx.send(envelope).await.is_err() {
+                // The next stage is gone (it failed); the input stays unacked and is
+                // redelivered after ack_wait.
+                tracing::error!(stage, "Next stage closed; story left for redelivery.");
+            }
+            crate::metrics::channel_depth(stage, tx.max_capacity() - tx.capacity());
+        }
+        Err(error) => tracing::error!(stage, %error, "Stage task failed."),
+    }
+}
+
+/// Runs `work` on one envelope inside its span, timing it; a panic becomes an
+/// `internal_error` dead letter so a bug never loses the story or stops the worker.
+fn apply<I, O, F>(stage: &'static str, work: &F, envelope: Envelope<I>) -> Envelope<O>
+where
+    F: Fn(&InputMeta, &Bytes, I) -> Result<O, DeadLetter>,
+{
+    let Envelope {
+        item,
+        meta,
+        payload,
+        ack,
+        span,
+    } = envelope;
+    let item = span.in_scope(|| match item {
+        Err(letter) => Err(letter),
+        Ok(value) => {
+            let started = Instant::now();
+            let result =
+                std::panic::catch_unwind(AssertUnwindSafe(|| work(&meta, &payload, value)))
+                    .unwrap_or_else(|_| {
+                        tracing::error!(stage, "Stage panicked on a story; dead-lettering it.");
+                        Err(DeadLetter {
+                            kind: headers::REASON_INTERNAL,
+                            message: format!("the {stage} stage panicked"),
+                        })
+                    });
+            crate::metrics::stage_seconds(stage, started.elapsed().as_secs_f64());
+            result
+        }
+    });
+    Envelope {
+        item,
+        meta,
+        payload,
+        ack,
+        span,
+    }
+}
+
+/// The sink stage: publishes up to `max_in_flight` outcomes at once and settles each
+/// input after its publish is acknowledged.
+async fn run_sink(
+    mut rx: mpsc::Receiver<Envelope<OutboundRecord>>,
+    sink: Sink,
+    max_deliver: u64,
+    max_in_flight: usize,
+) {
+    let mut in_flight = FuturesUnordered::new();
+    let mut open = true;
+    while open || !in_flight.is_empty() {
+        tokio::select! {
+            biased;
+            Some(_) = in_flight.next(), if !in_flight.is_empty() => {}
+            next = rx.recv(), if open && in_flight.len() < max_in_flight => match next {
+                Some(envelope) => in_flight.push(settle(sink.clone(), envelope, max_deliver)),
+                None => open = false,
+            },
+        }
+    }
+    tracing::debug!("Sink drained.");
+}
+
+/// Publishes one story's outcome and settles its input accordingly.
+async fn settle(sink: Sink, envelope: Envelope<OutboundRecord>, max_deliver: u64) -> Outcome {
+    let Envelope {
+        item,
+        meta,
+        payload,
+        ack,
+        span,
+    } = envelope;
+    async move {
+        let started = Instant::now();
+        let outcome = match item {
+            Ok(record) => match sink.publish_record(&record, &meta).await {
+                Ok(()) => {
+                    crate::metrics::story_out(record.json.len());
+                    tracing::debug!(id = %record.id, "Published record.");
+                    Outcome::Published
+                }
+                Err(error) => {
+                    tracing::warn!(%error, delivered = meta.delivered, "Record publish failed.");
+                    give_up_or_retry(&sink, &meta, payload, &ack, max_deliver, &error).await
+                }
+            },
+            Err(letter) => reject(&sink, &meta, payload, &ack, letter, max_deliver).await,
+        };
+        crate::metrics::stage_seconds("publish", started.elapsed().as_secs_f64());
+        match &outcome {
+            Outcome::Published => ack.ack().await,
+            Outcome::Rejected(_) => ack.term().await,
+            Outcome::Retry(delay) => ack.nak(Some(*delay)).await,
+        }
+        outcome
+    }
+    .instrument(span)
+    .await
+}
+
+/// A failed record publish: dead-letter it on its last delivery, else retry later.
+async fn give_up_or_retry(
+    sink: &Sink,
+    meta: &InputMeta,
+    payload: Bytes,
+    ack: &AckHandle,
+    max_deliver: u64,
+    error: &crate::bus::PublishError,
+) -> Outcome {
+    if !ack.is_acknowledged() {
+        // Core NATS: nothing will redeliver it, so the dead letters are the only place
+        // left; if that fails too the story is lost, which core mode documents.
+        let letter = DeadLetter {
+            kind: headers::REASON_PUBLISH_FAILED,
+            message: error.to_string(),
+        };
+        return reject(sink, meta, payload, ack, letter, max_deliver).await;
+    }
+    if meta.delivered >= max_deliver {
+        let letter = DeadLetter {
+            kind: headers::REASON_PUBLISH_FAILED,
+            message: format!("gave up after {} deliveries: {error}", meta.delivered),
+        };
+        return reject(sink, meta, payload, ack, letter, max_deliver).await;
+    }
+    crate::metrics::publish_retry();
+    Outcome::Retry(nak_delay(meta.delivered))
+}
+
+/// Publishes a dead letter. If even that fails, the input is retried like a failed
+/// record (or, on its last delivery, given up with an error log).
+async fn reject(
+    sink: &Sink,
+    meta: &InputMeta,
+    payload: Bytes,
+    ack: &AckHandle,
+    letter: DeadLetter,
+    max_deliver: u64,
+) -> Outcome {
+    match sink.publish_dead_letter(&letter, meta, payload).await {
+        Ok(()) => {
+            crate::metrics::dead_letter(letter.kind);
+            tracing::warn!(reason = letter.kind, message = %letter.message, "Story dead-lettered.");
+            Outcome::Rejected(letter.kind)
+        }
+        Err(error) if ack.is_acknowledged() && meta.delivered < max_deliver => {
+            crate::metrics::publish_retry();
+            tracing::warn!(%error, reason = letter.kind, "Dead letter publish failed; retrying.");
+            Outcome::Retry(nak_delay(meta.delivered))
+        }
+        Err(error) => {
+            tracing::error!(
+                %error,
+                reason = letter.kind,
+                delivered = meta.delivered,
+                "Dead letter publish failed on the last delivery; the story is dropped."
+            );
+            Outcome::Rejected(letter.kind)
+        }
+    }
+}
+
+/// Nak delay after the `delivered`-th delivery failed: 1s doubling, capped at 30s.
+fn nak_delay(delivered: u64) -> Duration {
+    let attempt = usize::try_from(delivered.saturating_sub(1)).unwrap_or(usize::MAX);
+    backon::ExponentialBuilder::default()
+        .with_min_delay(Duration::from_secs(1))
+        .with_max_delay(Duration::from_secs(30))
+        .with_max_times(usize::MAX)
+        .build()
+        .nth(attempt.min(32))
+        .unwrap_or(Duration::from_secs(30))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nak_delay_grows_and_is_capped() {
+        assert_eq!(nak_delay(1), Duration::from_secs(1));
+        assert_eq!(nak_delay(2), Duration::from_secs(2));
+        assert_eq!(nak_delay(3), Duration::from_secs(4));
+        assert_eq!(nak_delay(100), Duration::from_secs(30));
+    }
+
+    fn meta() -> InputMeta {
+        InputMeta {
+            subject: "s".to_owned(),
+            stream: None,
+            stream_sequence: None,
+            delivered: 1,
+            message_id: None,
+            content_type: None,
+            received_at: jiff::Timestamp::UNIX_EPOCH,
+        }
+    }
+
+    fn envelope(item: Result<u32, DeadLetter>) -> Envelope<u32> {
+        Envelope {
+            item,
+            meta: meta(),
+            payload: Bytes::from_static(b"x"),
+            ack: AckHandle::none(),
+            span: tracing::Span::none(),
+        }
+    }
+
+    #[test]
+    fn apply_runs_work_and_passes_dead_letters_through() {
+        let double = |_: &InputMeta, _: &Bytes, n: u32| Ok::<_, DeadLetter>(n * 2);
+        assert_eq!(apply("t", &double, envelope(Ok(21))).item, Ok(42));
+        let letter = DeadLetter {
+            kind: "empty",
+            message: "m".to_owned(),
+        };
+        assert_eq!(
+            apply("t", &double, envelope(Err(letter.clone()))).item,
+            Err(letter)
+        );
+    }
+
+    #[test]
+    fn a_panicking_stage_becomes_an_internal_error_dead_letter() {
+        let boom = |_: &InputMeta, _: &Bytes, _: u32| -> Result<u32, DeadLetter> { panic!("bug") };
+        let out = apply("t", &boom, envelope(Ok(1)));
+        assert_eq!(out.item.unwrap_err().kind, headers::REASON_INTERNAL);
+    }
+
+    #[tokio::test]
+    async fn cpu_stage_keeps_every_item_and_closes_downstream() {
+        let (in_tx, in_rx) = mpsc::channel::<Envelope<u32>>(2);
+        let (out_tx, mut out_rx) = mpsc::channel::<Envelope<u32>>(2);
+        let stage = tokio::spawn(run_cpu_stage(
+            "t",
+            in_rx,
+            out_tx,
+            3,
+            |_: &InputMeta, _: &Bytes, n: u32| Ok(n + 1),
+        ));
+        let producer = tokio::spawn(async move {
+            for n in 0..50 {
+                in_tx.send(envelope(Ok(n))).await.unwrap();
+            }
+        });
+        let mut seen = Vec::new();
+        while let Some(envelope) = out_rx.recv().await {
+            seen.push(envelope.item.unwrap());
+        }
+        producer.await.unwrap();
+        stage.await.unwrap();
+        seen.sort_unstable();
+        assert_eq!(seen, (1..=50).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn parse_failure_is_a_dead_letter_with_the_parse_kind() {
+        let enricher =
+            Enricher::with_embedded_model(crate::enrich::EnrichOptions { max_story_bytes: 4 });
+        let letter = parse(&enricher, &meta(), &Bytes::from_static(b"")).unwrap_err();
+        assert_eq!(letter.kind, "empty");
+        let letter = parse(&enricher, &meta(), &Bytes::from_static(b"too long")).unwrap_err();
+        assert_eq!(letter.kind, "too_large");
+    }
+}
