@@ -21,7 +21,7 @@ pub(crate) enum Sniffed {
 pub(crate) fn sniff(text: &str, content_type: Option<&str>) -> Sniffed {
     let start = text.trim_start();
     let head = prefix(start, 4096).to_ascii_lowercase();
-    if start.starts_with('{') || start.starts_with('[') {
+    if looks_like_json(start) {
         return Sniffed::Json;
     }
     if start.starts_with('<') {
@@ -45,6 +45,23 @@ pub(crate) fn sniff(text: &str, content_type: Option<&str>) -> Sniffed {
         Some(Sniffed::Html) if head.contains("<p") || head.contains("<div") => Sniffed::Html,
         _ => Sniffed::Text,
     }
+}
+
+/// An object, or an array whose first element is a JSON value (`[white-logo]` at the top
+/// of a text dump is not JSON).
+fn looks_like_json(start: &str) -> bool {
+    if start.starts_with('{') {
+        return true;
+    }
+    let Some(rest) = start.strip_prefix('[') else {
+        return false;
+    };
+    let next = rest.trim_start();
+    next.starts_with(['{', '[', '"', '-'])
+        || next.starts_with(|c: char| c.is_ascii_digit())
+        || ["true", "false", "null"]
+            .iter()
+            .any(|k| next.starts_with(k))
 }
 
 /// The kind a `Content-Type` names, if any.
@@ -107,6 +124,8 @@ mod tests {
             Sniffed::Xml
         );
         assert_eq!(sniff("Home > Asia\nHeadline", None), Sniffed::Text);
+        assert_eq!(sniff("[white-logo]\n  • Home", None), Sniffed::Text);
+        assert_eq!(sniff("[{\"a\": 1}]", None), Sniffed::Json);
         assert_eq!(sniff("<p>Fragment</p>", Some("text/html")), Sniffed::Html);
     }
 

@@ -27,23 +27,40 @@ use crate::enrich::story::Story;
 pub(crate) fn parse(input: &str) -> Result<Story, ParseError> {
     let doc = Html::parse_document(input);
     let meta = Meta::read(&doc);
-    let blocks = content_blocks(&doc);
-    if blocks.is_empty() {
+    let strict = text::parse_blocks(&extract(&doc, true, true), Format::Html);
+    let mut story = if word_count(&strict.body) < RETRY_BELOW_WORDS {
+        // Class names misled the boilerplate filter (a `widget` wrapping the post, say):
+        // try again trusting only tags and roles, and keep the richer result.
+        let loose = text::parse_blocks(&extract(&doc, false, true), Format::Html);
+        if word_count(&loose.body) > 2 * word_count(&strict.body) {
+            loose
+        } else {
+            strict
+        }
+    } else {
+        strict
+    };
+    meta.apply(&mut story);
+    if story.body.is_empty() {
         return Err(ParseError::MalformedHtml(
-            "no text found in the page".to_owned(),
+            "no article text found in the page".to_owned(),
         ));
     }
-    let mut story = text::parse_blocks(&blocks, Format::Html);
-    meta.apply(&mut story);
     Ok(story)
+}
+
+/// Below this many body words the class-name filter is distrusted and extraction re-run.
+const RETRY_BELOW_WORDS: usize = 150;
+
+/// Words in a text.
+fn word_count(text: &str) -> usize {
+    text.split_whitespace().count()
 }
 
 /// Parses an HTML fragment (a ninjs or NewsML body) into paragraphs of text.
 pub(crate) fn fragment_paragraphs(input: &str) -> Vec<String> {
     let doc = Html::parse_fragment(input);
-    let extracted = extract(&doc, false);
-    extracted
-        .blocks
+    extract(&doc, false, false)
         .into_iter()
         .map(|b| normalize::join_lines(&normalize::clean(&b.text, false)))
         .filter(|t| !t.is_empty())
@@ -527,7 +544,7 @@ fn is_boilerplate_name(attr: &str) -> bool {
 }
 
 /// Whether an element is never content, by tag, role, hidden state or class/id.
-fn skip_element(el: &scraper::node::Element) -> bool {
+fn skip_element(el: &scraper::node::Element, by_class: bool) -> bool {
     if is_skipped_tag(el.name()) {
         return true;
     }
@@ -554,7 +571,7 @@ fn skip_element(el: &scraper::node::Element) -> bool {
             return true;
         }
     }
-    if matches!(el.name(), "body" | "html" | "article" | "main") {
+    if !by_class || matches!(el.name(), "body" | "html" | "article" | "main") {
         return false;
     }
     el.attr("class").is_some_and(is_boilerplate_name)
@@ -573,37 +590,25 @@ struct RawBlock {
     heading: bool,
 }
 
-/// Blocks with structural evidence.
-struct Extracted {
-    blocks: Vec<Block>,
-}
-
-/// The page's text blocks, biased towards the main-content container.
-fn content_blocks(doc: &Html) -> Vec<Block> {
-    extract(doc, true).blocks
-}
-
-/// Walks the DOM once and cuts it into blocks; with `score`, biases them by container.
-fn extract(doc: &Html, score: bool) -> Extracted {
-    let raw = collect_blocks(doc);
+/// Walks the DOM once and cuts it into blocks (skipping boilerplate by class/id when
+/// `by_class`); with `score`, biases them by container and link density.
+fn extract(doc: &Html, by_class: bool, score: bool) -> Vec<Block> {
+    let raw = collect_blocks(doc, by_class);
     if !score {
-        return Extracted {
-            blocks: raw
-                .into_iter()
-                .map(|b| Block {
-                    text: b.text,
-                    bias: 0,
-                })
-                .collect(),
-        };
+        return raw
+            .into_iter()
+            .map(|b| Block {
+                text: b.text,
+                bias: 0,
+            })
+            .collect();
     }
     let top = best_container(doc, &raw);
     let inside: FxHashSet<NodeId> = top
         .and_then(|id| doc.tree.get(id))
         .map(|n| n.descendants().map(|d| d.id()).collect())
         .unwrap_or_default();
-    let blocks = raw
-        .into_iter()
+    raw.into_iter()
         .map(|b| {
             let chars = b.text.chars().count().max(1);
             let density = b.link_chars as f64 / chars as f64;
@@ -622,12 +627,11 @@ fn extract(doc: &Html, score: bool) -> Extracted {
             }
             Block { text: b.text, bias }
         })
-        .collect();
-    Extracted { blocks }
+        .collect()
 }
 
 /// One pass over the tree: text blocks with link length and owners.
-fn collect_blocks(doc: &Html) -> Vec<RawBlock> {
+fn collect_blocks(doc: &Html, by_class: bool) -> Vec<RawBlock> {
     let mut blocks = Vec::new();
     let mut current = RawBlock::default();
     let mut open: Vec<NodeId> = Vec::new();
@@ -641,7 +645,7 @@ fn collect_blocks(doc: &Html) -> Vec<RawBlock> {
                 }
                 match node.value() {
                     Node::Element(el) => {
-                        if skip_element(el) {
+                        if skip_element(el, by_class) {
                             skipping = Some(node.id());
                             continue;
                         }

@@ -98,7 +98,7 @@ pub(crate) fn parse_blocks(blocks: &[Block], format: Format) -> Story {
             let text = normalize::clean(&b.text, false);
             let text = normalize::join_lines(&text);
             (!text.is_empty()).then(|| Unit {
-                words: text.split_whitespace().count(),
+                words: word_len(&text),
                 kind: classify(&text),
                 text,
                 bias: b.bias,
@@ -166,7 +166,7 @@ fn units(text: &str) -> Vec<Unit> {
                 if continues(&last.text, &line, raw) {
                     last.text.push(' ');
                     last.text.push_str(&line);
-                    last.words = last.text.split_whitespace().count();
+                    last.words = word_len(&last.text);
                     last.kind = classify(&last.text);
                     continue;
                 }
@@ -174,7 +174,7 @@ fn units(text: &str) -> Vec<Unit> {
         }
         prev_blank = false;
         out.push(Unit {
-            words: line.split_whitespace().count(),
+            words: word_len(&line),
             kind: classify(&line),
             text: line,
             bias: 0,
@@ -191,9 +191,19 @@ fn continues(prev: &str, next: &str, raw_next: &str) -> bool {
     !indented && prev.len() >= 40 && prev_open && next_lower
 }
 
+/// Length in words: whitespace-separated tokens, plus one per two CJK characters (those
+/// scripts do not put spaces between words).
+fn word_len(text: &str) -> usize {
+    let cjk = text
+        .chars()
+        .filter(|c| matches!(*c as u32, 0x3040..=0x30FF | 0x3400..=0x4DBF | 0x4E00..=0x9FFF ))
+        .count();
+    text.split_whitespace().count() + cjk / 2
+}
+
 /// Classifies one unit.
 fn classify(line: &str) -> Kind {
-    let words = line.split_whitespace().count();
+    let words = word_len(line);
     if is_marker(line) {
         return Kind::Marker;
     }
@@ -288,11 +298,13 @@ fn is_prose(line: &str, words: usize) -> bool {
     let ends = line
         .trim_end_matches(['"', '”', '’', '\'', ')', ']'])
         .ends_with(['.', '!', '?', ':', ';', '…']);
+    // Caseless scripts (Korean, Arabic, CJK…) count as lower-case.
     let lower_words = line
         .split_whitespace()
-        .filter(|w| w.chars().next().is_some_and(char::is_lowercase))
+        .filter(|w| w.chars().next().is_some_and(|c| !c.is_uppercase()))
         .count();
-    let lowerish = lower_words * 3 >= words;
+    let tokens = line.split_whitespace().count();
+    let lowerish = lower_words * 3 >= tokens;
     (ends && lowerish && words >= 6) || (words >= 18 && lowerish)
 }
 
