@@ -34,7 +34,9 @@ pub(crate) fn sniff(text: &str, content_type: Option<&str>) -> Sniffed {
         if xmlish && !htmlish {
             return Sniffed::Xml;
         }
-        if htmlish || !xmlish {
+        // A text dump may open with a stray tag; a fragment of markup has many.
+        let markup = htmlish || tag_count(&head) >= 8;
+        if markup || hint(content_type).is_some_and(|h| h != Sniffed::Text) {
             return match hint(content_type) {
                 Some(Sniffed::Xml) if !htmlish => Sniffed::Xml,
                 _ => Sniffed::Html,
@@ -45,6 +47,14 @@ pub(crate) fn sniff(text: &str, content_type: Option<&str>) -> Sniffed {
         Some(Sniffed::Html) if head.contains("<p") || head.contains("<div") => Sniffed::Html,
         _ => Sniffed::Text,
     }
+}
+
+/// How many tags (`<` then a letter, `/` or `!`) the text has.
+fn tag_count(head: &str) -> usize {
+    head.as_bytes()
+        .windows(2)
+        .filter(|w| w[0] == b'<' && (w[1].is_ascii_alphabetic() || w[1] == b'/' || w[1] == b'!'))
+        .count()
 }
 
 /// An object, or an array whose first element is a JSON value (`[white-logo]` at the top
@@ -126,6 +136,10 @@ mod tests {
         assert_eq!(sniff("Home > Asia\nHeadline", None), Sniffed::Text);
         assert_eq!(sniff("[white-logo]\n  • Home", None), Sniffed::Text);
         assert_eq!(sniff("[{\"a\": 1}]", None), Sniffed::Json);
+        assert_eq!(
+            sniff("<img src=x>\n\n  • Politics\n  • Policy\nText.", None),
+            Sniffed::Text
+        );
         assert_eq!(sniff("<p>Fragment</p>", Some("text/html")), Sniffed::Html);
     }
 

@@ -309,6 +309,35 @@ pub(crate) fn is_junk(line: &str) -> bool {
     words.len() >= 2 && words.len() <= 8 && words.iter().all(|w| social.contains(w))
 }
 
+static SECTION_END: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?ix)^(?:
+            \d+\s+(?:comments?|responses?|replies)
+          | comments?\s*\(\d+\)
+          | (?:leave|post|add|write)\s+a\s+(?:comment|reply|response)
+          | (?:previous|next|older|newer)\s+(?:post|article|story|entry)
+          | posted\s+in\s.{1,80}
+          | about\s+the\s+author
+          | (?:related|similar|recommended|popular|trending|latest|more)\s+(?:posts|articles|stories|news|videos)
+          | you\s+(?:may|might)\s+(?:also\s+)?(?:like|enjoy)
+          | recommended\s+for\s+you
+          | most\s+(?:read|popular|viewed|shared)
+          | join\s+the\s+(?:conversation|discussion)
+          | show\s+comments | view\s+comments
+          | .{2,60}\s+on\s+.{6,40}\d{4}.{0,20}\s+said:
+        )\s*[:.]?$",
+    )
+    .expect("static regex")
+});
+
+/// Lines that open what follows an article: comments, related or recommended lists.
+pub(crate) fn is_section_end(line: &str) -> bool {
+    let t = line
+        .trim()
+        .trim_start_matches(['•', '*', '-', '□', '■', '·', ' ']);
+    t.len() < 140 && SECTION_END.is_match(t)
+}
+
 static SLUG: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^(?:BC-[\w\-,]+|[A-Z]{2,}[-/][A-Z0-9\-/,]+(?:,\d+)?|(?:URGENT|FLASH|BULLETIN|ADVISORY|ALERT|PRIORITY)\b.*|[a-z]\s+[a-z]\b.*|\d{3,4}\s*(?:GMT|UTC|Z))$")
         .expect("static regex")
@@ -397,6 +426,14 @@ mod tests {
         assert!(is_junk("Facebook Twitter WhatsApp Email"));
         assert!(is_junk("© 2019 Coastal Herald. All rights reserved."));
         assert!(!is_junk("Share prices fell sharply on Monday."));
+        assert!(is_section_end("10 Comments"));
+        assert!(is_section_end(
+            "• Milan Griffes on September 12, 2018 at 4:47 pm said:"
+        ));
+        assert!(is_section_end("Leave a Reply"));
+        assert!(!is_section_end(
+            "More than 40 people said the talks had failed."
+        ));
         assert!(is_wire_slug("BC-US--Syria-Talks,0523"));
         assert!(is_wire_slug("1020GMT"));
         assert!(!is_wire_slug("Syria deal: US, Russia 'not there yet'"));

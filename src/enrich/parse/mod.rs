@@ -92,7 +92,15 @@ impl ParseError {
 pub fn parse(raw: &RawStory<'_>, options: &EnrichOptions) -> Result<Story, ParseError> {
     let text = check_limits(raw.bytes, options)?;
     let mut story = match detect::sniff(text, raw.content_type) {
-        Sniffed::Json => parse_json(text)?,
+        Sniffed::Json => match parse_json(text) {
+            // `[1936822]` then more lines: a text dump that happens to open with brackets.
+            Err(ParseError::MalformedJson(_))
+                if !text.trim_start().starts_with('{') && !json_truncated(text) =>
+            {
+                text::parse(text)
+            }
+            other => other?,
+        },
         Sniffed::Text => text::parse(text),
         Sniffed::Html => html::parse(text)?,
         Sniffed::Xml => fallback_text(text),
@@ -122,7 +130,14 @@ fn check_limits<'a>(bytes: &'a [u8], options: &EnrichOptions) -> Result<&'a str,
     Ok(text)
 }
 
-/// A JSON payload: the envelope, or (later) ninjs.
+/// Whether JSON parsing ran out of input (truncated) rather than meeting bad syntax.
+fn json_truncated(text: &str) -> bool {
+    serde_json::from_str::<serde_json::Value>(text)
+        .err()
+        .is_some_and(|e| e.classify() == serde_json::error::Category::Eof)
+}
+
+/// A JSON payload: the ninjs item or the envelope.
 fn parse_json(text: &str) -> Result<Story, ParseError> {
     let value: serde_json::Value =
         serde_json::from_str(text).map_err(|e| ParseError::MalformedJson(e.to_string()))?;

@@ -22,6 +22,9 @@ enum Kind {
     DateByline(String, Byline),
     Caption(Media),
     Junk,
+    /// The start of comments, related posts and the like: nothing after it belongs to the
+    /// article run it closes.
+    Stop,
     Trailer,
     Slug,
     Marker,
@@ -57,8 +60,9 @@ impl Unit {
         let w = self.words as i64;
         match self.kind {
             Kind::Prose => w.min(80) + 4,
-            Kind::Short => -(2 + (w / 4)).min(5),
-            Kind::Bullet => -6,
+            Kind::Short => -(4 + (w / 2)).min(10),
+            Kind::Bullet => -8,
+            Kind::Stop => -200,
             Kind::Junk => -60,
             Kind::Trailer => -30,
             Kind::Crumb(_)
@@ -67,7 +71,7 @@ impl Unit {
             | Kind::DateByline(..)
             | Kind::Slug => -8,
             Kind::Caption(_) => -2,
-            Kind::Marker => -1,
+            Kind::Marker => -4,
         }
     }
 }
@@ -207,6 +211,9 @@ fn classify(line: &str) -> Kind {
     if is_marker(line) {
         return Kind::Marker;
     }
+    if furniture::is_section_end(line) {
+        return Kind::Stop;
+    }
     if furniture::is_junk(line) {
         return Kind::Junk;
     }
@@ -308,8 +315,34 @@ fn is_prose(line: &str, words: usize) -> bool {
     (ends && lowerish && words >= 6) || (words >= 18 && lowerish)
 }
 
-/// The best contiguous run of units by score (Kadane), trimmed to body-text units at both ends.
+/// The article run: units are cut into segments at [`Kind::Stop`] lines; in each segment the
+/// best contiguous run by score is found (Kadane); the first segment whose run scores at
+/// least half the best one wins (comments after an article may be long, but come later).
+/// The run is trimmed to body-text units at both ends.
 fn best_run(units: &[Unit]) -> Option<(usize, usize)> {
+    let mut runs: Vec<(i64, usize, usize)> = Vec::new();
+    let mut seg_start = 0;
+    for i in 0..=units.len() {
+        if i == units.len() || units[i].kind == Kind::Stop {
+            if let Some((score, s, e)) = kadane(&units[seg_start..i]) {
+                runs.push((score, seg_start + s, seg_start + e));
+            }
+            seg_start = i + 1;
+        }
+    }
+    let top = runs.iter().map(|r| r.0).max()?;
+    let (_, mut s, mut e) = *runs.iter().find(|r| r.0 * 2 >= top)?;
+    while s < e && !units[s].is_body_text() {
+        s += 1;
+    }
+    while e > s && !units[e].is_body_text() {
+        e -= 1;
+    }
+    units[s].is_body_text().then_some((s, e))
+}
+
+/// Maximum-sum contiguous run of unit scores: (score, first, last).
+fn kadane(units: &[Unit]) -> Option<(i64, usize, usize)> {
     let mut best: Option<(i64, usize, usize)> = None;
     let mut sum = 0i64;
     let mut start = 0usize;
@@ -323,14 +356,7 @@ fn best_run(units: &[Unit]) -> Option<(usize, usize)> {
             best = Some((sum, start, i));
         }
     }
-    let (_, mut s, mut e) = best?;
-    while s < e && !units[s].is_body_text() {
-        s += 1;
-    }
-    while e > s && !units[e].is_body_text() {
-        e -= 1;
-    }
-    units[s].is_body_text().then_some((s, e))
+    best
 }
 
 /// Reads section, date, byline and headline from the units before the body.
