@@ -16,13 +16,13 @@ mod envelope;
 mod furniture;
 mod html;
 mod lang;
+mod newsml;
 mod ninjs;
 mod normalize;
 mod text;
 
 use thiserror::Error;
 
-use crate::enrich::record::Format;
 use crate::enrich::story::Story;
 use crate::enrich::{EnrichOptions, RawStory};
 
@@ -103,7 +103,7 @@ pub fn parse(raw: &RawStory<'_>, options: &EnrichOptions) -> Result<Story, Parse
         },
         Sniffed::Text => text::parse(text),
         Sniffed::Html => html::parse(text)?,
-        Sniffed::Xml => fallback_text(text),
+        Sniffed::Xml => newsml::parse(text)?,
     };
     finish(&mut story)?;
     Ok(story)
@@ -157,16 +157,6 @@ fn parse_json(text: &str) -> Result<Story, ParseError> {
     ))
 }
 
-/// Blank-line paragraphs of cleaned text (until the text parsers land).
-fn fallback_text(text: &str) -> Story {
-    let paragraphs: Vec<String> = text
-        .split("\n\n")
-        .map(|p| normalize::join_lines(&normalize::clean(p, false)))
-        .filter(|p| !p.is_empty())
-        .collect();
-    Story::from_paragraphs(Format::Text, &paragraphs)
-}
-
 /// Common last steps: an empty body is an error; the language is detected when the
 /// payload did not give it.
 fn finish(story: &mut Story) -> Result<(), ParseError> {
@@ -182,6 +172,7 @@ fn finish(story: &mut Story) -> Result<(), ParseError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::enrich::record::Format;
 
     fn run(bytes: &[u8]) -> Result<Story, ParseError> {
         let raw = RawStory {
