@@ -52,3 +52,56 @@ const FLOOR_CORPUS_F1: f64 = 0.0;
 const FLOOR_HEADLINE: f64 = 0.0;
 const FLOOR_HTML_F1: f64 = 0.0;
 const FLOOR_TEXT_F1: f64 = 0.0;
+
+/// The seed story: every `parse.must` item of `syria-deal.expected.json`.
+#[test]
+fn seed_story_meets_every_must_item() {
+    use wire_enricher::enrich::parse::parse;
+    use wire_enricher::enrich::{EnrichOptions, RawStory};
+    let shared = args().shared.expect("shared dir");
+    let seed = shared.join("fixtures/seed");
+    let bytes = std::fs::read(seed.join("syria-deal.txt")).expect("seed story");
+    let gold: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(seed.join("syria-deal.expected.json")).expect("seed gold"),
+    )
+    .expect("gold json");
+    let must = &gold["parse"]["must"];
+    let raw = RawStory {
+        bytes: &bytes,
+        message_id: None,
+        content_type: None,
+    };
+    let s = parse(&raw, &EnrichOptions::default()).expect("seed parses");
+    let paragraphs: Vec<&str> = s
+        .paragraphs
+        .iter()
+        .map(|p| &s.body[p.start..p.end])
+        .collect();
+    assert_eq!(s.headline.as_deref(), must["headline"].as_str());
+    assert_eq!(s.section.as_deref(), must["section"].as_str());
+    assert_eq!(s.published.as_deref(), must["published_local"].as_str());
+    assert_eq!(s.byline.agency.as_deref(), must["agency"].as_str());
+    assert_eq!(
+        s.dateline.as_ref().and_then(|d| d.location.as_deref()),
+        must["dateline_location"].as_str()
+    );
+    assert_eq!(s.media.len(), 1, "{:?}", s.media);
+    let caption = s.media[0].caption.as_deref().unwrap_or("");
+    assert!(caption.starts_with(must["photo_caption_starts_with"].as_str().expect("str")));
+    assert_eq!(s.media[0].credit.as_deref(), must["photo_credit"].as_str());
+    assert_eq!(
+        Some(paragraphs.len() as u64),
+        must["body_paragraph_count"].as_u64()
+    );
+    assert!(paragraphs[0].starts_with(
+        must["body_first_paragraph_starts_with"]
+            .as_str()
+            .expect("str")
+    ));
+    assert!(paragraphs[paragraphs.len() - 1]
+        .ends_with(must["body_last_paragraph_ends_with"].as_str().expect("str")));
+    for junk in must["not_in_body"].as_array().expect("list") {
+        let junk = junk.as_str().expect("str");
+        assert!(!s.body.contains(junk), "{junk:?} in body");
+    }
+}

@@ -214,6 +214,13 @@ pub(crate) fn is_byline_line(line: &str) -> bool {
     if line.len() > 120 || line.ends_with('.') && !line.ends_with(" Jr.") {
         return AGENCIES.iter().any(|(k, _)| line.eq_ignore_ascii_case(k));
     }
+    if let Some(org) = line
+        .strip_suffix(" Writer")
+        .or_else(|| line.strip_suffix(" Staff Writer"))
+        .or_else(|| line.strip_suffix(" Correspondent"))
+    {
+        return agency_name(org).is_some();
+    }
     if BY_PREFIX.is_match(line) {
         let rest = BY_PREFIX.replace(line, "");
         let b = parse(&rest);
@@ -309,6 +316,11 @@ mod tests {
     fn byline_lines() {
         assert!(is_byline_line("By Reuters"));
         assert!(is_byline_line("By Jane Doe and John Roe"));
+        assert!(is_byline_line("Associated Press Writer"));
+        assert_eq!(
+            parse("Associated Press Writer").agency.as_deref(),
+            Some("Associated Press")
+        );
         assert!(!is_byline_line(
             "By the end of the week, talks had stalled."
         ));

@@ -349,7 +349,8 @@ pub(crate) fn is_date_line(line: &str) -> bool {
     if line.len() > 90 || parse(line).is_none() {
         return false;
     }
-    let stray = line
+    let without_iso = ISO.replace_all(line, " ");
+    let stray = without_iso
         .split(|c: char| !c.is_alphanumeric() && c != '.')
         .map(|w| w.trim_matches('.'))
         .filter(|w| !w.is_empty())
@@ -424,6 +425,8 @@ mod tests {
         assert!(is_date_line("Thursday, September 8, 2016, 10:20"));
         assert!(is_date_line("Published 08 Sep 2016 10:20 GMT"));
         assert!(is_date_line("September 8, 2016 | Updated 6:03 pm"));
+        assert!(is_date_line("2021-03-04T09:15:00Z"));
+        assert!(is_date_line("Updated 2021-03-04 09:15"));
         assert!(!is_date_line("The talks on September 8, 2016 failed."));
     }
 }

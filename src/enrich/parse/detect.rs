@@ -25,13 +25,13 @@ pub(crate) fn sniff(text: &str, content_type: Option<&str>) -> Sniffed {
         return Sniffed::Json;
     }
     if start.starts_with('<') {
-        let xmlish = head.starts_with("<?xml")
-            || head.contains("<newsitem")
+        let g2 = head.contains("<newsitem")
             || head.contains("<newsmessage")
             || head.contains("<packageitem");
+        let xmlish = g2 || head.starts_with("<?xml");
         let htmlish =
             head.contains("<!doctype html") || head.contains("<html") || head.contains("<body");
-        if xmlish && !htmlish {
+        if g2 || xmlish && !htmlish {
             return Sniffed::Xml;
         }
         // A text dump may open with a stray tag; a fragment of markup has many.

@@ -69,7 +69,7 @@ static CREDIT_PAREN: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 static CREDIT_LABEL: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^(?s)(.*?)[\s.]*\b((?:Photo|Image|Picture|Photograph|Credit)s?(?:\s+by)?\s*:\s*[^.:]{2,80}?)\.?\s*$")
+    Regex::new(r"^(?s)(.*?)\s*\b((?:Photo|Image|Picture|Photograph|Credit)s?(?:\s+by)?\s*:\s*[^.:]{2,80}?)\.?\s*$")
         .expect("static regex")
 });
 

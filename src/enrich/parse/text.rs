@@ -518,9 +518,7 @@ fn gmt_end_mark(line: &str) -> Option<(u32, u32)> {
 /// Wire copy: slugs, transmission marks or an agency dateline, and no page furniture.
 fn looks_like_wire(units: &[Unit]) -> bool {
     let head = &units[..units.len().min(12)];
-    let web = head
-        .iter()
-        .any(|u| matches!(u.kind, Kind::Crumb(_) | Kind::Junk | Kind::Date(_)));
+    let web = head.iter().any(|u| matches!(u.kind, Kind::Crumb(_)));
     let slug = head.iter().any(|u| u.kind == Kind::Slug);
     let agency_dateline = head
         .iter()
