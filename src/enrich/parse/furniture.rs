@@ -330,12 +330,20 @@ static SECTION_END: LazyLock<Regex> = LazyLock::new(|| {
     .expect("static regex")
 });
 
-/// Lines that open what follows an article: comments, related or recommended lists.
+static ABOUT_AUTHOR: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"^(?:About|Sobre|Über|À propos de|A propos de|Acerca de|Over|Om)\s+(?:the\s+author|\p{Lu}\p{L}+(?:\s+\p{Lu}\p{L}+){0,3})$",
+    )
+    .expect("static regex")
+});
+
+/// Lines that open what follows an article: comments, related or recommended lists, the
+/// author's biography.
 pub(crate) fn is_section_end(line: &str) -> bool {
     let t = line
         .trim()
         .trim_start_matches(['•', '*', '-', '□', '■', '·', ' ']);
-    t.len() < 140 && SECTION_END.is_match(t)
+    t.len() < 140 && (SECTION_END.is_match(t) || ABOUT_AUTHOR.is_match(t))
 }
 
 static SLUG: LazyLock<Regex> = LazyLock::new(|| {
@@ -431,6 +439,8 @@ mod tests {
             "• Milan Griffes on September 12, 2018 at 4:47 pm said:"
         ));
         assert!(is_section_end("Leave a Reply"));
+        assert!(is_section_end("Über Moritz Bachmann"));
+        assert!(!is_section_end("About 40 people were hurt."));
         assert!(!is_section_end(
             "More than 40 people said the talks had failed."
         ));

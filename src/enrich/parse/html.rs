@@ -661,6 +661,10 @@ fn collect_blocks(doc: &Html, by_class: bool) -> Vec<RawBlock> {
                         if el.name() == "a" {
                             link_depth += 1;
                         }
+                        if matches!(el.name(), "td" | "th") {
+                            // Cells of a row stay on one line, apart.
+                            current.text.push(' ');
+                        }
                         open.push(node.id());
                     }
                     Node::Text(t) => {

@@ -42,12 +42,14 @@ struct Unit {
     /// Extra evidence from the source structure (HTML: inside the main-content container,
     /// link density), added to the score.
     bias: i64,
+    /// A sentence that occurs more than once in the page: never kept in the body.
+    repeated: bool,
 }
 
 impl Unit {
     /// Whether the unit may be kept in the body when it falls inside the article run.
     fn is_body_text(&self) -> bool {
-        matches!(self.kind, Kind::Prose | Kind::Short | Kind::Bullet)
+        matches!(self.kind, Kind::Prose | Kind::Short | Kind::Bullet) && !self.repeated
     }
 
     /// The unit's score for the body search.
@@ -106,6 +108,7 @@ pub(crate) fn parse_blocks(blocks: &[Block], format: Format) -> Story {
                 kind: classify(&text),
                 text,
                 bias: b.bias,
+                repeated: false,
             })
         })
         .collect();
@@ -116,6 +119,7 @@ pub(crate) fn parse_blocks(blocks: &[Block], format: Format) -> Story {
 fn story_from_units(units: &[Unit], format: Format) -> Story {
     let wire = format == Format::Wire;
     let mut story = Story::new(format);
+    let units = &mark_repeats(units);
     let Some((start, end)) = best_run(units) else {
         return story;
     };
@@ -137,6 +141,31 @@ fn story_from_units(units: &[Unit], format: Format) -> Story {
     story.set_body_from_paragraphs(&paragraphs);
     story
 }
+
+/// Short lines that occur more than once (image alt text and caption, a repeated title,
+/// teaser links) are furniture: they are penalised and never kept in the body.
+fn mark_repeats(units: &[Unit]) -> Vec<Unit> {
+    let mut seen: rustc_hash::FxHashMap<&str, usize> = rustc_hash::FxHashMap::default();
+    for u in units {
+        *seen.entry(u.text.as_str()).or_default() += 1;
+    }
+    units
+        .iter()
+        .map(|u| {
+            let mut u = u.clone();
+            if u.words < 40 && seen.get(u.text.as_str()).is_some_and(|&n| n > 1) {
+                u.bias -= REPEAT_PENALTY;
+                // A repeated sentence is a caption or teaser; a repeated short line (a
+                // table's header row) may still be part of the article.
+                u.repeated = u.kind == Kind::Prose;
+            }
+            u
+        })
+        .collect()
+}
+
+/// Score penalty of a repeated short line.
+const REPEAT_PENALTY: i64 = 6;
 
 /// Removes ANPA transmission framing: the SOH…STX header line and everything after ETX/EOT.
 fn strip_transmission(input: &str) -> (String, bool) {
@@ -182,6 +211,7 @@ fn units(text: &str) -> Vec<Unit> {
             kind: classify(&line),
             text: line,
             bias: 0,
+            repeated: false,
         });
     }
     out
