@@ -1,4 +1,5 @@
 //! Parse-stage throughput on the golden fixtures (every format), one story per iteration.
+#![allow(missing_docs)] // criterion's macros generate undocumented functions
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use wire_enricher::enrich::parse::parse;
