@@ -97,6 +97,15 @@ static TRAILER: LazyLock<Regex> = LazyLock::new(|| {
         .expect("static regex")
 });
 
+/// The canonical name of a well-known news agency (`AP`, `Reuters`, `AFP`…), if `text` is one.
+pub(crate) fn known_agency(text: &str) -> Option<&'static str> {
+    let lower = text.trim().to_lowercase();
+    AGENCIES
+        .iter()
+        .find(|(k, _)| *k == lower)
+        .map(|(_, canon)| *canon)
+}
+
 /// The canonical name of a known agency, or of an organisation-looking name.
 pub(crate) fn agency_name(text: &str) -> Option<String> {
     let t = text
@@ -196,7 +205,11 @@ fn add_name(part: &str, byline: &mut Byline) {
         return;
     }
     let name = tidy_name(part);
-    if looks_like_person(&name) && !byline.authors.contains(&name) {
+    // A lower-case single token (`rezwan`, `deb.baldelli`) is a user name, i.e. a person.
+    let handle = !name.contains(' ')
+        && name.chars().next().is_some_and(char::is_lowercase)
+        && name.len() >= 3;
+    if (looks_like_person(&name) || handle) && !byline.authors.contains(&name) {
         byline.authors.push(name);
     }
 }
@@ -300,6 +313,7 @@ mod tests {
             Some("Continental News Agency")
         );
         assert!(parse("Mateo Banerjee").agency.is_none());
+        assert_eq!(parse("By rezwan").authors, vec!["rezwan"]);
     }
 
     #[test]

@@ -175,9 +175,7 @@ pub(crate) fn dateline(par: &str) -> Option<(Dateline, usize)> {
         _ => {}
     }
     if let Some(l) = loc {
-        if crate::enrich::parse::byline::agency_name(l).is_some_and(|_| l.len() <= 5)
-            && agency.is_none()
-        {
+        if crate::enrich::parse::byline::known_agency(l).is_some() && agency.is_none() {
             return None;
         }
     }
@@ -425,6 +423,9 @@ mod tests {
         let (d, _) = dateline("(Reuters) - Shares fell").expect("dateline");
         assert_eq!(d.agency.as_deref(), Some("Reuters"));
         assert!(dateline("The talks – which failed").is_none());
+        let (d, _) = dateline("PARIS — On Monday, the talks").expect("dateline");
+        assert_eq!(d.location.as_deref(), Some("PARIS"));
+        assert!(dateline("AP - The talks").is_none());
         assert!(dateline("US - Russia talks").is_none());
     }
 

@@ -120,7 +120,12 @@ fn story_from_units(units: &[Unit], format: Format) -> Story {
     let wire = format == Format::Wire;
     let mut story = Story::new(format);
     let units = &mark_repeats(units);
-    let Some((start, end)) = best_run(units) else {
+    let run = if wire {
+        wire_run(units)
+    } else {
+        best_run(units)
+    };
+    let Some((start, end)) = run else {
         return story;
     };
     read_header(&units[..start], &mut story, wire);
@@ -369,6 +374,18 @@ fn best_run(units: &[Unit]) -> Option<(usize, usize)> {
         e -= 1;
     }
     units[s].is_body_text().then_some((s, e))
+}
+
+/// Wire copy has no furniture inside the story: the body runs from the first prose unit
+/// to the last text unit before an end mark (trailer, slug, junk, section end).
+fn wire_run(units: &[Unit]) -> Option<(usize, usize)> {
+    let start = units.iter().position(|u| u.kind == Kind::Prose)?;
+    let stop = units[start..]
+        .iter()
+        .position(|u| matches!(u.kind, Kind::Trailer | Kind::Slug | Kind::Junk | Kind::Stop))
+        .map_or(units.len(), |i| start + i);
+    let end = (start..stop).rev().find(|&i| units[i].is_body_text())?;
+    Some((start, end))
 }
 
 /// Maximum-sum contiguous run of unit scores: (score, first, last).
