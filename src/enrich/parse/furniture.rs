@@ -209,6 +209,7 @@ pub(crate) fn is_junk(line: &str) -> bool {
     let lower = lower.trim_start_matches(['•', '*', '-', '□', '■', '·', ' ']);
     const EXACT: &[&str] = &[
         "latest news",
+        "advert",
         "related",
         "related stories",
         "related articles",
@@ -334,6 +335,27 @@ static ABOUT_AUTHOR: LazyLock<Regex> = LazyLock::new(|| {
     )
     .expect("static regex")
 });
+
+static COMMENTS_START: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?ix)^(?:
+            \d+\s+(?:comments?|responses?|replies)
+          | comments?\s*\(\d+\)
+          | (?:leave|post|add|write)\s+a\s+(?:comment|reply|response)
+          | posted\s+in\s.{1,80}
+          | .{2,60}\s+on\s+.{6,40}\d{4}.{0,20}\s+said:
+        )\s*[:.]?$",
+    )
+    .expect("static regex")
+});
+
+/// Lines that open a comment section: nothing after them is the article.
+pub(crate) fn is_comments_start(line: &str) -> bool {
+    let t = line
+        .trim()
+        .trim_start_matches(['•', '*', '-', '□', '■', '·', ' ']);
+    t.len() < 140 && COMMENTS_START.is_match(t)
+}
 
 /// Lines that open what follows an article: comments, related or recommended lists, the
 /// author's biography.

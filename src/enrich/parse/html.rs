@@ -287,6 +287,7 @@ impl Meta {
             .headline
             .or_else(|| self.h1.clone())
             .or_else(|| self.title.as_deref().map(strip_site_name));
+        drop_title_paragraphs(story, [headline.as_deref(), self.h1.as_deref()]);
         if headline.is_some() {
             story.headline = headline;
         }
@@ -317,6 +318,29 @@ impl Meta {
                 story.set_body_from_paragraphs(&paragraphs);
             }
         }
+    }
+}
+
+/// Removes body paragraphs that repeat the page's title (`<h1>`, metadata headline).
+fn drop_title_paragraphs(story: &mut Story, titles: [Option<&str>; 2]) {
+    let fold = |s: &str| {
+        s.split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .to_lowercase()
+    };
+    let titles: Vec<String> = titles.into_iter().flatten().map(fold).collect();
+    let paragraphs: Vec<String> = story
+        .paragraphs
+        .iter()
+        .map(|p| story.body[p.start..p.end].to_owned())
+        .collect();
+    let kept: Vec<&String> = paragraphs
+        .iter()
+        .filter(|p| !titles.contains(&fold(p)))
+        .collect();
+    if kept.len() != paragraphs.len() && !kept.is_empty() {
+        story.set_body_from_paragraphs(&kept);
     }
 }
 
@@ -615,7 +639,11 @@ fn extract(doc: &Html, by_class: bool, score: bool) -> Vec<Block> {
             let mut bias = 0i64;
             if top.is_some() {
                 let owned = b.owner.is_some_and(|o| inside.contains(&o));
-                bias += if owned { 6 } else { -8 };
+                bias += if owned {
+                    INSIDE_BONUS
+                } else {
+                    -OUTSIDE_PENALTY
+                };
             }
             if density > 0.5 {
                 bias -= 25;
@@ -629,6 +657,12 @@ fn extract(doc: &Html, by_class: bool, score: bool) -> Vec<Block> {
         })
         .collect()
 }
+
+/// Score bonus of a block inside the main-content container: enough to carry short list
+/// items and table rows of the article.
+const INSIDE_BONUS: i64 = 10;
+/// Score penalty of a block outside it.
+const OUTSIDE_PENALTY: i64 = 8;
 
 /// One pass over the tree: text blocks with link length and owners.
 fn collect_blocks(doc: &Html, by_class: bool) -> Vec<RawBlock> {

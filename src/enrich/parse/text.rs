@@ -350,11 +350,21 @@ fn is_prose(line: &str, words: usize) -> bool {
     (ends && lowerish && words >= 6) || (words >= 18 && lowerish)
 }
 
-/// The article run: units are cut into segments at [`Kind::Stop`] lines; in each segment the
+/// The article run: a comment section after the first prose is cut off; the rest is cut
+/// into segments at [`Kind::Stop`] lines; in each segment the
 /// best contiguous run by score is found (Kadane); the first segment whose run scores at
 /// least half the best one wins (comments after an article may be long, but come later).
 /// The run is trimmed to body-text units at both ends.
 fn best_run(units: &[Unit]) -> Option<(usize, usize)> {
+    let first_prose = units
+        .iter()
+        .position(|u| u.kind == Kind::Prose)
+        .unwrap_or(0);
+    let comments = units[first_prose..]
+        .iter()
+        .position(|u| u.kind == Kind::Stop && furniture::is_comments_start(&u.text))
+        .map_or(units.len(), |i| first_prose + i);
+    let units = &units[..comments];
     let mut runs: Vec<(i64, usize, usize)> = Vec::new();
     let mut seg_start = 0;
     for i in 0..=units.len() {
