@@ -35,6 +35,9 @@ fn parse_accuracy_floors() {
             "{format}: headline {:.3}",
             t.headline()
         );
+        if t.date_n > 0 && format != "wire" {
+            assert!(t.date() >= FLOOR_DATE, "{format}: date {:.3}", t.date());
+        }
     }
     assert!(
         report.pages_html.f1 >= FLOOR_HTML_F1,
