@@ -204,20 +204,23 @@ fn units(text: &str) -> Vec<Unit> {
                 if continues(&last.text, &line, raw) {
                     last.text.push(' ');
                     last.text.push_str(&line);
-                    last.words = word_len(&last.text);
-                    last.kind = classify(&last.text);
                     continue;
                 }
             }
         }
         prev_blank = false;
         out.push(Unit {
-            words: word_len(&line),
-            kind: classify(&line),
+            words: 0,
+            kind: Kind::Short,
             text: line,
             bias: 0,
             repeated: false,
         });
+    }
+    // Classified once, after wrapped lines are joined (keeps the pass linear).
+    for u in &mut out {
+        u.words = word_len(&u.text);
+        u.kind = classify(&u.text);
     }
     out
 }
