@@ -264,6 +264,9 @@ impl Meta {
                 }
             }
         }
+        if self.section.is_none() {
+            self.section = breadcrumb_section(doc);
+        }
         if let Some(s) = sel("figcaption") {
             for el in doc.select(&s).take(20) {
                 let t = element_text(el);
@@ -319,6 +322,26 @@ impl Meta {
             }
         }
     }
+}
+
+/// The section named by a breadcrumb trail (`<nav aria-label="breadcrumb">`, an element whose
+/// class names a breadcrumb): its links' texts read as `Home > World > Asia`.
+fn breadcrumb_section(doc: &Html) -> Option<String> {
+    let trail = sel(r#"nav[aria-label*="readcrumb"], [class*="breadcrumb"], [id*="breadcrumb"]"#)?;
+    let items = sel("a, li, span")?;
+    let el = doc.select(&trail).next()?;
+    let mut parts: Vec<String> = Vec::new();
+    for item in el.select(&items).take(12) {
+        let t = element_text(item);
+        if !t.is_empty()
+            && !parts
+                .iter()
+                .any(|p| p.contains(&t) || t.contains(p.as_str()))
+        {
+            parts.push(t);
+        }
+    }
+    furniture::breadcrumb_section(&parts.join(" > "))
 }
 
 /// Removes body paragraphs that repeat the page's title (`<h1>`, metadata headline).
@@ -835,6 +858,14 @@ mod tests {
         assert!(!s.body.contains("Advertisement"));
         assert!(!s.body.contains("cookies"));
         assert!(!s.body.contains("Port strike spreads"));
+    }
+
+    #[test]
+    fn breadcrumb_trail_names_the_section() {
+        let page = r#"<html><body><nav aria-label="breadcrumb"><ol><li><a href="/">Home</a></li><li><a href="/world">World</a></li><li><a href="/asia">Asia</a></li></ol></nav>
+<article><p>The talks in the capital ended on Tuesday without a deal on trade, officials said, and a new round is planned.</p></article></body></html>"#;
+        let s = parse(page).expect("story");
+        assert_eq!(s.section.as_deref(), Some("Asia"));
     }
 
     #[test]
