@@ -286,6 +286,9 @@ pub(crate) fn is_junk(line: &str) -> bool {
     if PREFIX.iter().any(|p| lower.starts_with(p)) {
         return true;
     }
+    if is_cookie_notice(lower) {
+        return true;
+    }
     let words: Vec<&str> = lower.split_whitespace().collect();
     let social = [
         "facebook",
@@ -364,6 +367,25 @@ pub(crate) fn is_section_end(line: &str) -> bool {
         .trim()
         .trim_start_matches(['•', '*', '-', '□', '■', '·', ' ']);
     t.len() < 140 && (SECTION_END.is_match(t) || ABOUT_AUTHOR.is_match(t))
+}
+
+/// A cookie or privacy consent notice (lower-cased line).
+fn is_cookie_notice(lower: &str) -> bool {
+    lower.len() < 600
+        && lower.contains("cookie")
+        && [
+            "website",
+            "site",
+            "browser",
+            "consent",
+            "accept",
+            "privacy",
+            "experience",
+            "policy",
+            "datenschutz",
+        ]
+        .iter()
+        .any(|w| lower.contains(w))
 }
 
 static SLUG: LazyLock<Regex> = LazyLock::new(|| {
@@ -457,6 +479,9 @@ mod tests {
         assert!(is_junk("Facebook Twitter WhatsApp Email"));
         assert!(is_junk("© 2019 Coastal Herald. All rights reserved."));
         assert!(!is_junk("Share prices fell sharply on Monday."));
+        assert!(is_junk(
+            "This website uses cookies to improve your experience. Accept"
+        ));
         assert!(is_section_end("10 Comments"));
         assert!(is_section_end(
             "• Milan Griffes on September 12, 2018 at 4:47 pm said:"
