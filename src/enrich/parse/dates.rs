@@ -346,7 +346,7 @@ fn is_date_word(word: &str) -> bool {
 
 /// Whether `line` is a date line: a date and nothing but date words beside it.
 pub(crate) fn is_date_line(line: &str) -> bool {
-    if line.len() > 90 || parse(line).is_none() {
+    if line.len() > 90 || !line.bytes().any(|b| b.is_ascii_digit()) || parse(line).is_none() {
         return false;
     }
     let without_iso = ISO.replace_all(line, " ");

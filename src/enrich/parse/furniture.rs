@@ -84,10 +84,40 @@ pub(crate) fn caption(line: &str) -> Option<Media> {
     if line.split_whitespace().count() > 90 {
         return None;
     }
-    if let Some(c) = CREDIT_AGENCY_SLASH.captures(line) {
-        return Some(media(&c[1], &c[2]));
+    let trimmed = line.trim_end();
+    if trimmed.contains('/') {
+        if let Some(c) = CREDIT_AGENCY_SLASH.captures(line) {
+            return Some(media(&c[1], &c[2]));
+        }
     }
-    if let Some(c) = CREDIT_PAREN.captures(line) {
+    if trimmed.ends_with(')') {
+        if let Some(m) = paren_credit(line) {
+            return Some(m);
+        }
+    }
+    if line.contains(':') && has_credit_word(line) {
+        if let Some(c) = CREDIT_LABEL.captures(line) {
+            let credit = c[2].trim();
+            if !c[1].trim().is_empty() || line.split_whitespace().count() <= 8 {
+                return Some(media(&c[1], &strip_label(credit)));
+            }
+        }
+    }
+    None
+}
+
+/// Whether a line names a photo credit label (`Photo`, `Image`, `Credit`…).
+fn has_credit_word(line: &str) -> bool {
+    let lower = line.to_lowercase();
+    ["photo", "image", "picture", "credit"]
+        .iter()
+        .any(|w| lower.contains(w))
+}
+
+/// `… (Jacquelyn Martin/AP)` / `… (Photo: AFP)`.
+fn paren_credit(line: &str) -> Option<Media> {
+    let c = CREDIT_PAREN.captures(line)?;
+    {
         let credit = c[2].trim();
         let labelled = is_credit_label(credit);
         let slashed = credit.contains('/')
@@ -95,17 +125,8 @@ pub(crate) fn caption(line: &str) -> Option<Media> {
                 let w = p.split_whitespace().count();
                 (1..=5).contains(&w) && p.trim().chars().next().is_some_and(char::is_uppercase)
             });
-        if labelled || slashed {
-            return Some(media(&c[1], &strip_label(credit)));
-        }
+        (labelled || slashed).then(|| media(&c[1], &strip_label(credit)))
     }
-    if let Some(c) = CREDIT_LABEL.captures(line) {
-        let credit = c[2].trim();
-        if !c[1].trim().is_empty() || line.split_whitespace().count() <= 8 {
-            return Some(media(&c[1], &strip_label(credit)));
-        }
-    }
-    None
 }
 
 /// Whether a credit starts with `Photo:`, `Image:` and the like.

@@ -4,7 +4,7 @@
 
 /// The ISO 639-1 code of the language `text` is written in, when detection is reliable.
 pub(crate) fn detect(text: &str) -> Option<String> {
-    let sample = sample(text, 4000);
+    let sample = sample(text, 1500);
     let info = whatlang::detect(sample)?;
     if !info.is_reliable() && info.confidence() < 0.5 {
         return None;

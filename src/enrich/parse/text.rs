@@ -290,6 +290,9 @@ fn classify(line: &str) -> Kind {
 
 /// `Chris Davies - Nov 19, 2019, 10:31 pm` / `By Jane Doe | Sep 8, 2016`.
 fn date_and_byline(line: &str) -> Option<Kind> {
+    if !line.bytes().any(|b| b.is_ascii_digit()) {
+        return None;
+    }
     for sep in [" | ", " - ", " – ", " • ", " · ", ", "] {
         let Some((a, b)) = line.split_once(sep) else {
             continue;
