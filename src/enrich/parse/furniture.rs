@@ -36,7 +36,10 @@ pub(crate) fn breadcrumb_section(line: &str) -> Option<String> {
     }
     let short = parts.iter().all(|p| {
         let words = p.split_whitespace().count();
-        (1..=4).contains(&words) && !p.ends_with('.') && !p.chars().any(|c| c.is_ascii_digit())
+        (1..=4).contains(&words)
+            && !p.ends_with('.')
+            && !p.contains(',')
+            && !p.chars().any(|c| c.is_ascii_digit())
     });
     let capitalised = parts.iter().all(|p| {
         p.chars()

@@ -475,17 +475,20 @@ fn pick_headline(header: &[Unit], wire: bool) -> Option<String> {
         if wire {
             return candidates.first().copied();
         }
-        let near_meta = candidates.iter().copied().filter(|&i| {
-            let near = |j: usize| {
-                header.get(j).is_some_and(|u| {
-                    matches!(
-                        u.kind,
-                        Kind::Date(_) | Kind::Byline(_) | Kind::DateByline(..) | Kind::Crumb(_)
-                    )
-                })
-            };
-            near(i + 1) || i > 0 && near(i - 1)
-        });
+        // Titles sit just above (or below) the byline and date: prefer the longest
+        // candidate within two lines of them.
+        let is_meta = |j: usize| {
+            header.get(j).is_some_and(|u| {
+                matches!(
+                    u.kind,
+                    Kind::Date(_) | Kind::Byline(_) | Kind::DateByline(..) | Kind::Crumb(_)
+                )
+            })
+        };
+        let near_meta = candidates
+            .iter()
+            .copied()
+            .filter(|&i| is_meta(i + 1) || is_meta(i + 2) || i > 0 && is_meta(i - 1));
         near_meta
             .max_by_key(|&i| header[i].words)
             .or_else(|| candidates.iter().copied().max_by_key(|&i| header[i].words))
