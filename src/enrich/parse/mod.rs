@@ -1,15 +1,32 @@
 //! Parse stage: raw bytes -> a clean [`Story`], or a typed [`ParseError`].
 //!
-//! SKELETON: only input validation and blank-line paragraphs for now; the parse helper
-//! replaces this with format detection and the per-format parsers.
+//! [`parse`] checks the limits (size, UTF-8, binary), detects the format from the content
+//! (a `Content-Type` hint only breaks ties), hands the text to the format's parser, and
+//! finishes the story (language, paragraph spans, no empty body).
+//!
+//! Submodules: `detect` (format sniffing), `normalize` (meaning-preserving text clean-up),
+//! `envelope` (the JSON envelope), `dates`, `byline`, `lang`.
 //!
 //! Must not: panic on any input, or take more than linear time in the input's length.
 
+mod byline;
+mod dates;
+mod detect;
+mod envelope;
+mod furniture;
+mod html;
+mod lang;
+mod newsml;
+mod ninjs;
+mod normalize;
+mod text;
+
 use thiserror::Error;
 
-use crate::enrich::record::Format;
 use crate::enrich::story::Story;
 use crate::enrich::{EnrichOptions, RawStory};
+
+use detect::Sniffed;
 
 /// Why a story could not be parsed. [`ParseError::kind`] is the stable dead-letter reason.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -34,9 +51,12 @@ pub enum ParseError {
     /// The payload looks like binary data, not text.
     #[error("story looks like binary data")]
     Binary,
-    /// JSON that does not parse, or is not a story object.
+    /// JSON that does not parse (truncated, broken).
     #[error("malformed JSON: {0}")]
     MalformedJson(String),
+    /// Well-formed JSON that is not a story (no `body`, not ninjs, not an object).
+    #[error("JSON is not a story: {0}")]
+    NotAStory(String),
     /// HTML with no recoverable article.
     #[error("malformed HTML: {0}")]
     MalformedHtml(String),
@@ -57,6 +77,7 @@ impl ParseError {
             ParseError::InvalidUtf8 { .. } => "invalid_utf8",
             ParseError::Binary => "binary",
             ParseError::MalformedJson(_) => "malformed_json",
+            ParseError::NotAStory(_) => "not_a_story",
             ParseError::MalformedHtml(_) => "malformed_html",
             ParseError::MalformedXml(_) => "malformed_xml",
             ParseError::NoBody => "no_body",
@@ -69,22 +90,138 @@ impl ParseError {
 /// # Errors
 /// See [`ParseError`].
 pub fn parse(raw: &RawStory<'_>, options: &EnrichOptions) -> Result<Story, ParseError> {
-    if raw.bytes.len() > options.max_story_bytes {
+    let text = check_limits(raw.bytes, options)?;
+    let mut story = match detect::sniff(text, raw.content_type) {
+        Sniffed::Json => match parse_json(text) {
+            // `[1936822]` then more lines: a text dump that happens to open with brackets.
+            Err(ParseError::MalformedJson(_))
+                if !text.trim_start().starts_with('{') && !json_truncated(text) =>
+            {
+                text::parse(text)
+            }
+            other => other?,
+        },
+        Sniffed::Text => text::parse(text),
+        Sniffed::Html => html::parse(text)?,
+        Sniffed::Xml => newsml::parse(text)?,
+    };
+    finish(&mut story)?;
+    Ok(story)
+}
+
+/// Size, UTF-8, binary and emptiness checks; the text without a byte-order mark.
+fn check_limits<'a>(bytes: &'a [u8], options: &EnrichOptions) -> Result<&'a str, ParseError> {
+    if bytes.len() > options.max_story_bytes {
         return Err(ParseError::TooLarge {
-            size: raw.bytes.len(),
+            size: bytes.len(),
             limit: options.max_story_bytes,
         });
     }
-    let text = std::str::from_utf8(raw.bytes).map_err(|e| ParseError::InvalidUtf8 {
+    if detect::looks_binary(bytes) {
+        return Err(ParseError::Binary);
+    }
+    let text = std::str::from_utf8(bytes).map_err(|e| ParseError::InvalidUtf8 {
         offset: e.valid_up_to(),
     })?;
+    let text = text.strip_prefix('\u{FEFF}').unwrap_or(text);
     if text.trim().is_empty() {
         return Err(ParseError::Empty);
     }
-    let paragraphs: Vec<&str> = text
-        .split("\n\n")
-        .map(str::trim)
-        .filter(|p| !p.is_empty())
-        .collect();
-    Ok(Story::from_paragraphs(Format::Text, &paragraphs))
+    Ok(text)
+}
+
+/// Whether JSON parsing ran out of input (truncated) rather than meeting bad syntax.
+fn json_truncated(text: &str) -> bool {
+    serde_json::from_str::<serde_json::Value>(text)
+        .err()
+        .is_some_and(|e| e.classify() == serde_json::error::Category::Eof)
+}
+
+/// A JSON payload: the ninjs item or the envelope.
+fn parse_json(text: &str) -> Result<Story, ParseError> {
+    let value: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| ParseError::MalformedJson(e.to_string()))?;
+    let serde_json::Value::Object(obj) = value else {
+        return Err(ParseError::NotAStory(
+            "a JSON value that is not an object".to_owned(),
+        ));
+    };
+    if ninjs::is_ninjs(&obj) {
+        return ninjs::parse(&obj);
+    }
+    if obj.contains_key("body") {
+        return envelope::parse(&obj);
+    }
+    Err(ParseError::NotAStory(
+        "a JSON object with no `body` (not an envelope or ninjs item)".to_owned(),
+    ))
+}
+
+/// Common last steps: an empty body is an error; the language is detected when the
+/// payload did not give it.
+fn finish(story: &mut Story) -> Result<(), ParseError> {
+    if story.body.trim().is_empty() || story.paragraphs.is_empty() {
+        return Err(ParseError::NoBody);
+    }
+    if story.language.is_none() {
+        story.language = lang::detect(&story.body);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::enrich::record::Format;
+
+    fn run(bytes: &[u8]) -> Result<Story, ParseError> {
+        let raw = RawStory {
+            bytes,
+            message_id: None,
+            content_type: None,
+        };
+        parse(&raw, &EnrichOptions::default())
+    }
+
+    #[test]
+    fn envelope_body_is_byte_identical() {
+        let body = "EU rejects German call to boycott British lamb .\n\nPeter Blackburn\n\nBRUSSELS 1996-08-22\n";
+        let json = serde_json::json!({"id": "conll-1", "body": body}).to_string();
+        let s = run(json.as_bytes()).expect("story");
+        assert_eq!(s.body, body);
+        assert_eq!(s.format, Format::Json);
+        assert_eq!(s.paragraphs.len(), 3);
+    }
+
+    #[test]
+    fn truncated_json_is_malformed() {
+        let err = run(br#"{"id": "x", "body": "Some te"#).expect_err("error");
+        assert_eq!(err.kind(), "malformed_json");
+    }
+
+    #[test]
+    fn json_without_body_is_not_a_story() {
+        assert_eq!(
+            run(br#"{"id": "x", "title": "t"}"#).expect_err("e").kind(),
+            "not_a_story"
+        );
+        assert_eq!(run(b"[1, 2]").expect_err("e").kind(), "not_a_story");
+    }
+
+    #[test]
+    fn limits() {
+        assert_eq!(run(b"  \n ").expect_err("e").kind(), "empty");
+        assert_eq!(run(b"\xff\xfeabc").expect_err("e").kind(), "invalid_utf8");
+        assert_eq!(
+            run(b"\x00\x01\x02PNG\x00\x00").expect_err("e").kind(),
+            "binary"
+        );
+        let raw = RawStory {
+            bytes: b"0123456789",
+            message_id: None,
+            content_type: None,
+        };
+        let opts = EnrichOptions { max_story_bytes: 4 };
+        assert_eq!(parse(&raw, &opts).expect_err("e").kind(), "too_large");
+    }
 }

@@ -1,0 +1,876 @@
+//! HTML pages: a real HTML parser (html5ever via scraper), publisher metadata (schema.org
+//! NewsArticle JSON-LD, Open Graph / `article:*` meta tags, `<time datetime>`, `rel=author`,
+//! `<figcaption>`), and main-content extraction.
+//!
+//! Content extraction walks the DOM once (iteratively, no recursion), drops elements that
+//! are never content (scripts, navigation, forms, asides, footers, figures, and elements
+//! whose class/id say boilerplate: ads, comments, share, related, cookie, newsletter…),
+//! cuts the rest into block-level text blocks with their link density, scores the
+//! containers the way Readability does (paragraph text and commas credited to parent and
+//! grandparent), and hands the blocks — biased towards the winning container and against
+//! link-dense blocks — to the same body search the text parser uses.
+//!
+//! Must not: run regular expressions over markup, or carry rules for a particular site.
+
+use ego_tree::iter::Edge;
+use ego_tree::NodeId;
+use rustc_hash::{FxHashMap, FxHashSet};
+use scraper::{ElementRef, Html, Node, Selector};
+use serde_json::Value;
+
+use super::text::{self, Block};
+use super::{byline, dates, furniture, lang, normalize, ParseError};
+use crate::enrich::record::{Byline, Format, Media};
+use crate::enrich::story::Story;
+
+/// Parses an HTML page (or fragment).
+pub(crate) fn parse(input: &str) -> Result<Story, ParseError> {
+    let doc = Html::parse_document(input);
+    let meta = Meta::read(&doc);
+    let strict = text::parse_blocks(&extract(&doc, true, true), Format::Html);
+    let mut story = if word_count(&strict.body) < RETRY_BELOW_WORDS {
+        // Class names misled the boilerplate filter (a `widget` wrapping the post, say):
+        // try again trusting only tags and roles, and keep the richer result.
+        let loose = text::parse_blocks(&extract(&doc, false, true), Format::Html);
+        if word_count(&loose.body) > 2 * word_count(&strict.body) {
+            loose
+        } else {
+            strict
+        }
+    } else {
+        strict
+    };
+    meta.apply(&mut story);
+    if story.body.is_empty() {
+        return Err(ParseError::MalformedHtml(
+            "no article text found in the page".to_owned(),
+        ));
+    }
+    Ok(story)
+}
+
+/// Below this many body words the class-name filter is distrusted and extraction re-run.
+const RETRY_BELOW_WORDS: usize = 150;
+
+/// Words in a text.
+fn word_count(text: &str) -> usize {
+    text.split_whitespace().count()
+}
+
+/// Parses an HTML fragment (a ninjs or NewsML body) into paragraphs of text.
+pub(crate) fn fragment_paragraphs(input: &str) -> Vec<String> {
+    let doc = Html::parse_fragment(input);
+    extract(&doc, false, false)
+        .into_iter()
+        .map(|b| normalize::join_lines(&normalize::clean(&b.text, false)))
+        .filter(|t| !t.is_empty())
+        .collect()
+}
+
+// ------------------------------------------------------------------ metadata
+
+/// What the page says about itself in metadata.
+#[derive(Debug, Default)]
+struct Meta {
+    headline: Option<String>,
+    h1: Option<String>,
+    title: Option<String>,
+    published: Option<String>,
+    section: Option<String>,
+    byline: Byline,
+    language: Option<String>,
+    media: Vec<Media>,
+    article_body: Option<String>,
+}
+
+/// Parses a static selector.
+fn sel(s: &str) -> Option<Selector> {
+    Selector::parse(s).ok()
+}
+
+/// The cleaned text of an element.
+fn element_text(el: ElementRef<'_>) -> String {
+    let raw: String = el.text().collect();
+    normalize::join_lines(&normalize::clean(&raw, false))
+}
+
+impl Meta {
+    /// Reads JSON-LD, meta tags, `<h1>`, `<time>`, `rel=author` and figure captions.
+    fn read(doc: &Html) -> Self {
+        let mut meta = Meta::default();
+        meta.read_json_ld(doc);
+        meta.read_meta_tags(doc);
+        meta.read_elements(doc);
+        meta
+    }
+
+    /// schema.org `NewsArticle` (or any `*Article`, `BlogPosting`) objects in JSON-LD.
+    fn read_json_ld(&mut self, doc: &Html) {
+        let Some(s) = sel(r#"script[type="application/ld+json"]"#) else {
+            return;
+        };
+        for script in doc.select(&s) {
+            let raw: String = script.text().collect();
+            let Ok(value) = serde_json::from_str::<Value>(raw.trim()) else {
+                continue;
+            };
+            let mut stack = vec![&value];
+            let mut visited = 0;
+            while let Some(v) = stack.pop() {
+                visited += 1;
+                if visited > 500 {
+                    break;
+                }
+                match v {
+                    Value::Array(items) => stack.extend(items.iter()),
+                    Value::Object(obj) => {
+                        if let Some(g) = obj.get("@graph") {
+                            stack.push(g);
+                        }
+                        if is_article_type(obj.get("@type")) {
+                            self.read_article_object(obj);
+                        }
+                        if is_type(obj.get("@type"), "BreadcrumbList") && self.section.is_none() {
+                            self.section = breadcrumb_list_section(obj);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+
+    /// One schema.org article object.
+    fn read_article_object(&mut self, obj: &serde_json::Map<String, Value>) {
+        let text = |k: &str| {
+            obj.get(k)
+                .and_then(Value::as_str)
+                .map(|s| normalize::clean(s, true))
+        };
+        if self.headline.is_none() {
+            self.headline = text("headline")
+                .or_else(|| text("name"))
+                .filter(|s| !s.is_empty());
+        }
+        if self.published.is_none() {
+            self.published = text("datePublished")
+                .or_else(|| text("dateCreated"))
+                .and_then(|d| dates::parse(&d))
+                .map(|d| d.to_rfc3339());
+        }
+        if self.section.is_none() {
+            self.section = match obj.get("articleSection") {
+                Some(Value::String(s)) => Some(normalize::clean(s, true)),
+                Some(Value::Array(a)) => a
+                    .first()
+                    .and_then(Value::as_str)
+                    .map(|s| normalize::clean(s, true)),
+                _ => None,
+            }
+            .filter(|s| !s.is_empty());
+        }
+        if self.byline.authors.is_empty() && self.byline.agency.is_none() {
+            read_ld_people(obj.get("author"), &mut self.byline);
+        }
+        if self.article_body.is_none() {
+            self.article_body = text("articleBody").filter(|s| s.len() > 200);
+        }
+        if self.language.is_none() {
+            self.language = text("inLanguage").and_then(|l| lang::normalise_code(&l));
+        }
+    }
+
+    /// Open Graph, `article:*`, `author` and Dublin Core meta tags.
+    fn read_meta_tags(&mut self, doc: &Html) {
+        let Some(s) = sel("meta[content]") else {
+            return;
+        };
+        let mut found: FxHashMap<String, String> = FxHashMap::default();
+        for m in doc.select(&s) {
+            let key = m
+                .attr("property")
+                .or_else(|| m.attr("name"))
+                .or_else(|| m.attr("itemprop"))
+                .map(str::to_ascii_lowercase);
+            if let (Some(k), Some(v)) = (key, m.attr("content")) {
+                found.entry(k).or_insert_with(|| normalize::clean(v, true));
+            }
+        }
+        let get = |keys: &[&str]| {
+            keys.iter()
+                .find_map(|k| found.get(*k).filter(|v| !v.is_empty()).cloned())
+        };
+        if self.headline.is_none() {
+            self.headline = get(&["og:title", "twitter:title", "dc.title", "headline"]);
+        }
+        if self.published.is_none() {
+            self.published = get(&[
+                "article:published_time",
+                "datepublished",
+                "dc.date",
+                "dc.date.issued",
+                "date",
+                "pubdate",
+                "publishdate",
+                "og:article:published_time",
+                "sailthru.date",
+                "parsely-pub-date",
+            ])
+            .and_then(|d| dates::parse(&d))
+            .map(|d| d.to_rfc3339());
+        }
+        if self.section.is_none() {
+            self.section = get(&["article:section", "section", "parsely-section"]);
+        }
+        if self.byline.authors.is_empty() && self.byline.agency.is_none() {
+            if let Some(a) = get(&[
+                "author",
+                "article:author",
+                "dc.creator",
+                "parsely-author",
+                "byl",
+            ]) {
+                if !a.starts_with("http") {
+                    byline::split_into(&a, &mut self.byline);
+                }
+            }
+        }
+    }
+
+    /// `<html lang>`, `<h1>`, `<title>`, `<time datetime>`, `rel=author`, `<figcaption>`.
+    fn read_elements(&mut self, doc: &Html) {
+        if let Some(l) = doc.root_element().attr("lang") {
+            self.language = self.language.take().or_else(|| lang::normalise_code(l));
+        }
+        if let Some(s) = sel("h1") {
+            self.h1 = doc.select(&s).map(element_text).find(|t| !t.is_empty());
+        }
+        if let Some(s) = sel("title") {
+            self.title = doc.select(&s).map(element_text).find(|t| !t.is_empty());
+        }
+        if self.published.is_none() {
+            if let Some(s) = sel("time[datetime]") {
+                self.published = doc
+                    .select(&s)
+                    .filter_map(|t| t.attr("datetime").and_then(dates::parse))
+                    .map(|d| d.to_rfc3339())
+                    .next();
+            }
+        }
+        if self.byline.authors.is_empty() && self.byline.agency.is_none() {
+            if let Some(s) = sel(r#"a[rel~="author"], [itemprop="author"], [rel="author"]"#) {
+                for el in doc.select(&s).take(4) {
+                    byline::split_into(&element_text(el), &mut self.byline);
+                }
+            }
+        }
+        if self.section.is_none() {
+            self.section = breadcrumb_section(doc);
+        }
+        if let Some(s) = sel("figcaption") {
+            for el in doc.select(&s).take(20) {
+                let t = element_text(el);
+                if t.is_empty() {
+                    continue;
+                }
+                let m = furniture::caption(&t).unwrap_or(Media {
+                    caption: Some(t),
+                    credit: None,
+                });
+                if !self.media.contains(&m) {
+                    self.media.push(m);
+                }
+            }
+        }
+    }
+
+    /// Lays the metadata over what the body search found (metadata wins where present).
+    fn apply(self, story: &mut Story) {
+        let headline = self
+            .headline
+            .or_else(|| self.h1.clone())
+            .or_else(|| self.title.as_deref().map(strip_site_name));
+        drop_title_paragraphs(story, [headline.as_deref(), self.h1.as_deref()]);
+        if headline.is_some() {
+            story.headline = headline;
+        }
+        if self.published.is_some() {
+            story.published = self.published;
+        }
+        if self.section.is_some() {
+            story.section = self.section;
+        }
+        if !self.byline.authors.is_empty() || self.byline.agency.is_some() {
+            let agency = story.byline.agency.take();
+            story.byline = self.byline;
+            if story.byline.agency.is_none() {
+                story.byline.agency = agency;
+            }
+        }
+        if !self.media.is_empty() {
+            story.media = self.media;
+        }
+        story.language = self.language;
+        if story.body.is_empty() {
+            if let Some(body) = self.article_body {
+                let paragraphs: Vec<String> = body
+                    .split("\n\n")
+                    .map(normalize::join_lines)
+                    .filter(|p| !p.is_empty())
+                    .collect();
+                story.set_body_from_paragraphs(&paragraphs);
+            }
+        }
+    }
+}
+
+/// The section named by a breadcrumb trail (`<nav aria-label="breadcrumb">`, an element whose
+/// class names a breadcrumb): its links' texts read as `Home > World > Asia`.
+fn breadcrumb_section(doc: &Html) -> Option<String> {
+    let trail = sel(r#"nav[aria-label*="readcrumb"], [class*="breadcrumb"], [id*="breadcrumb"]"#)?;
+    let items = sel("a, li, span")?;
+    let el = doc.select(&trail).next()?;
+    let mut parts: Vec<String> = Vec::new();
+    for item in el.select(&items).take(12) {
+        let t = element_text(item);
+        if !t.is_empty()
+            && !parts
+                .iter()
+                .any(|p| p.contains(&t) || t.contains(p.as_str()))
+        {
+            parts.push(t);
+        }
+    }
+    furniture::breadcrumb_section(&parts.join(" > "))
+}
+
+/// Removes body paragraphs that repeat the page's title (`<h1>`, metadata headline).
+fn drop_title_paragraphs(story: &mut Story, titles: [Option<&str>; 2]) {
+    let fold = |s: &str| {
+        s.split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .to_lowercase()
+    };
+    let titles: Vec<String> = titles.into_iter().flatten().map(fold).collect();
+    let paragraphs: Vec<String> = story
+        .paragraphs
+        .iter()
+        .map(|p| story.body[p.start..p.end].to_owned())
+        .collect();
+    let kept: Vec<&String> = paragraphs
+        .iter()
+        .filter(|p| !titles.contains(&fold(p)))
+        .collect();
+    if kept.len() != paragraphs.len() && !kept.is_empty() {
+        story.set_body_from_paragraphs(&kept);
+    }
+}
+
+/// `Headline | Site` / `Headline - Site` -> `Headline`.
+fn strip_site_name(title: &str) -> String {
+    for sep in [" | ", " – ", " — ", " - ", " :: "] {
+        if let Some((head, _)) = title.rsplit_once(sep) {
+            if head.split_whitespace().count() >= 3 {
+                return head.trim().to_owned();
+            }
+        }
+    }
+    title.to_owned()
+}
+
+/// Whether a JSON-LD `@type` names an article.
+fn is_article_type(t: Option<&Value>) -> bool {
+    let check = |s: &str| s.ends_with("Article") || s == "BlogPosting" || s == "Report";
+    match t {
+        Some(Value::String(s)) => check(s),
+        Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).any(check),
+        _ => false,
+    }
+}
+
+/// Whether a JSON-LD `@type` is `name`.
+fn is_type(t: Option<&Value>, name: &str) -> bool {
+    match t {
+        Some(Value::String(s)) => s == name,
+        Some(Value::Array(a)) => a.iter().any(|v| v.as_str() == Some(name)),
+        _ => false,
+    }
+}
+
+/// The last non-generic item of a `BreadcrumbList`.
+fn breadcrumb_list_section(obj: &serde_json::Map<String, Value>) -> Option<String> {
+    let items = obj.get("itemListElement")?.as_array()?;
+    let names: Vec<String> = items
+        .iter()
+        .filter_map(|i| {
+            i.get("name")
+                .or_else(|| i.get("item").and_then(|it| it.get("name")))
+                .and_then(Value::as_str)
+                .map(|s| normalize::clean(s, true))
+        })
+        .collect();
+    let line = names.join(" > ");
+    furniture::breadcrumb_section(&line)
+}
+
+/// JSON-LD `author`: a string, an object with `name` and `@type`, or a list of those.
+fn read_ld_people(v: Option<&Value>, into: &mut Byline) {
+    match v {
+        Some(Value::String(s)) => byline::split_into(&normalize::clean(s, true), into),
+        Some(Value::Array(a)) => {
+            for item in a.iter().take(10) {
+                read_ld_people(Some(item), into);
+            }
+        }
+        Some(Value::Object(o)) => {
+            let Some(name) = o.get("name").and_then(Value::as_str) else {
+                return;
+            };
+            let name = normalize::clean(name, true);
+            if is_type(o.get("@type"), "Organization")
+                || is_type(o.get("@type"), "NewsMediaOrganization")
+            {
+                if into.agency.is_none() {
+                    into.agency = byline::agency_name(&name).or(Some(name));
+                }
+            } else {
+                byline::split_into(&name, into);
+            }
+        }
+        _ => {}
+    }
+}
+
+// ------------------------------------------------------------------ content
+
+/// Elements whose content is never article text.
+fn is_skipped_tag(name: &str) -> bool {
+    matches!(
+        name,
+        "script"
+            | "style"
+            | "noscript"
+            | "template"
+            | "nav"
+            | "footer"
+            | "aside"
+            | "form"
+            | "button"
+            | "select"
+            | "option"
+            | "input"
+            | "textarea"
+            | "label"
+            | "iframe"
+            | "svg"
+            | "canvas"
+            | "video"
+            | "audio"
+            | "figure"
+            | "figcaption"
+            | "menu"
+            | "dialog"
+            | "head"
+            | "object"
+            | "embed"
+            | "math"
+    )
+}
+
+/// Block-level elements: each starts a new text block.
+fn is_block_tag(name: &str) -> bool {
+    matches!(
+        name,
+        "p" | "div"
+            | "section"
+            | "article"
+            | "main"
+            | "header"
+            | "h1"
+            | "h2"
+            | "h3"
+            | "h4"
+            | "h5"
+            | "h6"
+            | "li"
+            | "ul"
+            | "ol"
+            | "dl"
+            | "dt"
+            | "dd"
+            | "blockquote"
+            | "pre"
+            | "table"
+            | "tr"
+            | "td"
+            | "th"
+            | "tbody"
+            | "thead"
+            | "br"
+            | "hr"
+            | "address"
+            | "center"
+            | "details"
+            | "summary"
+            | "body"
+            | "html"
+    )
+}
+
+/// Class/id words that mark boilerplate (Readability's "unlikely candidates").
+fn is_boilerplate_name(attr: &str) -> bool {
+    const BAD: &[&str] = &[
+        "comment",
+        "comments",
+        "share",
+        "sharing",
+        "social",
+        "related",
+        "advert",
+        "advertisement",
+        "ad",
+        "ads",
+        "adslot",
+        "promo",
+        "newsletter",
+        "cookie",
+        "cookies",
+        "consent",
+        "gdpr",
+        "sidebar",
+        "breadcrumb",
+        "breadcrumbs",
+        "footer",
+        "nav",
+        "navbar",
+        "menu",
+        "subscribe",
+        "subscription",
+        "popup",
+        "modal",
+        "recommended",
+        "recommendations",
+        "outbrain",
+        "taboola",
+        "sponsor",
+        "sponsored",
+        "widget",
+        "banner",
+        "pagination",
+        "pager",
+        "disqus",
+        "masthead",
+        "toolbar",
+        "tags",
+        "signup",
+        "paywall",
+        "more-stories",
+        "trending",
+        "skip",
+        "caption",
+        "credits",
+        "author-bio",
+        "bio",
+        "hidden",
+        "visually-hidden",
+        "sr-only",
+        "print",
+    ];
+    const GOOD: &[&str] = &[
+        "article", "body", "content", "main", "story", "text", "post", "entry",
+    ];
+    let lower = attr.to_ascii_lowercase();
+    let words: Vec<&str> = lower
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
+    let bad = words.iter().any(|w| BAD.contains(w));
+    let good = words.iter().any(|w| GOOD.contains(w));
+    bad && !good || lower.contains("ad-slot") || lower.contains("related")
+}
+
+/// Whether an element is never content, by tag, role, hidden state or class/id.
+fn skip_element(el: &scraper::node::Element, by_class: bool) -> bool {
+    if is_skipped_tag(el.name()) {
+        return true;
+    }
+    if el.attr("hidden").is_some() || el.attr("aria-hidden") == Some("true") {
+        return true;
+    }
+    if let Some(role) = el.attr("role") {
+        if matches!(
+            role,
+            "navigation"
+                | "banner"
+                | "contentinfo"
+                | "complementary"
+                | "dialog"
+                | "menu"
+                | "search"
+        ) {
+            return true;
+        }
+    }
+    if let Some(style) = el.attr("style") {
+        let s = style.replace(' ', "").to_ascii_lowercase();
+        if s.contains("display:none") || s.contains("visibility:hidden") {
+            return true;
+        }
+    }
+    if !by_class || matches!(el.name(), "body" | "html" | "article" | "main") {
+        return false;
+    }
+    el.attr("class").is_some_and(is_boilerplate_name)
+        || el.attr("id").is_some_and(is_boilerplate_name)
+}
+
+/// A block while it is being collected.
+#[derive(Debug, Default)]
+struct RawBlock {
+    text: String,
+    link_chars: usize,
+    /// The block element and its parent and grandparent.
+    owner: Option<NodeId>,
+    parent: Option<NodeId>,
+    grandparent: Option<NodeId>,
+    heading: bool,
+}
+
+/// Walks the DOM once and cuts it into blocks (skipping boilerplate by class/id when
+/// `by_class`); with `score`, biases them by container and link density.
+fn extract(doc: &Html, by_class: bool, score: bool) -> Vec<Block> {
+    let raw = collect_blocks(doc, by_class);
+    if !score {
+        return raw
+            .into_iter()
+            .map(|b| Block {
+                text: b.text,
+                bias: 0,
+            })
+            .collect();
+    }
+    let top = best_container(doc, &raw);
+    let inside: FxHashSet<NodeId> = top
+        .and_then(|id| doc.tree.get(id))
+        .map(|n| n.descendants().map(|d| d.id()).collect())
+        .unwrap_or_default();
+    raw.into_iter()
+        .map(|b| {
+            let chars = b.text.chars().count().max(1);
+            let density = b.link_chars as f64 / chars as f64;
+            let mut bias = 0i64;
+            if top.is_some() {
+                let owned = b.owner.is_some_and(|o| inside.contains(&o));
+                bias += if owned {
+                    INSIDE_BONUS
+                } else {
+                    -OUTSIDE_PENALTY
+                };
+            }
+            if density > 0.5 {
+                bias -= 25;
+            } else if density > 0.3 {
+                bias -= 6;
+            }
+            if b.heading && bias > 0 {
+                bias = 0;
+            }
+            Block { text: b.text, bias }
+        })
+        .collect()
+}
+
+/// Score bonus of a block inside the main-content container: enough to carry short list
+/// items and table rows of the article.
+const INSIDE_BONUS: i64 = 10;
+/// Score penalty of a block outside it.
+const OUTSIDE_PENALTY: i64 = 8;
+
+/// One pass over the tree: text blocks with link length and owners.
+fn collect_blocks(doc: &Html, by_class: bool) -> Vec<RawBlock> {
+    let mut blocks = Vec::new();
+    let mut current = RawBlock::default();
+    let mut open: Vec<NodeId> = Vec::new();
+    let mut skipping: Option<NodeId> = None;
+    let mut link_depth = 0usize;
+    for edge in doc.tree.root().traverse() {
+        match edge {
+            Edge::Open(node) => {
+                if skipping.is_some() {
+                    continue;
+                }
+                match node.value() {
+                    Node::Element(el) => {
+                        if skip_element(el, by_class) {
+                            skipping = Some(node.id());
+                            continue;
+                        }
+                        if is_block_tag(el.name()) {
+                            flush(&mut current, &mut blocks);
+                            current.owner = Some(node.id());
+                            current.parent = open.last().copied();
+                            current.grandparent =
+                                open.len().checked_sub(2).and_then(|i| open.get(i)).copied();
+                            current.heading =
+                                matches!(el.name(), "h1" | "h2" | "h3" | "h4" | "h5" | "h6");
+                        }
+                        if el.name() == "a" {
+                            link_depth += 1;
+                        }
+                        if matches!(el.name(), "td" | "th") {
+                            // Cells of a row stay on one line, apart.
+                            current.text.push(' ');
+                        }
+                        open.push(node.id());
+                    }
+                    Node::Text(t) => {
+                        current.text.push_str(t);
+                        if link_depth > 0 {
+                            current.link_chars += t.chars().filter(|c| !c.is_whitespace()).count();
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            Edge::Close(node) => {
+                if skipping == Some(node.id()) {
+                    skipping = None;
+                    continue;
+                }
+                if skipping.is_some() {
+                    continue;
+                }
+                if let Node::Element(el) = node.value() {
+                    open.pop();
+                    if el.name() == "a" {
+                        link_depth = link_depth.saturating_sub(1);
+                    }
+                    if is_block_tag(el.name()) {
+                        flush(&mut current, &mut blocks);
+                        current.owner = open.last().copied();
+                        current.parent =
+                            open.len().checked_sub(2).and_then(|i| open.get(i)).copied();
+                    }
+                }
+            }
+        }
+    }
+    flush(&mut current, &mut blocks);
+    blocks
+}
+
+/// Ends the current block, keeping it when it has text.
+fn flush(current: &mut RawBlock, blocks: &mut Vec<RawBlock>) {
+    let has_text = current.text.chars().any(char::is_alphanumeric);
+    let taken = std::mem::take(current);
+    if has_text {
+        blocks.push(RawBlock {
+            text: taken.text.trim().to_owned(),
+            ..taken
+        });
+    }
+}
+
+/// The element that holds the article text: Readability's scoring (each prose block credits
+/// its parent fully and its grandparent half, by length and commas), with a bonus for
+/// publisher markup (`itemprop=articleBody`, `<article>`).
+fn best_container(doc: &Html, blocks: &[RawBlock]) -> Option<NodeId> {
+    let mut scores: FxHashMap<NodeId, f64> = FxHashMap::default();
+    for b in blocks {
+        let len = b.text.chars().count();
+        if len < 25 || b.heading {
+            continue;
+        }
+        let density = b.link_chars as f64 / len as f64;
+        if density > 0.3 {
+            continue;
+        }
+        let commas = b.text.matches([',', '，', '،']).count() as f64;
+        let points = 1.0 + commas + (len as f64 / 100.0).min(3.0);
+        // A paragraph's text belongs to its block element's parent; text directly in a div
+        // belongs to the div.
+        let (p1, p2) = (b.parent.or(b.owner), b.grandparent);
+        if let Some(p) = p1 {
+            *scores.entry(p).or_default() += points;
+        }
+        if let Some(g) = p2 {
+            *scores.entry(g).or_default() += points / 2.0;
+        }
+    }
+    let bonus_sel = sel(r#"[itemprop="articleBody"], article"#);
+    if let Some(s) = bonus_sel {
+        for el in doc.select(&s) {
+            if let Some(v) = scores.get_mut(&el.id()) {
+                *v *= 1.25;
+            }
+        }
+    }
+    scores
+        .into_iter()
+        .max_by(|a, b| a.1.total_cmp(&b.1))
+        .map(|(id, _)| id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PAGE: &str = r#"<!DOCTYPE html><html lang="en"><head>
+<title>Harbour workers end strike | Coastal Herald</title>
+<meta property="og:title" content="Harbour workers end strike">
+<meta property="article:published_time" content="2019-05-09T10:20:00Z">
+<script type="application/ld+json">{"@context":"https://schema.org","@type":"NewsArticle","headline":"Harbour workers end strike","datePublished":"2019-05-09T10:20:00Z","author":{"@type":"Person","name":"Ana Silva"},"articleSection":"Europe"}</script>
+</head><body>
+<div id="cookie-banner">We use cookies to improve your experience. <button>Accept</button></div>
+<header><nav><ul><li><a href="/">Home</a></li><li><a href="/world">World</a></li></ul></nav></header>
+<main><article>
+<h1>Harbour workers end strike</h1>
+<p class="byline">By <span>Ana Silva</span></p>
+<figure><img src="x.jpg"><figcaption>Dockers leave the port on Friday. <span class="credit">(Rui Costa/NBP)</span></figcaption></figure>
+<div class="article-body">
+<p><span class="dateline">LISBON</span> – Harbour workers ended a two-week strike on Friday, after the union and the port authority agreed a pay deal.</p>
+<div class="ad-slot">Advertisement</div>
+<p>The union said members would return to work on Monday morning, and that the deal ran for three years.</p>
+<p>Shipping lines, which had diverted vessels to other ports, welcomed the news.</p>
+</div></article>
+<aside class="related"><h2>Related stories</h2><ul><li><a href="/a">Port strike spreads to the north</a></li></ul></aside>
+</main><footer><p>&copy; 2019 Coastal Herald. <a href="/privacy">Privacy</a></p></footer>
+</body></html>"#;
+
+    #[test]
+    fn article_page() {
+        let s = parse(PAGE).expect("story");
+        assert_eq!(s.format, Format::Html);
+        assert_eq!(s.headline.as_deref(), Some("Harbour workers end strike"));
+        assert_eq!(s.published.as_deref(), Some("2019-05-09T10:20:00Z"));
+        assert_eq!(s.section.as_deref(), Some("Europe"));
+        assert_eq!(s.byline.authors, vec!["Ana Silva"]);
+        assert_eq!(s.language.as_deref(), Some("en"));
+        assert_eq!(s.media.len(), 1);
+        assert_eq!(s.media[0].credit.as_deref(), Some("Rui Costa/NBP"));
+        assert_eq!(
+            s.dateline.as_ref().and_then(|d| d.location.as_deref()),
+            Some("LISBON")
+        );
+        assert_eq!(s.paragraphs.len(), 3, "{:?}", s.body);
+        assert!(s.body.starts_with("Harbour workers ended"));
+        assert!(!s.body.contains("Advertisement"));
+        assert!(!s.body.contains("cookies"));
+        assert!(!s.body.contains("Port strike spreads"));
+    }
+
+    #[test]
+    fn breadcrumb_trail_names_the_section() {
+        let page = r#"<html><body><nav aria-label="breadcrumb"><ol><li><a href="/">Home</a></li><li><a href="/world">World</a></li><li><a href="/asia">Asia</a></li></ol></nav>
+<article><p>The talks in the capital ended on Tuesday without a deal on trade, officials said, and a new round is planned.</p></article></body></html>"#;
+        let s = parse(page).expect("story");
+        assert_eq!(s.section.as_deref(), Some("Asia"));
+    }
+
+    #[test]
+    fn fragment() {
+        let p = fragment_paragraphs("<p>One &amp; two.</p><p>Three<br>four.</p>");
+        assert_eq!(p, vec!["One & two.", "Three", "four."]);
+    }
+}
