@@ -1,0 +1,830 @@
+//! Attribution: for each quoted segment, the cue that introduces it, the mention that
+//! says it (`Toner`, `he`, `the spokesman`, `the State Department`) and the speaker name
+//! that mention resolves to.
+//!
+//! Positions tried, in order: a cue right after the quote (`"…," Toner said`,
+//! `"…," said Toner`), a cue before it in the same sentence (`Toner said: "…"`,
+//! `according to the ministry, "…"`), a cue further on in the sentence, the other quotes
+//! of the paragraph, and the previous paragraph's speaker for a paragraph that is only a
+//! quote.
+//!
+//! Must not: scan more than a bounded window of tokens around each quote (linear time),
+//! or give a speaker to a scare quote with no speech context.
+
+use crate::enrich::record::QuoteKind;
+
+use super::cues::{self, CueKind, PronounKind};
+use super::marks::Segment;
+use super::names::{is_capitalised, strip_possessive, Gender, Name, NameKind, NameTable};
+use super::tokens::Tok;
+
+/// How many tokens a context window may span.
+const WINDOW: usize = 40;
+/// How far after a quote a cue may be and still be read as the quote's own attribution.
+const NEAR: usize = 14;
+
+/// The attribution of one quote.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Attribution {
+    /// The resolved speaker name (or the noun phrase when it cannot be resolved).
+    pub(crate) speaker: Option<String>,
+    /// Byte span of the attributing mention.
+    pub(crate) mention: Option<(usize, usize)>,
+    /// Byte span of the cue.
+    pub(crate) cue: Option<(usize, usize)>,
+    /// Whether the speaker is a person (for pronoun antecedents).
+    pub(crate) person: bool,
+    /// Gender of a person speaker, when known.
+    pub(crate) gender: Option<Gender>,
+}
+
+/// Everything attribution looks at.
+pub(crate) struct Context<'a> {
+    /// The text.
+    pub(crate) body: &'a str,
+    /// Its tokens.
+    pub(crate) toks: &'a [Tok],
+    /// The quoted segments.
+    pub(crate) segs: &'a [Segment],
+    /// Token range `[first, last)` of each segment's content.
+    pub(crate) seg_toks: Vec<(usize, usize)>,
+    /// The story's names.
+    pub(crate) names: &'a NameTable,
+}
+
+/// A noun phrase found as a cue's subject: token range.
+#[derive(Debug, Clone, Copy)]
+struct Np {
+    first: usize,
+    last: usize,
+}
+
+/// A cue found in a window: token range and kind.
+#[derive(Debug, Clone, Copy)]
+struct Cue {
+    first: usize,
+    last: usize,
+    kind: CueKind,
+}
+
+impl<'a> Context<'a> {
+    /// Builds the context, indexing each segment's tokens.
+    pub(crate) fn new(
+        body: &'a str,
+        toks: &'a [Tok],
+        segs: &'a [Segment],
+        names: &'a NameTable,
+    ) -> Self {
+        let mut seg_toks = vec![(usize::MAX, 0usize); segs.len()];
+        for (i, t) in toks.iter().enumerate() {
+            if let Some(q) = t.quote.and_then(|q| seg_toks.get_mut(q as usize)) {
+                q.0 = q.0.min(i);
+                q.1 = i + 1;
+            }
+        }
+        for (k, st) in seg_toks.iter_mut().enumerate() {
+            if st.0 == usize::MAX {
+                // A segment with no word tokens: place it by offset.
+                let pos = toks.partition_point(|t| t.start < segs[k].content.start);
+                *st = (pos, pos);
+            }
+        }
+        Self {
+            body,
+            toks,
+            segs,
+            seg_toks,
+            names,
+        }
+    }
+
+    fn word(&self, i: usize) -> &'a str {
+        self.toks.get(i).map_or("", |t| t.text(self.body))
+    }
+
+    fn is_word(&self, i: usize) -> bool {
+        self.toks
+            .get(i)
+            .is_some_and(|t| t.is_word() && t.quote.is_none())
+    }
+
+    /// The cue starting at token `i`, if any.
+    fn cue_at(&self, i: usize) -> Option<Cue> {
+        if !self.is_word(i) {
+            return None;
+        }
+        let w = self.word(i);
+        let next = |k: usize| {
+            if self.is_word(i + k) {
+                self.word(i + k)
+            } else {
+                ""
+            }
+        };
+        if w.eq_ignore_ascii_case("according") && next(1).eq_ignore_ascii_case("to") {
+            return Some(Cue {
+                first: i,
+                last: i + 2,
+                kind: CueKind::Source,
+            });
+        }
+        if w.eq_ignore_ascii_case("quoted")
+            && next(1).eq_ignore_ascii_case("as")
+            && next(2).eq_ignore_ascii_case("saying")
+        {
+            return Some(Cue {
+                first: i,
+                last: i + 3,
+                kind: CueKind::Verb,
+            });
+        }
+        if w.eq_ignore_ascii_case("by")
+            && i > 0
+            && self.is_word(i - 1)
+            && is_speech_noun(self.word(i - 1))
+        {
+            return Some(Cue {
+                first: i - 1,
+                last: i + 1,
+                kind: CueKind::Source,
+            });
+        }
+        let kind = cues::cue_word(w)?;
+        let last = if ["pointed", "went", "summed"]
+            .iter()
+            .any(|p| p.eq_ignore_ascii_case(w))
+        {
+            i + 2
+        } else {
+            i + 1
+        };
+        Some(Cue {
+            first: i,
+            last,
+            kind,
+        })
+    }
+
+    /// Attributes quote `k`. `previous` holds the attributions of earlier quotes.
+    pub(crate) fn attribute(
+        &self,
+        k: usize,
+        kind: QuoteKind,
+        previous: &[Attribution],
+    ) -> Attribution {
+        let (a, b) = self.seg_toks[k];
+        let right = self.right_window(k, b);
+        let left = self.left_window(a);
+        let mut right_far: Option<Cue> = None;
+        if let Some(c) = self.first_cue(right.0, right.1, false) {
+            if c.first - right.0 <= NEAR {
+                if let Some(att) = self.from_cue(c, right.0, previous, k) {
+                    return att;
+                }
+            } else {
+                right_far = Some(c);
+            }
+        }
+        if let Some(c) = self.last_cue(left.0, left.1) {
+            if let Some(att) = self.from_cue(c, left.0, previous, k) {
+                return att;
+            }
+        }
+        if kind == QuoteKind::Direct {
+            if let Some(c) = right_far {
+                if let Some(att) = self.from_cue(c, right.0, previous, k) {
+                    return att;
+                }
+            }
+        }
+        Attribution::default()
+    }
+
+    /// Tokens after the quote up to the end of its sentence (or the next quote).
+    fn right_window(&self, k: usize, b: usize) -> (usize, usize) {
+        let close = self.segs[k].close_end;
+        let mut i = b;
+        while i < self.toks.len() && self.toks[i].start < close {
+            i += 1;
+        }
+        while i < self.toks.len()
+            && matches!(
+                self.toks[i].kind,
+                super::tokens::Kind::Punct(',' | '—' | '–' | '-' | ';')
+            )
+        {
+            i += 1;
+        }
+        let para = self.toks.get(b.saturating_sub(1)).map_or(0, |t| t.para);
+        let start = i;
+        while i < self.toks.len() && i - start < WINDOW {
+            let t = &self.toks[i];
+            if t.para != para
+                || t.quote.is_some()
+                || t.ends_sentence()
+                || is_open_mark(t, self.body)
+            {
+                break;
+            }
+            i += 1;
+        }
+        (start, i)
+    }
+
+    /// Tokens before the quote back to the start of its sentence (or the previous quote).
+    fn left_window(&self, a: usize) -> (usize, usize) {
+        let open = self.toks.get(a).map_or(0, |t| t.start);
+        let mut end = a;
+        while end > 0
+            && self.toks[end - 1].start >= open.saturating_sub(3)
+            && !self.toks[end - 1].is_word()
+        {
+            end -= 1;
+        }
+        // Skip the opening mark and the colon or comma before it.
+        while end > 0
+            && !self.toks[end - 1].is_word()
+            && self.toks[end - 1].quote.is_none()
+            && end + 3 > a
+        {
+            end -= 1;
+        }
+        let para = self.toks.get(a).map_or(0, |t| t.para);
+        let mut i = end;
+        while i > 0 && end - i < WINDOW {
+            let t = &self.toks[i - 1];
+            if t.para != para
+                || t.quote.is_some()
+                || t.ends_sentence()
+                || is_close_mark(t, self.body)
+            {
+                break;
+            }
+            i -= 1;
+        }
+        (i, end)
+    }
+
+    fn first_cue(&self, lo: usize, hi: usize, framing: bool) -> Option<Cue> {
+        (lo..hi)
+            .filter_map(|i| self.cue_at(i))
+            .find(|c| framing || c.kind != CueKind::Framing)
+    }
+
+    fn last_cue(&self, lo: usize, hi: usize) -> Option<Cue> {
+        (lo..hi)
+            .rev()
+            .find_map(|i| self.cue_at(i).filter(|c| c.last <= hi))
+    }
+
+    /// The attribution a cue gives, its subject searched no further left than `lo`.
+    fn from_cue(
+        &self,
+        c: Cue,
+        lo: usize,
+        previous: &[Attribution],
+        k: usize,
+    ) -> Option<Attribution> {
+        let np = match c.kind {
+            CueKind::Source => self.subject_right(c.last),
+            CueKind::Participle => return self.participle_subject(c, lo, previous, k),
+            CueKind::Verb | CueKind::Framing => {
+                if c.first == lo {
+                    self.subject_right(c.last)
+                        .or_else(|| self.subject_left(c.first, lo))
+                } else {
+                    self.subject_left(c.first, lo)
+                        .or_else(|| self.subject_right(c.last))
+                }
+            }
+        }?;
+        let mut att = self.resolve(np, previous);
+        att.cue = Some((self.toks[c.first].start, self.toks[c.last - 1].end));
+        Some(att)
+    }
+
+    /// `…, adding: "…"`: the subject of the clause the participle continues.
+    fn participle_subject(
+        &self,
+        c: Cue,
+        lo: usize,
+        previous: &[Attribution],
+        k: usize,
+    ) -> Option<Attribution> {
+        let cue = Some((self.toks[c.first].start, self.toks[c.last - 1].end));
+        // An earlier cue in the same sentence, even across a quote.
+        let mut i = c.first;
+        let mut steps = 0;
+        while i > 0 && steps < WINDOW {
+            i -= 1;
+            steps += 1;
+            let t = &self.toks[i];
+            if t.ends_sentence() && t.quote.is_none() {
+                break;
+            }
+            if let Some(c2) = self.cue_at(i).filter(|c2| c2.kind == CueKind::Verb) {
+                let np = self
+                    .subject_left(c2.first, i.saturating_sub(12))
+                    .or_else(|| self.subject_right(c2.last));
+                if let Some(np) = np {
+                    let mut att = self.resolve(np, previous);
+                    att.cue = cue;
+                    return Some(att);
+                }
+            }
+        }
+        if let Some(np) = self.subject_left(c.first, lo) {
+            let mut att = self.resolve(np, previous);
+            att.cue = cue;
+            return Some(att);
+        }
+        let prev = k
+            .checked_sub(1)
+            .and_then(|p| previous.get(p))
+            .filter(|p| p.speaker.is_some())?;
+        let mut att = prev.clone();
+        att.cue = cue;
+        Some(att)
+    }
+
+    /// The subject noun phrase ending just before token `c` (not before `lo`).
+    fn subject_left(&self, c: usize, lo: usize) -> Option<Np> {
+        let mut j = c;
+        // Auxiliaries and adverbs: `has long said`, `was quoted as saying`.
+        while j > lo
+            && self.is_word(j - 1)
+            && !is_capitalised(self.word(j - 1))
+            && cues::is_aux_or_adverb(self.word(j - 1))
+        {
+            j -= 1;
+        }
+        j = self.skip_adjunct_left(j, lo);
+        if j > lo && self.toks[j - 1].is(',') {
+            j = self.skip_apposition_left(j, lo)?;
+        }
+        self.np_ending_at(j, lo)
+    }
+
+    /// `on Wednesday`, `in a statement`, `last week` between a subject and its verb.
+    fn skip_adjunct_left(&self, j: usize, lo: usize) -> usize {
+        if j == lo || !self.is_word(j - 1) || !is_adjunct_head(self.word(j - 1)) {
+            return j;
+        }
+        let mut k = j - 1;
+        while k > lo && j - k < 5 {
+            k -= 1;
+            if !self.is_word(k) {
+                return j;
+            }
+            if cues::is_adjunct_preposition(self.word(k)) && !is_capitalised(self.word(k)) {
+                return k;
+            }
+        }
+        j
+    }
+
+    /// `Toner, a spokesman, said`: the position after the subject before the apposition.
+    fn skip_apposition_left(&self, j: usize, lo: usize) -> Option<usize> {
+        let mut k = j - 1;
+        while k > lo && j - k < 25 {
+            k -= 1;
+            let t = &self.toks[k];
+            if t.is(',') {
+                return Some(k);
+            }
+            if t.quote.is_some() || (!t.is_word() && !t.is('\'') && !t.is('’') && !t.is('-')) {
+                return None;
+            }
+        }
+        None
+    }
+
+    /// The noun phrase whose last token is `j - 1`.
+    fn np_ending_at(&self, j: usize, lo: usize) -> Option<Np> {
+        if j <= lo || !self.is_word(j - 1) {
+            return None;
+        }
+        let last = j;
+        let w = self.word(j - 1);
+        if cues::pronoun(w).is_some() {
+            return Some(Np { first: j - 1, last });
+        }
+        let mut first = j;
+        let mut has_head = false;
+        let mut lower_run = 0;
+        while first > lo && last - first < 9 {
+            let i = first - 1;
+            if !self.is_word(i) {
+                break;
+            }
+            let w = self.word(i);
+            if cues::is_determiner(w) && !is_capitalised(w) {
+                first = i;
+                break;
+            }
+            if is_capitalised(w) && !cues::is_not_name(strip_possessive(w)) {
+                has_head = true;
+                lower_run = 0;
+                first = i;
+                continue;
+            }
+            let connector = ["of", "for", "at", "de", "al", "bin", "and"].contains(&w);
+            if connector && has_head && i > lo && self.is_word(i - 1) {
+                first = i;
+                continue;
+            }
+            if !is_capitalised(w)
+                && cues::cue_word(w).is_none()
+                && !cues::is_not_name(w)
+                && lower_run < 3
+                && !cues::is_aux_or_adverb(w)
+            {
+                if cues::is_person_role(w) || cues::is_org_noun(w) {
+                    has_head = true;
+                }
+                lower_run += 1;
+                first = i;
+                continue;
+            }
+            break;
+        }
+        // Trim leading lower-case words that are not part of a determiner phrase.
+        while first < last - 1
+            && !is_capitalised(self.word(first))
+            && !cues::is_determiner(self.word(first))
+            && !cues::is_person_role(self.word(first))
+            && !cues::is_org_noun(self.word(first))
+        {
+            first += 1;
+        }
+        if !has_head && !is_capitalised(self.word(last - 1)) {
+            return None;
+        }
+        (first < last).then_some(Np { first, last })
+    }
+
+    /// The subject noun phrase starting at token `i` (`said Toner`, `according to X`).
+    fn subject_right(&self, i: usize) -> Option<Np> {
+        if !self.is_word(i) {
+            return None;
+        }
+        let w = self.word(i);
+        if cues::pronoun(w).is_some() {
+            return Some(Np {
+                first: i,
+                last: i + 1,
+            });
+        }
+        if cues::is_adjunct_preposition(w) && !is_capitalised(w) {
+            return None;
+        }
+        let mut j = i;
+        let mut has_head = false;
+        while j < self.toks.len() && j - i < 10 && self.is_word(j) {
+            let w = self.word(j);
+            if is_capitalised(w) && !(j > i && cues::is_not_name(w)) {
+                has_head = true;
+            } else if cues::is_determiner(w) && j == i {
+            } else if cues::is_person_role(w) || cues::is_org_noun(w) {
+                has_head = true;
+            } else if ["of", "for", "at", "de", "al", "bin"].contains(&w)
+                && has_head
+                && self.toks.get(j + 1).is_some_and(|n| n.is_word())
+            {
+            } else if !has_head && !cues::is_not_name(w) && cues::cue_word(w).is_none() && j - i < 4
+            {
+            } else {
+                break;
+            }
+            j += 1;
+        }
+        // Do not end on a connector.
+        while j > i && ["of", "for", "at", "de", "al", "bin"].contains(&self.word(j - 1)) {
+            j -= 1;
+        }
+        (has_head && j > i).then_some(Np { first: i, last: j })
+    }
+
+    /// Turns a subject noun phrase into a speaker: a name (resolved to its full form), a
+    /// pronoun or role noun (resolved to an antecedent), or the phrase itself.
+    fn resolve(&self, np: Np, previous: &[Attribution]) -> Attribution {
+        let start = self.toks[np.first].start;
+        let end = self.toks[np.last - 1].end;
+        let words: Vec<&str> = (np.first..np.last).map(|i| self.word(i)).collect();
+        if let (1, Some(kind)) = (words.len(), cues::pronoun(words[0])) {
+            return self.resolve_pronoun(kind, start, end, previous);
+        }
+        if let Some(name) = self.name_in(np) {
+            return self.from_name(name, start);
+        }
+        self.resolve_role(&words, start, end, previous)
+    }
+
+    /// The best name inside a noun phrase: the last person, else the last organisation.
+    fn name_in(&self, np: Np) -> Option<&'a Name> {
+        let names = self.names;
+        let from = names.index_at(self.toks[np.first].start);
+        let inside: Vec<&Name> = names.names[from..]
+            .iter()
+            .take_while(|n| n.first < np.last)
+            .filter(|n| n.last <= np.last)
+            .collect();
+        inside
+            .iter()
+            .rev()
+            .find(|n| n.kind == NameKind::Person)
+            .or_else(|| inside.iter().rev().find(|n| n.kind == NameKind::Org))
+            .or_else(|| inside.last())
+            .copied()
+    }
+
+    /// A speaker from a name occurrence: the full form of a short name, an organisation
+    /// with its possessive owner (`Iran's Foreign Ministry`).
+    fn from_name(&self, name: &Name, np_start: usize) -> Attribution {
+        let mut mention = (name.start, name.end);
+        let text = strip_possessive(name.text(self.body));
+        let mut speaker = text.to_owned();
+        let mut person = name.kind == NameKind::Person;
+        let mut gender = name.gender;
+        if name.kind == NameKind::Org && name.first > 0 {
+            let owner = self.toks[name.first - 1];
+            let ow = owner.text(self.body);
+            if owner.is_word()
+                && owner.start >= np_start
+                && strip_possessive(ow) != ow
+                && is_capitalised(ow)
+            {
+                mention.0 = owner.start;
+                speaker = self.body[owner.start..name.end].to_owned();
+            }
+        } else if let Some(full) = self.names.full_name(self.body, text, name.start) {
+            speaker = strip_possessive(full.text(self.body)).to_owned();
+            person = true;
+            gender = full.gender;
+        }
+        if name.kind == NameKind::Other && !person {
+            person = true; // a single capitalised word that speaks is most likely a person
+        }
+        Attribution {
+            speaker: Some(speaker),
+            mention: Some(mention),
+            cue: None,
+            person,
+            gender: Some(gender),
+        }
+    }
+
+    /// `he`, `she`, `they`: the most recent fitting antecedent.
+    fn resolve_pronoun(
+        &self,
+        kind: PronounKind,
+        start: usize,
+        end: usize,
+        previous: &[Attribution],
+    ) -> Attribution {
+        let text = self.body[start..end].to_owned();
+        let unresolved = Attribution {
+            speaker: Some(text),
+            mention: Some((start, end)),
+            cue: None,
+            person: kind != PronounKind::Plural,
+            gender: None,
+        };
+        let fits = |g: Gender| match kind {
+            PronounKind::Male => g != Gender::Female,
+            PronounKind::Female => g != Gender::Male,
+            _ => true,
+        };
+        let para = self.para_of(start);
+        match kind {
+            PronounKind::Speaker => unresolved,
+            PronounKind::Plural => {
+                let org = self.names.names[..self.names.index_at(start)]
+                    .iter()
+                    .rev()
+                    .take(30)
+                    .find(|n| n.kind == NameKind::Org && !n.quoted);
+                match org {
+                    Some(n) => Attribution {
+                        mention: Some((start, end)),
+                        ..self.from_name(n, n.start)
+                    },
+                    None => unresolved,
+                }
+            }
+            PronounKind::Male | PronounKind::Female => {
+                let before = &self.names.names[..self.names.index_at(start)];
+                let in_para = before
+                    .iter()
+                    .rev()
+                    .take_while(|n| self.para_of(n.start) == para)
+                    .find(|n| {
+                        n.kind == NameKind::Person
+                            && !n.quoted
+                            && fits(self.gender_of(n))
+                            && !self.is_object(n)
+                    });
+                if let Some(n) = in_para {
+                    return Attribution {
+                        mention: Some((start, end)),
+                        ..self.from_name(n, n.start)
+                    };
+                }
+                let prev_speaker = previous.iter().rev().take(6).find(|p| {
+                    p.person
+                        && p.speaker.is_some()
+                        && p.mention
+                            .is_some_and(|m| para.saturating_sub(self.para_of(m.0)) <= 3)
+                        && fits(p.gender.unwrap_or(Gender::Unknown))
+                        && !p
+                            .speaker
+                            .as_deref()
+                            .is_some_and(|s| cues::pronoun(s).is_some())
+                });
+                if let Some(p) = prev_speaker {
+                    return Attribution {
+                        mention: Some((start, end)),
+                        cue: None,
+                        ..p.clone()
+                    };
+                }
+                let any =
+                    before.iter().rev().take(40).find(|n| {
+                        n.kind == NameKind::Person && !n.quoted && fits(self.gender_of(n))
+                    });
+                match any {
+                    Some(n) => Attribution {
+                        mention: Some((start, end)),
+                        ..self.from_name(n, n.start)
+                    },
+                    None => unresolved,
+                }
+            }
+        }
+    }
+
+    /// A name's gender, through its full form when it is a surname.
+    fn gender_of(&self, n: &Name) -> Gender {
+        if n.gender != Gender::Unknown {
+            return n.gender;
+        }
+        self.names
+            .full_name(self.body, n.text(self.body), n.start)
+            .map_or(Gender::Unknown, |f| f.gender)
+    }
+
+    /// Whether a name follows a preposition (an object, rarely the antecedent of `he`).
+    fn is_object(&self, n: &Name) -> bool {
+        let mut k = n.first;
+        while k > 0 && self.is_word(k - 1) && cues::is_title(self.word(k - 1)) {
+            k -= 1;
+        }
+        k > 0
+            && self.is_word(k - 1)
+            && [
+                "to", "with", "against", "by", "about", "on", "for", "from", "at",
+            ]
+            .contains(&self.word(k - 1))
+    }
+
+    /// `the spokesman`, `the ministry`: the latest name with that role, else the phrase.
+    fn resolve_role(
+        &self,
+        words: &[&str],
+        start: usize,
+        end: usize,
+        previous: &[Attribution],
+    ) -> Attribution {
+        let phrase = Attribution {
+            speaker: Some(self.body[start..end].to_owned()),
+            mention: Some((start, end)),
+            cue: None,
+            person: false,
+            gender: None,
+        };
+        let definite = words
+            .first()
+            .is_some_and(|w| ["the", "The", "his", "her", "its"].contains(w));
+        let head = words
+            .iter()
+            .rev()
+            .find(|w| cues::is_person_role(w) || cues::is_org_noun(w));
+        let Some(head) = head.filter(|_| definite && words.len() <= 4) else {
+            return phrase;
+        };
+        let head_l = head.to_lowercase();
+        let before = &self.names.names[..self.names.index_at(start)];
+        if cues::is_org_noun(head) {
+            let org = before.iter().rev().take(40).find(|n| {
+                n.kind == NameKind::Org && n.text(self.body).to_lowercase().contains(&head_l)
+            });
+            return match org {
+                Some(n) => Attribution {
+                    mention: Some((start, end)),
+                    ..self.from_name(n, n.start)
+                },
+                None => phrase,
+            };
+        }
+        let titled =
+            before.iter().rev().take(40).find(|n| {
+                n.kind == NameKind::Person && n.title.contains(head_l.trim_end_matches('s'))
+            });
+        if let Some(n) = titled {
+            return Attribution {
+                mention: Some((start, end)),
+                ..self.from_name(n, n.start)
+            };
+        }
+        let _ = previous;
+        phrase
+    }
+
+    fn para_of(&self, pos: usize) -> u32 {
+        let i = self.toks.partition_point(|t| t.start < pos);
+        self.toks.get(i).map_or(0, |t| t.para)
+    }
+}
+
+/// Words that end a time or setting adjunct (`on Wednesday`, `in a statement`).
+fn is_adjunct_head(word: &str) -> bool {
+    cues::is_not_name(word) && is_capitalised(word)
+        || [
+            "statement",
+            "interview",
+            "email",
+            "speech",
+            "rally",
+            "briefing",
+            "week",
+            "month",
+            "year",
+            "night",
+            "morning",
+            "afternoon",
+            "evening",
+            "weekend",
+            "conference",
+            "release",
+            "post",
+            "tweet",
+            "letter",
+            "op-ed",
+            "debate",
+            "appearance",
+            "call",
+            "hearing",
+            "remarks",
+            "today",
+            "yesterday",
+            "tonight",
+            "later",
+            "ago",
+            "time",
+            "event",
+            "meeting",
+            "address",
+            "program",
+            "show",
+            "broadcast",
+            "video",
+            "message",
+        ]
+        .contains(&word)
+        || word.chars().all(|c| c.is_ascii_digit())
+}
+
+/// Nouns that name speech, so that `X by Y` attributes to Y.
+fn is_speech_noun(word: &str) -> bool {
+    [
+        "allegations",
+        "remarks",
+        "comments",
+        "statement",
+        "claims",
+        "words",
+        "accusations",
+        "criticism",
+        "charges",
+        "warning",
+        "tweet",
+        "post",
+        "remark",
+        "comment",
+        "claim",
+        "statements",
+        "speech",
+        "testimony",
+        "interview",
+    ]
+    .iter()
+    .any(|w| w.eq_ignore_ascii_case(word))
+}
+
+fn is_open_mark(t: &Tok, body: &str) -> bool {
+    matches!(t.text(body), "“" | "\"" | "«" | "„" | "‘")
+}
+
+fn is_close_mark(t: &Tok, body: &str) -> bool {
+    matches!(t.text(body), "”" | "»")
+}

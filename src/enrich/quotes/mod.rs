@@ -1,0 +1,255 @@
+//! Quote stage: every quotation in a story, attributed to its speaker.
+//!
+//! [`marks`] finds the quoted segments, [`tokens`] and [`names`] give a light reading of the
+//! text (words, sentences, capitalised names with their titles), and [`attribution`] finds
+//! each quote's cue, attributing mention and speaker, resolving short names, pronouns and
+//! role nouns through the story. Headline quotes take the speaker of the body quote that
+//! repeats them.
+//!
+//! Must not: panic on any text, or take more than linear time; every span it returns
+//! satisfies `body[start..end] == text` (byte offsets here). It does not depend on the
+//! entity tagger, which runs after it and links speakers to entities.
+
+mod attribution;
+mod cues;
+mod marks;
+mod names;
+mod tokens;
+
+use crate::enrich::record::{Field, Mention, Quote, QuoteKind};
+use crate::enrich::story::{ByteSpan, Story};
+
+use attribution::{Attribution, Context};
+use marks::Segment;
+
+/// What the quote stage found.
+#[derive(Debug, Clone, Default)]
+pub struct Extracted {
+    /// Quotes in `body` order (headline quotes first).
+    pub quotes: Vec<Quote>,
+    /// Things noticed, e.g. `unbalanced quotation mark at 1234`.
+    pub warnings: Vec<String>,
+}
+
+/// Extracts the quotations of a story.
+pub fn extract(story: &Story) -> Extracted {
+    let mut warnings = Vec::new();
+    let body = story.body.as_str();
+    let paragraphs = paragraphs_of(story);
+    let singles = marks::single_marks_policy(body);
+    let segs = marks::segments(body, &paragraphs, singles, &mut warnings);
+    let toks = tokens::tokenize(body, &paragraphs, &segs);
+    let table = names::NameTable::new(body, &toks);
+    let ctx = Context::new(body, &toks, &segs, &table);
+
+    let kinds: Vec<QuoteKind> = segs.iter().map(|s| kind_of(body, s)).collect();
+    let mut atts: Vec<Attribution> = Vec::with_capacity(segs.len());
+    for (k, kind) in kinds.iter().enumerate() {
+        let att = ctx.attribute(k, *kind, &atts);
+        atts.push(att);
+    }
+    share_within_paragraphs(&ctx, &kinds, &mut atts);
+    continue_previous_speaker(body, &ctx, &kinds, &mut atts);
+
+    let mut quotes = headline_quotes(story, body, &segs, &atts, &mut warnings);
+    quotes.extend(
+        segs.iter()
+            .zip(kinds)
+            .zip(&atts)
+            .map(|((s, kind), att)| to_quote(body, s, kind, att)),
+    );
+    Extracted { quotes, warnings }
+}
+
+/// The story's paragraphs, or the whole body as one when none are given.
+fn paragraphs_of(story: &Story) -> Vec<ByteSpan> {
+    let valid = story
+        .paragraphs
+        .iter()
+        .all(|p| p.start <= p.end && story.body.get(p.start..p.end).is_some());
+    if !story.paragraphs.is_empty() && valid {
+        return story.paragraphs.clone();
+    }
+    let mut out = Vec::new();
+    let mut start = 0;
+    for (i, _) in story.body.match_indices("\n\n") {
+        if i > start {
+            out.push(ByteSpan { start, end: i });
+        }
+        start = i + 2;
+    }
+    if start < story.body.len() {
+        out.push(ByteSpan {
+            start,
+            end: story.body.len(),
+        });
+    }
+    out
+}
+
+/// Direct (a sentence or more) or partial (a phrase inside reported speech).
+fn kind_of(body: &str, s: &Segment) -> QuoteKind {
+    let text = &body[s.content.start..s.content.end];
+    let starts_upper = text
+        .chars()
+        .find(|c| c.is_alphanumeric())
+        .is_some_and(|c| c.is_uppercase() || c.is_numeric());
+    let ends_clause = text.ends_with([',', '.', '?', '!', '…', ';', ':']);
+    let before = body[..s.open].trim_end();
+    let prev = before.chars().next_back();
+    let at_boundary = prev.is_none_or(|c| {
+        matches!(
+            c,
+            '.' | '!' | '?' | ':' | ',' | '—' | '–' | '-' | '\n' | '(' | '”' | '"'
+        )
+    }) || body[..s.open].ends_with("\n\n");
+    let words = text.split_whitespace().count();
+    if (starts_upper && (at_boundary || ends_clause) && words >= 3)
+        || s.multi_paragraph
+        || (starts_upper && ends_clause && words >= 2)
+    {
+        QuoteKind::Direct
+    } else {
+        QuoteKind::Partial
+    }
+}
+
+/// Quotes with no attribution of their own take the speaker of the nearest attributed
+/// direct quote in the same paragraph (`"…," Ross said. "…"`).
+fn share_within_paragraphs(ctx: &Context<'_>, kinds: &[QuoteKind], atts: &mut [Attribution]) {
+    let n = atts.len();
+    for k in 0..n {
+        if atts[k].speaker.is_some() || kinds[k] != QuoteKind::Direct {
+            continue;
+        }
+        let para = para_of_seg(ctx, k);
+        let prev = (0..k)
+            .rev()
+            .take_while(|&j| para_of_seg(ctx, j) == para)
+            .find(|&j| atts[j].cue.is_some());
+        let next = (k + 1..n)
+            .take_while(|&j| para_of_seg(ctx, j) == para)
+            .find(|&j| atts[j].cue.is_some());
+        if let Some(j) = prev.or(next) {
+            atts[k] = Attribution {
+                cue: None,
+                ..atts[j].clone()
+            };
+        }
+    }
+}
+
+/// A paragraph that opens with a quote and attributes it to no one continues the speaker
+/// of the quotes just before it.
+fn continue_previous_speaker(
+    body: &str,
+    ctx: &Context<'_>,
+    kinds: &[QuoteKind],
+    atts: &mut [Attribution],
+) {
+    for k in 1..atts.len() {
+        if atts[k].speaker.is_some() || kinds[k] != QuoteKind::Direct {
+            continue;
+        }
+        let seg = ctx.segs[k];
+        let opens_paragraph = body[..seg.open].ends_with('\n') || seg.open == 0;
+        if !opens_paragraph {
+            continue;
+        }
+        let para = para_of_seg(ctx, k);
+        let prev = (0..k).rev().find(|&j| atts[j].speaker.is_some());
+        if let Some(j) = prev.filter(|&j| para.saturating_sub(para_of_seg(ctx, j)) <= 2) {
+            atts[k] = Attribution {
+                cue: None,
+                ..atts[j].clone()
+            };
+        }
+    }
+}
+
+fn para_of_seg(ctx: &Context<'_>, k: usize) -> u32 {
+    let (a, _) = ctx.seg_toks[k];
+    ctx.toks.get(a).map_or(0, |t| t.para)
+}
+
+/// Builds the record quote for segment `s`.
+fn to_quote(body: &str, s: &Segment, kind: QuoteKind, att: &Attribution) -> Quote {
+    let mention = att.mention.and_then(|(a, b)| {
+        body.get(a..b).map(|text| Mention {
+            start: a,
+            end: b,
+            text: text.to_owned(),
+            field: None,
+            media_index: None,
+        })
+    });
+    Quote {
+        text: body[s.content.start..s.content.end].to_owned(),
+        start: s.content.start,
+        end: s.content.end,
+        kind,
+        speaker: att.speaker.clone(),
+        speaker_mention: mention,
+        speaker_entity: None,
+        cue: att.cue.and_then(|(a, b)| body.get(a..b)).map(str::to_owned),
+        field: None,
+    }
+}
+
+/// Quotes in the headline; each takes the speaker of a body quote that contains its words.
+fn headline_quotes(
+    story: &Story,
+    body: &str,
+    segs: &[Segment],
+    atts: &[Attribution],
+    warnings: &mut Vec<String>,
+) -> Vec<Quote> {
+    let Some(headline) = story.headline.as_deref() else {
+        return Vec::new();
+    };
+    let mut hw = Vec::new();
+    let singles = if marks::single_marks_policy(headline) == marks::SingleMarks::Quote {
+        marks::SingleMarks::Quote
+    } else {
+        marks::SingleMarks::Ignore
+    };
+    let found = marks::segments(headline, &[], singles, &mut hw);
+    warnings.extend(hw.into_iter().map(|w| format!("headline: {w}")));
+    found
+        .iter()
+        .map(|s| {
+            let text = &headline[s.content.start..s.content.end];
+            let needle = text.trim_end_matches([',', '.']).to_lowercase();
+            let source = segs.iter().zip(atts).find(|(b, a)| {
+                a.speaker.is_some()
+                    && body[b.content.start..b.content.end]
+                        .to_lowercase()
+                        .contains(&needle)
+            });
+            let (speaker, mention) = match source {
+                Some((_, a)) => (a.speaker.clone(), a.mention),
+                None => (None, None),
+            };
+            let mention = mention.and_then(|(a, b)| {
+                body.get(a..b).map(|t| Mention {
+                    start: a,
+                    end: b,
+                    text: t.to_owned(),
+                    field: None,
+                    media_index: None,
+                })
+            });
+            Quote {
+                text: text.to_owned(),
+                start: s.content.start,
+                end: s.content.end,
+                kind: kind_of(headline, s),
+                speaker,
+                speaker_mention: mention,
+                speaker_entity: None,
+                cue: None,
+                field: Some(Field::Headline),
+            }
+        })
+        .collect()
+}
