@@ -160,7 +160,7 @@ fn blank_line_paragraphs(text: &str) -> Vec<ByteSpan> {
 }
 
 /// The prediction line for one record: body quotes in code points, a multi-paragraph
-/// quote split at its paragraph breaks.
+/// quote split at its paragraph (line) breaks.
 fn predictions(id: &str, record: &EnrichedRecord, all_segments: bool) -> serde_json::Value {
     let chars: Vec<char> = record.body.chars().collect();
     let mut quotes = Vec::new();
@@ -176,18 +176,16 @@ fn predictions(id: &str, record: &EnrichedRecord, all_segments: bool) -> serde_j
     json!({"id": id, "quotes": quotes})
 }
 
-/// `[start, end)` cut at every blank line, each piece trimmed of whitespace.
+/// `[start, end)` cut at every line break, each piece trimmed of whitespace.
 fn split_paragraphs(chars: &[char], start: usize, end: usize) -> Vec<(usize, usize)> {
     let end = end.min(chars.len());
     let mut out = Vec::new();
     let mut a = start;
     let mut i = start;
     while i < end {
-        if chars[i] == '\n' && chars.get(i + 1) == Some(&'\n') {
+        if chars[i] == '\n' {
             out.push((a, i));
-            a = i + 2;
-            i += 2;
-            continue;
+            a = i + 1;
         }
         i += 1;
     }

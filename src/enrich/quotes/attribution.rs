@@ -359,10 +359,26 @@ impl<'a> Context<'a> {
             j -= 1;
         }
         j = self.skip_adjunct_left(j, lo);
+        j = self.skip_parenthesis_left(j, lo);
         if j > lo && self.toks[j - 1].is(',') {
             j = self.skip_apposition_left(j, lo)?;
         }
         self.np_ending_at(j, lo)
+    }
+
+    /// `Sen. Chuck Schumer (D-N.Y.) said`: the position before the parenthesis.
+    fn skip_parenthesis_left(&self, j: usize, lo: usize) -> usize {
+        if j == lo || !self.toks[j - 1].is(')') {
+            return j;
+        }
+        let mut k = j - 1;
+        while k > lo && j - k < 12 {
+            k -= 1;
+            if self.toks[k].is('(') {
+                return k;
+            }
+        }
+        j
     }
 
     /// `on Wednesday`, `in a statement`, `last week` between a subject and its verb.
@@ -428,7 +444,7 @@ impl<'a> Context<'a> {
                 first = i;
                 continue;
             }
-            let connector = ["of", "for", "at", "de", "al", "bin", "and"].contains(&w);
+            let connector = ["of", "for", "at", "de", "al", "bin"].contains(&w);
             if connector && has_head && i > lo && self.is_word(i - 1) {
                 first = i;
                 continue;
@@ -482,7 +498,7 @@ impl<'a> Context<'a> {
         let mut has_head = false;
         while j < self.toks.len() && j - i < 10 && self.is_word(j) {
             let w = self.word(j);
-            if is_capitalised(w) && !(j > i && cues::is_not_name(w)) {
+            if is_capitalised(w) && !cues::is_not_name(strip_possessive(w)) {
                 has_head = true;
             } else if cues::is_determiner(w) && j == i {
             } else if cues::is_person_role(w) || cues::is_org_noun(w) {
@@ -514,7 +530,8 @@ impl<'a> Context<'a> {
         if let (1, Some(kind)) = (words.len(), cues::pronoun(words[0])) {
             return self.resolve_pronoun(kind, start, end, previous);
         }
-        if let Some(name) = self.name_in(np) {
+        let head_is_name = words.last().is_some_and(|w| is_capitalised(w));
+        if let Some(name) = self.name_in(np).filter(|_| head_is_name) {
             return self.from_name(name, start);
         }
         self.resolve_role(&words, start, end, previous)
@@ -613,54 +630,81 @@ impl<'a> Context<'a> {
                 }
             }
             PronounKind::Male | PronounKind::Female => {
-                let before = &self.names.names[..self.names.index_at(start)];
-                let in_para = before
-                    .iter()
-                    .rev()
-                    .take_while(|n| self.para_of(n.start) == para)
-                    .find(|n| {
-                        n.kind == NameKind::Person
-                            && !n.quoted
-                            && fits(self.gender_of(n))
-                            && !self.is_object(n)
-                    });
-                if let Some(n) = in_para {
-                    return Attribution {
+                match self.antecedent(start, para, &fits, previous) {
+                    Some(Antecedent::Name(n)) => Attribution {
                         mention: Some((start, end)),
                         ..self.from_name(n, n.start)
-                    };
-                }
-                let prev_speaker = previous.iter().rev().take(6).find(|p| {
-                    p.person
-                        && p.speaker.is_some()
-                        && p.mention
-                            .is_some_and(|m| para.saturating_sub(self.para_of(m.0)) <= 3)
-                        && fits(p.gender.unwrap_or(Gender::Unknown))
-                        && !p
-                            .speaker
-                            .as_deref()
-                            .is_some_and(|s| cues::pronoun(s).is_some())
-                });
-                if let Some(p) = prev_speaker {
-                    return Attribution {
+                    },
+                    Some(Antecedent::Speaker(p)) => Attribution {
                         mention: Some((start, end)),
                         cue: None,
                         ..p.clone()
-                    };
-                }
-                let any =
-                    before.iter().rev().take(40).find(|n| {
-                        n.kind == NameKind::Person && !n.quoted && fits(self.gender_of(n))
-                    });
-                match any {
-                    Some(n) => Attribution {
-                        mention: Some((start, end)),
-                        ..self.from_name(n, n.start)
                     },
                     None => unresolved,
                 }
             }
         }
+    }
+
+    /// The antecedent of `he`/`she` at `pos`: the latest person named as the subject of a
+    /// speech verb in this or the previous paragraph; else the latest person named or
+    /// quoted, whichever is later.
+    fn antecedent<'p>(
+        &self,
+        pos: usize,
+        para: u32,
+        fits: &dyn Fn(Gender) -> bool,
+        previous: &'p [Attribution],
+    ) -> Option<Antecedent<'a, 'p>> {
+        let before = &self.names.names[..self.names.index_at(pos)];
+        let person = |n: &&Name| {
+            n.kind == NameKind::Person
+                || (n.kind == NameKind::Other
+                    && self.names.full_name(self.body, n.text(self.body), n.start).is_some())
+        };
+        let candidates = || {
+            before
+                .iter()
+                .rev()
+                .take(40)
+                .filter(|n| !n.quoted && person(n) && fits(self.gender_of(n)))
+        };
+        let speech_subject = candidates()
+            .take_while(|n| para.saturating_sub(self.para_of(n.start)) <= 1)
+            .find(|n| self.is_speech_subject(n) && !self.is_object(n));
+        if let Some(n) = speech_subject {
+            return Some(Antecedent::Name(n));
+        }
+        let name = candidates().find(|n| !self.is_object(n));
+        let speaker = previous.iter().rev().take(8).find(|p| {
+            p.person
+                && p.mention.is_some()
+                && fits(p.gender.unwrap_or(Gender::Unknown))
+                && !p.speaker.as_deref().is_some_and(|s| cues::pronoun(s).is_some())
+        });
+        match (name, speaker) {
+            (Some(n), Some(p)) if p.mention.is_some_and(|m| m.0 > n.start) => Some(Antecedent::Speaker(p)),
+            (Some(n), _) => Some(Antecedent::Name(n)),
+            (None, Some(p)) => Some(Antecedent::Speaker(p)),
+            (None, None) => None,
+        }
+    }
+
+    /// Whether a cue verb follows the name (`Earnest said`, `Trump, who ..., told`).
+    fn is_speech_subject(&self, n: &Name) -> bool {
+        let mut k = n.last;
+        let mut steps = 0;
+        while k < self.toks.len() && steps < 4 {
+            if let Some(c) = self.cue_at(k) {
+                return c.kind != CueKind::Source;
+            }
+            if !self.is_word(k) || !(cues::is_aux_or_adverb(self.word(k)) || is_adjunct_head(self.word(k)) || cues::is_adjunct_preposition(self.word(k))) {
+                return false;
+            }
+            k += 1;
+            steps += 1;
+        }
+        false
     }
 
     /// A name's gender, through its full form when it is a surname.
@@ -744,6 +788,14 @@ impl<'a> Context<'a> {
         let i = self.toks.partition_point(|t| t.start < pos);
         self.toks.get(i).map_or(0, |t| t.para)
     }
+}
+
+/// What a pronoun refers to.
+enum Antecedent<'n, 'p> {
+    /// A name in the text.
+    Name(&'n Name),
+    /// An earlier quote's speaker.
+    Speaker(&'p Attribution),
 }
 
 /// Words that end a time or setting adjunct (`on Wednesday`, `in a statement`).

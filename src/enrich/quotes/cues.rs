@@ -939,7 +939,7 @@ pub(crate) fn is_not_name(word: &str) -> bool {
             "every",
             "other",
             "another",
-            "such",
+            "such", "among", "despite", "during", "under", "over", "about", "against", "within", "without", "through", "across", "behind", "beyond", "unlike", "amid", "including", "following", "given", "once", "until", "unless", "whether", "either", "neither", "nor", "perhaps", "maybe", "indeed", "sure", "okay", "ok", "former", "ex", "new", "old", "first", "second", "third", "last", "late",
             "monday",
             "tuesday",
             "wednesday",

@@ -61,30 +61,46 @@ pub fn extract(story: &Story) -> Extracted {
     Extracted { quotes, warnings }
 }
 
-/// The story's paragraphs, or the whole body as one when none are given.
+/// The story's paragraphs cut into lines (a line break inside a paragraph ends a quote
+/// just as a paragraph end does), or the body's lines when no paragraphs are given.
 fn paragraphs_of(story: &Story) -> Vec<ByteSpan> {
+    let body = story.body.as_str();
     let valid = story
         .paragraphs
         .iter()
-        .all(|p| p.start <= p.end && story.body.get(p.start..p.end).is_some());
-    if !story.paragraphs.is_empty() && valid {
-        return story.paragraphs.clone();
-    }
-    let mut out = Vec::new();
-    let mut start = 0;
-    for (i, _) in story.body.match_indices("\n\n") {
-        if i > start {
-            out.push(ByteSpan { start, end: i });
+        .all(|p| p.start <= p.end && body.get(p.start..p.end).is_some());
+    let whole = [ByteSpan {
+        start: 0,
+        end: body.len(),
+    }];
+    let paras = if !story.paragraphs.is_empty() && valid {
+        &story.paragraphs[..]
+    } else {
+        &whole[..]
+    };
+    let mut out = Vec::with_capacity(paras.len());
+    for p in paras {
+        let mut start = p.start;
+        for (i, _) in body[p.start..p.end].match_indices('\n') {
+            push_trimmed(body, start, p.start + i, &mut out);
+            start = p.start + i + 1;
         }
-        start = i + 2;
-    }
-    if start < story.body.len() {
-        out.push(ByteSpan {
-            start,
-            end: story.body.len(),
-        });
+        push_trimmed(body, start, p.end, &mut out);
     }
     out
+}
+
+/// Pushes `[start, end)` trimmed of whitespace, when anything is left.
+fn push_trimmed(body: &str, start: usize, end: usize, out: &mut Vec<ByteSpan>) {
+    let s = &body[start..end];
+    let lead = s.len() - s.trim_start().len();
+    let inner = s.trim();
+    if !inner.is_empty() {
+        out.push(ByteSpan {
+            start: start + lead,
+            end: start + lead + inner.len(),
+        });
+    }
 }
 
 /// Direct (a sentence or more) or partial (a phrase inside reported speech).
@@ -252,4 +268,32 @@ fn headline_quotes(
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::enrich::record::Format;
+
+    /// Development aid: prints the quotes of the text in `$QUOTES_DEBUG`.
+    #[test]
+    #[ignore = "development aid"]
+    fn debug_dump() {
+        let Some(path) = std::env::var_os("QUOTES_DEBUG") else {
+            return;
+        };
+        let text = std::fs::read_to_string(path).unwrap_or_default();
+        let paras: Vec<&str> = text.split("\n\n").collect();
+        let story = Story::from_paragraphs(Format::Text, &paras);
+        for q in extract(&story).quotes {
+            println!(
+                "{:?} {:?} <- {:?} [{:?}] cue={:?}",
+                q.kind,
+                q.text.chars().take(50).collect::<String>(),
+                q.speaker,
+                q.speaker_mention.map(|m| m.text),
+                q.cue
+            );
+        }
+    }
 }

@@ -248,6 +248,33 @@ fn gender_of(titles: &[&str], name: &[&str], title: &str) -> Gender {
     }
 }
 
+/// Keeps a two-word name as a person only when something says so: a known given name, a
+/// personal title, or its last word used alone elsewhere in the story (`Mindy Romero` ...
+/// `Romero said`). `Regional Change` or `Wells Fargo` stay other names.
+fn confirm_people(body: &str, names: &mut [Name]) {
+    let mut singles: Vec<&str> = names
+        .iter()
+        .filter(|n| n.last - n.first == 1)
+        .map(|n| strip_possessive(n.text(body)))
+        .collect();
+    singles.sort_unstable();
+    singles.dedup();
+    for n in names.iter_mut().filter(|n| n.kind == NameKind::Person) {
+        let text = n.text(body);
+        let first = text.split(' ').next().unwrap_or("");
+        let titled = n
+            .title
+            .split(' ')
+            .any(|w| cues::is_title(w) && !w.is_empty());
+        let given = cues::is_female_given(first) || cues::is_male_given(first);
+        let last = n.last_word(body);
+        let reused = singles.binary_search(&last).is_ok();
+        if !(titled || given || reused) {
+            n.kind = NameKind::Other;
+        }
+    }
+}
+
 /// The story's names, for resolving short forms and pronouns.
 #[derive(Debug, Default)]
 pub(crate) struct NameTable {
@@ -258,9 +285,9 @@ pub(crate) struct NameTable {
 impl NameTable {
     /// Builds the table.
     pub(crate) fn new(body: &str, tokens: &[Tok]) -> Self {
-        Self {
-            names: find_names(body, tokens),
-        }
+        let mut names = find_names(body, tokens);
+        confirm_people(body, &mut names);
+        Self { names }
     }
 
     /// The fullest name in the story that ends with (or equals) `short`, preferring the

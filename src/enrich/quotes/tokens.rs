@@ -71,7 +71,11 @@ fn is_abbreviation(word: &str) -> bool {
 pub(crate) fn tokenize(text: &str, paragraphs: &[ByteSpan], segments: &[Segment]) -> Vec<Tok> {
     let mut out = Vec::with_capacity(text.len() / 5);
     let bytes = text.as_bytes();
-    let mut para = 0usize;
+    // Lines count as paragraphs: many texts break paragraphs with one newline, and a
+    // story's paragraphs never span a line break.
+    let _ = paragraphs;
+    let mut line = 0u32;
+    let mut line_has_token = false;
     let mut seg = 0usize;
     let mut i = 0usize;
     while i < bytes.len() {
@@ -81,18 +85,20 @@ pub(crate) fn tokenize(text: &str, paragraphs: &[ByteSpan], segments: &[Segment]
         };
         let len = c.len_utf8();
         if c.is_whitespace() {
+            if c == '\n' && line_has_token {
+                line += 1;
+                line_has_token = false;
+            }
             i += len;
             continue;
         }
+        line_has_token = true;
         let (start, end, kind) = if c.is_alphanumeric() {
             let end = word_end(text, i);
             (i, end, Kind::Word)
         } else {
             (i, i + len, Kind::Punct(c))
         };
-        while para + 1 < paragraphs.len() && paragraphs[para].end <= start {
-            para += 1;
-        }
         while seg < segments.len() && segments[seg].content.end <= start {
             seg += 1;
         }
@@ -104,7 +110,7 @@ pub(crate) fn tokenize(text: &str, paragraphs: &[ByteSpan], segments: &[Segment]
             start,
             end,
             kind,
-            para: para as u32,
+            para: line,
             quote,
         });
         i = end;
