@@ -185,10 +185,15 @@ impl<'a> Context<'a> {
                 right_far = Some(c);
             }
         }
-        if let Some(c) = self.last_cue(left.0, left.1) {
+        let mut hi = left.1;
+        while let Some(c) = self.last_cue(left.0, hi) {
             if let Some(att) = self.from_cue(c, left.0, previous, k) {
                 return att;
             }
+            hi = c.first;
+        }
+        if let Some(att) = self.colon_speaker(left) {
+            return att;
         }
         if kind == QuoteKind::Direct {
             if let Some(c) = right_far {
@@ -263,6 +268,19 @@ impl<'a> Context<'a> {
             i -= 1;
         }
         (i, end)
+    }
+
+    /// `Carl Bialik: "…"`: a name right before the colon that opens the quote.
+    fn colon_speaker(&self, left: (usize, usize)) -> Option<Attribution> {
+        let (lo, hi) = left;
+        let colon = (lo..hi).rev().take(2).find(|&i| self.toks[i].is(':'))?;
+        let np = self.np_ending_at(colon, lo)?;
+        let last = self.word(np.last - 1);
+        if !is_capitalised(last) || np.last - np.first > 5 {
+            return None;
+        }
+        let name = self.name_in(np)?;
+        (name.kind == NameKind::Person).then(|| self.from_name(name, self.toks[np.first].start))
     }
 
     fn first_cue(&self, lo: usize, hi: usize, framing: bool) -> Option<Cue> {
@@ -364,6 +382,41 @@ impl<'a> Context<'a> {
             j = self.skip_apposition_left(j, lo)?;
         }
         self.np_ending_at(j, lo)
+            .or_else(|| self.coordinated_subject(j))
+    }
+
+    /// `he laughed and said`, `which Trump had called … and promised to`: the nearest
+    /// pronoun or name before a coordinated verb, in the same sentence.
+    fn coordinated_subject(&self, j: usize) -> Option<Np> {
+        let mut k = j;
+        let mut steps = 0;
+        let mut saw_and = false;
+        while k > 0 && steps < 16 {
+            k -= 1;
+            steps += 1;
+            let t = &self.toks[k];
+            if t.quote.is_some() || !t.is_word() {
+                if t.ends_sentence() && t.quote.is_none() {
+                    return None;
+                }
+                continue;
+            }
+            let w = self.word(k);
+            if w == "and" || w == "but" || w == "then" {
+                saw_and = true;
+                continue;
+            }
+            if !saw_and {
+                continue;
+            }
+            if matches!(cues::pronoun(w), Some(PronounKind::Male | PronounKind::Female | PronounKind::Plural)) {
+                return Some(Np { first: k, last: k + 1 });
+            }
+            if is_capitalised(w) && !cues::is_not_name(strip_possessive(w)) {
+                return self.np_ending_at(k + 1, k.saturating_sub(6));
+            }
+        }
+        None
     }
 
     /// `Sen. Chuck Schumer (D-N.Y.) said`: the position before the parenthesis.
@@ -434,8 +487,9 @@ impl<'a> Context<'a> {
                 break;
             }
             let w = self.word(i);
-            if cues::is_determiner(w) && !is_capitalised(w) {
+            if cues::is_determiner(w) {
                 first = i;
+                has_head |= last - i <= 4;
                 break;
             }
             if is_capitalised(w) && !cues::is_not_name(strip_possessive(w)) {
@@ -530,7 +584,11 @@ impl<'a> Context<'a> {
         if let (1, Some(kind)) = (words.len(), cues::pronoun(words[0])) {
             return self.resolve_pronoun(kind, start, end, previous);
         }
-        let head_is_name = words.last().is_some_and(|w| is_capitalised(w));
+        let of_phrase = words
+            .iter()
+            .position(|w| ["for", "of", "at"].contains(w))
+            .is_some_and(|p| p > 0 && (cues::is_person_role(words[p - 1]) || cues::is_org_noun(words[p - 1])) && !is_capitalised(words[p - 1]));
+        let head_is_name = words.last().is_some_and(|w| is_capitalised(w)) && !of_phrase;
         if let Some(name) = self.name_in(np).filter(|_| head_is_name) {
             return self.from_name(name, start);
         }
@@ -784,7 +842,28 @@ impl<'a> Context<'a> {
         phrase
     }
 
-    fn para_of(&self, pos: usize) -> u32 {
+    /// The speaker of the last reported speech (`Kerry said that …`) in line `para`,
+    /// outside quotes.
+    pub(crate) fn reported_speaker(&self, para: u32, previous: &[Attribution]) -> Option<Attribution> {
+        let lo = self.toks.partition_point(|t| t.para < para);
+        let hi = self.toks.partition_point(|t| t.para <= para);
+        let mut i = hi;
+        while i > lo && hi - i < 120 {
+            i -= 1;
+            let Some(c) = self.cue_at(i).filter(|c| c.kind == CueKind::Verb) else {
+                continue;
+            };
+            if let Some(np) = self.subject_left(c.first, lo.max(c.first.saturating_sub(12))) {
+                let att = self.resolve(np, previous);
+                if att.speaker.is_some() {
+                    return Some(att);
+                }
+            }
+        }
+        None
+    }
+
+    pub(crate) fn para_of(&self, pos: usize) -> u32 {
         let i = self.toks.partition_point(|t| t.start < pos);
         self.toks.get(i).map_or(0, |t| t.para)
     }

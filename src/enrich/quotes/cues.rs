@@ -22,6 +22,7 @@ pub(crate) enum CueKind {
 
 /// Finite speech verbs (lower case).
 const VERBS: &[&str] = &[
+    "reads", "read", "quip", "joke", "wrote", "recounted", "recounts", "explains",
     "said",
     "says",
     "say",
@@ -210,6 +211,7 @@ const VERBS: &[&str] = &[
 
 /// Participles that continue a clause whose subject is the speaker.
 const PARTICIPLES: &[&str] = &[
+    "labeling", "labelling", "dubbing", "branding", "quipping", "boasting", "pleading",
     "adding",
     "saying",
     "noting",
@@ -453,7 +455,7 @@ pub(crate) fn is_aux_or_adverb(word: &str) -> bool {
                 "had",
                 "who",
                 "which",
-                "reportedly",
+                "only", "too", "then", "reportedly",
                 "recently",
                 "quoted",
                 "as",
@@ -939,7 +941,7 @@ pub(crate) fn is_not_name(word: &str) -> bool {
             "every",
             "other",
             "another",
-            "such", "among", "despite", "during", "under", "over", "about", "against", "within", "without", "through", "across", "behind", "beyond", "unlike", "amid", "including", "following", "given", "once", "until", "unless", "whether", "either", "neither", "nor", "perhaps", "maybe", "indeed", "sure", "okay", "ok", "former", "ex", "new", "old", "first", "second", "third", "last", "late",
+            "such", "among", "despite", "during", "under", "over", "about", "against", "within", "without", "through", "across", "behind", "beyond", "unlike", "amid", "including", "following", "given", "once", "until", "unless", "whether", "either", "neither", "nor", "perhaps", "maybe", "indeed", "sure", "okay", "ok", "last",
             "monday",
             "tuesday",
             "wednesday",
@@ -983,9 +985,7 @@ pub(crate) fn is_not_name(word: &str) -> bool {
             "was",
             "were",
             "be",
-            "will",
             "would",
-            "can",
             "could",
             "should",
             "let",

@@ -174,6 +174,13 @@ fn continue_previous_speaker(
         }
         let para = para_of_seg(ctx, k);
         let prev = (0..k).rev().find(|&j| atts[j].speaker.is_some());
+        let prev_para = prev.map(|j| para_of_seg(ctx, j));
+        if prev_para != Some(para.saturating_sub(1)) && para > 0 {
+            if let Some(att) = ctx.reported_speaker(para - 1, &atts[..k]) {
+                atts[k] = att;
+                continue;
+            }
+        }
         if let Some(j) = prev.filter(|&j| para.saturating_sub(para_of_seg(ctx, j)) <= 2) {
             atts[k] = Attribution {
                 cue: None,
