@@ -409,8 +409,14 @@ impl<'a> Context<'a> {
             if !saw_and {
                 continue;
             }
-            if matches!(cues::pronoun(w), Some(PronounKind::Male | PronounKind::Female | PronounKind::Plural)) {
-                return Some(Np { first: k, last: k + 1 });
+            if matches!(
+                cues::pronoun(w),
+                Some(PronounKind::Male | PronounKind::Female | PronounKind::Plural)
+            ) {
+                return Some(Np {
+                    first: k,
+                    last: k + 1,
+                });
             }
             if is_capitalised(w) && !cues::is_not_name(strip_possessive(w)) {
                 return self.np_ending_at(k + 1, k.saturating_sub(6));
@@ -587,7 +593,11 @@ impl<'a> Context<'a> {
         let of_phrase = words
             .iter()
             .position(|w| ["for", "of", "at"].contains(w))
-            .is_some_and(|p| p > 0 && (cues::is_person_role(words[p - 1]) || cues::is_org_noun(words[p - 1])) && !is_capitalised(words[p - 1]));
+            .is_some_and(|p| {
+                p > 0
+                    && (cues::is_person_role(words[p - 1]) || cues::is_org_noun(words[p - 1]))
+                    && !is_capitalised(words[p - 1])
+            });
         let head_is_name = words.last().is_some_and(|w| is_capitalised(w)) && !of_phrase;
         if let Some(name) = self.name_in(np).filter(|_| head_is_name) {
             return self.from_name(name, start);
@@ -718,7 +728,10 @@ impl<'a> Context<'a> {
         let person = |n: &&Name| {
             n.kind == NameKind::Person
                 || (n.kind == NameKind::Other
-                    && self.names.full_name(self.body, n.text(self.body), n.start).is_some())
+                    && self
+                        .names
+                        .full_name(self.body, n.text(self.body), n.start)
+                        .is_some())
         };
         let candidates = || {
             before
@@ -738,10 +751,15 @@ impl<'a> Context<'a> {
             p.person
                 && p.mention.is_some()
                 && fits(p.gender.unwrap_or(Gender::Unknown))
-                && !p.speaker.as_deref().is_some_and(|s| cues::pronoun(s).is_some())
+                && !p
+                    .speaker
+                    .as_deref()
+                    .is_some_and(|s| cues::pronoun(s).is_some())
         });
         match (name, speaker) {
-            (Some(n), Some(p)) if p.mention.is_some_and(|m| m.0 > n.start) => Some(Antecedent::Speaker(p)),
+            (Some(n), Some(p)) if p.mention.is_some_and(|m| m.0 > n.start) => {
+                Some(Antecedent::Speaker(p))
+            }
             (Some(n), _) => Some(Antecedent::Name(n)),
             (None, Some(p)) => Some(Antecedent::Speaker(p)),
             (None, None) => None,
@@ -756,7 +774,11 @@ impl<'a> Context<'a> {
             if let Some(c) = self.cue_at(k) {
                 return c.kind != CueKind::Source;
             }
-            if !self.is_word(k) || !(cues::is_aux_or_adverb(self.word(k)) || is_adjunct_head(self.word(k)) || cues::is_adjunct_preposition(self.word(k))) {
+            if !self.is_word(k)
+                || !(cues::is_aux_or_adverb(self.word(k))
+                    || is_adjunct_head(self.word(k))
+                    || cues::is_adjunct_preposition(self.word(k)))
+            {
                 return false;
             }
             k += 1;
@@ -844,7 +866,11 @@ impl<'a> Context<'a> {
 
     /// The speaker of the last reported speech (`Kerry said that …`) in line `para`,
     /// outside quotes.
-    pub(crate) fn reported_speaker(&self, para: u32, previous: &[Attribution]) -> Option<Attribution> {
+    pub(crate) fn reported_speaker(
+        &self,
+        para: u32,
+        previous: &[Attribution],
+    ) -> Option<Attribution> {
         let lo = self.toks.partition_point(|t| t.para < para);
         let hi = self.toks.partition_point(|t| t.para <= para);
         let mut i = hi;

@@ -46,11 +46,13 @@ pub(crate) enum SingleMarks {
 }
 
 /// Decides whether `text` uses single marks as its quotation marks: it has no double marks
-/// at all but has an opening single mark.
+/// at all (nor `''`, which some archives write for a double mark) but has an opening
+/// single mark.
 pub(crate) fn single_marks_policy(text: &str) -> SingleMarks {
     let has_double = text
         .chars()
-        .any(|c| matches!(c, '"' | '“' | '”' | '«' | '»' | '„'));
+        .any(|c| matches!(c, '"' | '“' | '”' | '«' | '»' | '„'))
+        || text.contains("''");
     if has_double {
         return SingleMarks::Ignore;
     }
@@ -370,6 +372,12 @@ mod tests {
             "Open and never closed."
         );
         assert!(w[0].starts_with("unbalanced quotation mark at 0"));
+    }
+
+    #[test]
+    fn doubled_apostrophes_do_not_make_single_marks_quotes() {
+        // Archive text with `''` for double marks: ambiguous, so no single-mark quotes.
+        assert!(texts("''It's 'fine' now,'' said Ross.").is_empty());
     }
 
     #[test]

@@ -48,6 +48,11 @@ pub fn extract(story: &Story) -> Extracted {
         let att = ctx.attribute(k, *kind, &atts);
         atts.push(att);
     }
+    for (k, s) in segs.iter().enumerate() {
+        if is_title(body, s) {
+            atts[k] = Attribution::default();
+        }
+    }
     share_within_paragraphs(&ctx, &kinds, &mut atts);
     continue_previous_speaker(body, &ctx, &kinds, &mut atts);
 
@@ -128,6 +133,30 @@ fn kind_of(body: &str, s: &Segment) -> QuoteKind {
     } else {
         QuoteKind::Partial
     }
+}
+
+/// A title in marks (`on ABC's "This Week,"`, the film "The Revenant."): a few title-case
+/// words after a word, not a sentence. Titles are nobody's quote.
+fn is_title(body: &str, s: &Segment) -> bool {
+    let text = body[s.content.start..s.content.end].trim_end_matches([',', '.']);
+    let words: Vec<&str> = text.split_whitespace().collect();
+    if words.is_empty() || words.len() > 6 || text.ends_with(['!', '?']) {
+        return false;
+    }
+    let title_case = words
+        .iter()
+        .filter(|w| w.len() > 3 || words.len() == 1)
+        .all(|w| {
+            w.chars()
+                .next()
+                .is_some_and(|c| c.is_uppercase() || c.is_numeric())
+        });
+    let before = body[..s.open].trim_end();
+    let after_word = before
+        .chars()
+        .next_back()
+        .is_some_and(|c| c.is_alphanumeric() || c == '’' || c == '\'');
+    title_case && after_word
 }
 
 /// Quotes with no attribution of their own take the speaker of the nearest attributed
