@@ -176,7 +176,14 @@ impl<'a> Context<'a> {
         let right = self.right_window(k, b);
         let left = self.left_window(a);
         let mut right_far: Option<Cue> = None;
-        if let Some(c) = self.first_cue(right.0, right.1, false) {
+        // `allegations by X` names the speaker of what follows it, never of what precedes.
+        let right_cue = (right.0..right.1).filter_map(|i| self.cue_at(i)).find(|c| {
+            c.kind != CueKind::Framing
+                && !(c.kind == CueKind::Source
+                    && self.is_word(c.first)
+                    && is_speech_noun(self.word(c.first)))
+        });
+        if let Some(c) = right_cue {
             if c.first - right.0 <= NEAR {
                 if let Some(att) = self.from_cue(c, right.0, previous, k) {
                     return att;

@@ -280,6 +280,9 @@ fn confirm_people(body: &str, names: &mut [Name]) {
 pub(crate) struct NameTable {
     /// Every name, in text order.
     pub(crate) names: Vec<Name>,
+    /// Person names of two or more words by lower-case last word: indices into `names`,
+    /// in text order.
+    by_last: rustc_hash::FxHashMap<String, Vec<usize>>,
 }
 
 impl NameTable {
@@ -287,7 +290,16 @@ impl NameTable {
     pub(crate) fn new(body: &str, tokens: &[Tok]) -> Self {
         let mut names = find_names(body, tokens);
         confirm_people(body, &mut names);
-        Self { names }
+        let mut by_last: rustc_hash::FxHashMap<String, Vec<usize>> = Default::default();
+        for (i, n) in names.iter().enumerate() {
+            if n.kind == NameKind::Person && n.last - n.first > 1 {
+                by_last
+                    .entry(n.last_word(body).to_lowercase())
+                    .or_default()
+                    .push(i);
+            }
+        }
+        Self { names, by_last }
     }
 
     /// The fullest name in the story that ends with (or equals) `short`, preferring the
@@ -295,19 +307,24 @@ impl NameTable {
     pub(crate) fn full_name<'a>(&self, body: &'a str, short: &str, pos: usize) -> Option<&Name> {
         let short = strip_possessive(short.trim());
         let last = short.rsplit(' ').next().unwrap_or(short);
-        let fits = |n: &&Name| {
-            let t = strip_possessive(n.text(body));
-            t.len() > short.len()
-                && n.kind == NameKind::Person
-                && (n.last_word(body).eq_ignore_ascii_case(last) || t.ends_with(short))
-        };
-        let before = self
-            .names
+        let candidates = self.by_last.get(&last.to_lowercase())?;
+        let fits = |n: &&Name| strip_possessive(n.text(body)).len() > short.len();
+        let split = candidates.partition_point(|&i| self.names[i].start < pos);
+        // The nearest few before `pos` (bounded: linear time), the fullest of them.
+        let before = candidates[..split]
             .iter()
-            .filter(|n| n.start < pos)
+            .rev()
+            .take(12)
+            .map(|&i| &self.names[i])
             .filter(fits)
             .max_by_key(|n| (n.end - n.start, n.start));
-        before.or_else(|| self.names.iter().filter(|n| n.start >= pos).find(fits))
+        before.or_else(|| {
+            candidates[split..]
+                .iter()
+                .take(12)
+                .map(|&i| &self.names[i])
+                .find(fits)
+        })
     }
 
     /// The index of the first name at or after byte `pos`.
