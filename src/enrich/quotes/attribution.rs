@@ -290,12 +290,6 @@ impl<'a> Context<'a> {
         (name.kind == NameKind::Person).then(|| self.from_name(name, self.toks[np.first].start))
     }
 
-    fn first_cue(&self, lo: usize, hi: usize, framing: bool) -> Option<Cue> {
-        (lo..hi)
-            .filter_map(|i| self.cue_at(i))
-            .find(|c| framing || c.kind != CueKind::Framing)
-    }
-
     fn last_cue(&self, lo: usize, hi: usize) -> Option<Cue> {
         (lo..hi)
             .rev()
@@ -358,7 +352,13 @@ impl<'a> Context<'a> {
                 }
             }
         }
-        if let Some(np) = self.subject_left(c.first, lo) {
+        let after_comma = c.first > 0 && self.toks[c.first - 1].is(',');
+        let np = if after_comma {
+            None
+        } else {
+            self.subject_left(c.first, lo)
+        };
+        if let Some(np) = np.or_else(|| self.sentence_subject(c.first)) {
             let mut att = self.resolve(np, previous);
             att.cue = cue;
             return Some(att);
@@ -370,6 +370,53 @@ impl<'a> Context<'a> {
         let mut att = prev.clone();
         att.cue = cue;
         Some(att)
+    }
+
+    /// The subject of the sentence holding token `i`: its first subject pronoun, or its
+    /// first name that is neither after a preposition nor a possessive modifier.
+    fn sentence_subject(&self, i: usize) -> Option<Np> {
+        let para = self.toks.get(i)?.para;
+        let mut start = i;
+        while start > 0 && i - start < 60 {
+            let t = &self.toks[start - 1];
+            if t.para != para || (t.ends_sentence() && t.quote.is_none()) {
+                break;
+            }
+            start -= 1;
+        }
+        let mut k = start;
+        while k < i {
+            if !self.is_word(k) {
+                k += 1;
+                continue;
+            }
+            let w = self.word(k);
+            if matches!(
+                cues::pronoun(w),
+                Some(PronounKind::Male | PronounKind::Female | PronounKind::Plural)
+            ) && w != "it"
+                && w != "It"
+            {
+                return Some(Np {
+                    first: k,
+                    last: k + 1,
+                });
+            }
+            let ni = self.names.index_at(self.toks[k].start);
+            if let Some(n) = self.names.names.get(ni).filter(|n| n.first == k) {
+                let possessive = strip_possessive(self.word(n.last - 1)) != self.word(n.last - 1);
+                if !possessive && !self.is_object(n) && n.kind != NameKind::Other {
+                    return Some(Np {
+                        first: n.first,
+                        last: n.last,
+                    });
+                }
+                k = n.last;
+                continue;
+            }
+            k += 1;
+        }
+        None
     }
 
     /// The subject noun phrase ending just before token `c` (not before `lo`).
@@ -388,8 +435,16 @@ impl<'a> Context<'a> {
         if j > lo && self.toks[j - 1].is(',') {
             j = self.skip_apposition_left(j, lo)?;
         }
-        self.np_ending_at(j, lo)
-            .or_else(|| self.coordinated_subject(j))
+        self.np_ending_at(j, lo).or_else(|| {
+            let coordinated =
+                j > 0 && self.is_word(j - 1) && ["and", "but"].contains(&self.word(j - 1));
+            if coordinated {
+                self.sentence_subject(j)
+                    .or_else(|| self.coordinated_subject(j))
+            } else {
+                self.coordinated_subject(j)
+            }
+        })
     }
 
     /// `he laughed and said`, `which Trump had called … and promised to`: the nearest
@@ -580,6 +635,23 @@ impl<'a> Context<'a> {
                 break;
             }
             j += 1;
+        }
+        // `the boy`, `the printed Cruz slate card`: a determiner phrase is a subject.
+        if cues::is_determiner(w) && !has_head {
+            has_head = j - i >= 2;
+        } else if cues::is_determiner(w) && has_head {
+            while j < self.toks.len() && j - i < 8 && self.is_word(j) {
+                let x = self.word(j);
+                if is_capitalised(x)
+                    || cues::is_not_name(x)
+                    || cues::cue_word(x).is_some()
+                    || cues::is_adjunct_preposition(x)
+                    || cues::is_aux_or_adverb(x)
+                {
+                    break;
+                }
+                j += 1;
+            }
         }
         // Do not end on a connector.
         while j > i && ["of", "for", "at", "de", "al", "bin"].contains(&self.word(j - 1)) {
