@@ -233,9 +233,13 @@ fn classify(text: &str, i: usize, c: char, open: Option<Style>, singles: SingleM
         ('"', Some(Style::Double | Style::LowNine)) => Action::Close,
         ('"', None) => Action::Open(Style::Double),
         ('“', Some(Style::LowNine)) => Action::Close,
+        // A misdirected closer: `“It's unusual,“ said Noble`.
+        ('“', Some(Style::Double)) if is_closing_position(text, i, c) => Action::Close,
         ('“', Some(Style::Double)) => Action::Open(Style::Double),
         ('“', None) => Action::Open(Style::Double),
         ('”', Some(Style::Double | Style::LowNine)) => Action::Close,
+        // A misdirected opener: `”We won,” he said`.
+        ('”', None) if is_opening_position(text, i, c) => Action::Open(Style::Double),
         ('”', None) => Action::StrayClose,
         ('„', None) => Action::Open(Style::LowNine),
         ('«', None) => Action::Open(Style::Guillemet),
@@ -246,6 +250,20 @@ fn classify(text: &str, i: usize, c: char, open: Option<Style>, singles: SingleM
         ('’' | '\'', Some(Style::Single)) if closes_single(text, i, c) => Action::Close,
         _ => Action::None,
     }
+}
+
+/// After a non-space and before a space, punctuation or the end: where a closer goes.
+fn is_closing_position(text: &str, i: usize, c: char) -> bool {
+    let before = char_before(text, i).is_some_and(|b| !b.is_whitespace());
+    let after = char_after(text, i, c).is_none_or(|a| a.is_whitespace() || ",.;:!?)".contains(a));
+    before && after
+}
+
+/// After a space or the start and before a letter or digit: where an opener goes.
+fn is_opening_position(text: &str, i: usize, c: char) -> bool {
+    let before = char_before(text, i).is_none_or(|b| b.is_whitespace() || "([—–".contains(b));
+    let after = char_after(text, i, c).is_some_and(char::is_alphanumeric);
+    before && after
 }
 
 /// Adds the segment `[start, end)` (trimmed), or extends the continued one.
@@ -378,6 +396,14 @@ mod tests {
     fn doubled_apostrophes_do_not_make_single_marks_quotes() {
         // Archive text with `''` for double marks: ambiguous, so no single-mark quotes.
         assert!(texts("''It's 'fine' now,'' said Ross.").is_empty());
+    }
+
+    #[test]
+    fn misdirected_marks_are_read_by_position() {
+        assert_eq!(
+            texts("“It's unusual,“ said Noble. ”We won,” he said."),
+            ["It's unusual,", "We won,"]
+        );
     }
 
     #[test]

@@ -15,6 +15,9 @@ pub(crate) enum Kind {
     Word,
     /// One punctuation or symbol char.
     Punct(char),
+    /// A period that does not end a sentence: followed by a comma, a lower-case word or
+    /// the like (`R-Wis., said`).
+    InnerDot,
 }
 
 /// One token.
@@ -96,6 +99,8 @@ pub(crate) fn tokenize(text: &str, paragraphs: &[ByteSpan], segments: &[Segment]
         let (start, end, kind) = if c.is_alphanumeric() {
             let end = word_end(text, i);
             (i, end, Kind::Word)
+        } else if c == '.' && continues_sentence(&text[i + 1..]) {
+            (i, i + 1, Kind::InnerDot)
         } else {
             (i, i + len, Kind::Punct(c))
         };
@@ -116,6 +121,13 @@ pub(crate) fn tokenize(text: &str, paragraphs: &[ByteSpan], segments: &[Segment]
         i = end;
     }
     out
+}
+
+/// Whether the text after a period goes on with the same sentence: a comma, semicolon or
+/// lower-case word on the same line.
+fn continues_sentence(rest: &str) -> bool {
+    let next = rest.chars().find(|c| *c != ' ');
+    next.is_some_and(|c| c.is_lowercase() || ",;".contains(c))
 }
 
 /// The end of the word starting at `i`.
