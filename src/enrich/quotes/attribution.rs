@@ -761,6 +761,8 @@ impl<'a> Context<'a> {
         };
         let para = self.para_of(start);
         match kind {
+            // `you` addresses someone: nobody in particular speaks.
+            PronounKind::Speaker if text_is_you(&self.body[start..end]) => Attribution::default(),
             PronounKind::Speaker => unresolved,
             PronounKind::Plural => {
                 let org = self.names.names[..self.names.index_at(start)]
@@ -972,6 +974,10 @@ impl<'a> Context<'a> {
         let i = self.toks.partition_point(|t| t.start < pos);
         self.toks.get(i).map_or(0, |t| t.para)
     }
+}
+
+fn text_is_you(w: &str) -> bool {
+    w.eq_ignore_ascii_case("you")
 }
 
 /// What a pronoun refers to.

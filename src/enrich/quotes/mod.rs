@@ -37,7 +37,8 @@ pub fn extract(story: &Story) -> Extracted {
     let body = story.body.as_str();
     let paragraphs = paragraphs_of(story);
     let singles = marks::single_marks_policy(body);
-    let segs = marks::segments(body, &paragraphs, singles, &mut warnings);
+    let mut segs = marks::segments(body, &paragraphs, singles, &mut warnings);
+    segs.retain(|s| !is_markup_value(body, s));
     let toks = tokens::tokenize(body, &paragraphs, &segs);
     let table = names::NameTable::new(body, &toks);
     let ctx = Context::new(body, &toks, &segs, &table);
@@ -53,8 +54,11 @@ pub fn extract(story: &Story) -> Extracted {
         atts.push(att);
     }
     for (k, s) in segs.iter().enumerate() {
-        if is_title(body, s) {
+        if is_title(body, s)
+            || (kinds[k] == QuoteKind::Partial && is_scare_quote(body, s, &atts[k]))
+        {
             atts[k] = Attribution::default();
+            kinds[k] = QuoteKind::Partial;
         }
     }
     share_within_paragraphs(&ctx, &kinds, &mut atts);
@@ -144,6 +148,32 @@ fn kind_of(body: &str, s: &Segment) -> QuoteKind {
 fn ends_before_its_cue(body: &str, s: &Segment, att: &Attribution) -> bool {
     let text = &body[s.content.start..s.content.end];
     text.ends_with([',', '?', '!']) && att.cue.is_some_and(|(a, _)| a >= s.close_end)
+}
+
+/// A word or two in marks inside a sentence, with no cue just before it (`so-called
+/// "closed" primaries`, `a "supermax" prison`): a scare quote, not anyone's words. With
+/// a cue right before it (`dismissed as "unconstructive"`, `has said "must go"`) it is
+/// a partial quote.
+fn is_scare_quote(body: &str, s: &Segment, att: &Attribution) -> bool {
+    let words = body[s.content.start..s.content.end]
+        .split_whitespace()
+        .count();
+    if words > 2 {
+        return false;
+    }
+    let Some((cue_start, cue_end)) = att.cue else {
+        return true;
+    };
+    if cue_start >= s.close_end {
+        return false; // `"Safety," said Grimm`
+    }
+    let between = body.get(cue_end..s.open).unwrap_or("");
+    between.split_whitespace().count() > 2
+}
+
+/// An attribute value in markup (`datetime="2016-06-29"`), not a quote.
+fn is_markup_value(body: &str, s: &Segment) -> bool {
+    body[..s.open].ends_with('=')
 }
 
 /// A title in marks (`on ABC's "This Week,"`, the film "The Revenant."): a few title-case
