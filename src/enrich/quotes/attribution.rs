@@ -245,20 +245,13 @@ impl<'a> Context<'a> {
 
     /// Tokens before the quote back to the start of its sentence (or the previous quote).
     fn left_window(&self, a: usize) -> (usize, usize) {
-        let open = self.toks.get(a).map_or(0, |t| t.start);
+        // Skip the opening mark and a colon, comma or dash before it, never a full stop.
         let mut end = a;
-        while end > 0
-            && self.toks[end - 1].start >= open.saturating_sub(3)
-            && !self.toks[end - 1].is_word()
-        {
-            end -= 1;
-        }
-        // Skip the opening mark and the colon or comma before it.
-        while end > 0
-            && !self.toks[end - 1].is_word()
-            && self.toks[end - 1].quote.is_none()
-            && end + 3 > a
-        {
+        while end > 0 && a - end < 3 {
+            let t = &self.toks[end - 1];
+            if t.is_word() || t.quote.is_some() || t.ends_sentence() {
+                break;
+            }
             end -= 1;
         }
         let para = self.toks.get(a).map_or(0, |t| t.para);

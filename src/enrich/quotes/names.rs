@@ -78,7 +78,6 @@ pub(crate) fn is_capitalised(word: &str) -> bool {
 fn is_connector(word: &str) -> bool {
     [
         "of", "al", "bin", "de", "del", "la", "van", "von", "der", "da", "du", "le", "di", "el",
-        "and",
     ]
     .contains(&word)
 }
