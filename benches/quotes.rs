@@ -1,6 +1,8 @@
 //! Throughput of the quote stage (`enrich::quotes::extract`) in bytes of story text per
 //! second, on one core. Uses synthetic wire copy; set `QUOTES_BENCH_JSONL` to a JSONL file
 //! with a `text` field per line (e.g. PolNeAR train) to measure on real stories too.
+// criterion's macros generate undocumented public functions.
+#![allow(missing_docs)]
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use wire_enricher::enrich::quotes::extract;

@@ -185,7 +185,7 @@ impl<'a> Context<'a> {
         });
         if let Some(c) = right_cue {
             if c.first - right.0 <= NEAR {
-                if let Some(att) = self.from_cue(c, right.0, previous, k) {
+                if let Some(att) = self.attribution_of_cue(c, right.0, previous, k) {
                     return att;
                 }
             } else {
@@ -194,7 +194,7 @@ impl<'a> Context<'a> {
         }
         let mut hi = left.1;
         while let Some(c) = self.last_cue(left.0, hi) {
-            if let Some(att) = self.from_cue(c, left.0, previous, k) {
+            if let Some(att) = self.attribution_of_cue(c, left.0, previous, k) {
                 return att;
             }
             hi = c.first;
@@ -204,7 +204,7 @@ impl<'a> Context<'a> {
         }
         if kind == QuoteKind::Direct {
             if let Some(c) = right_far {
-                if let Some(att) = self.from_cue(c, right.0, previous, k) {
+                if let Some(att) = self.attribution_of_cue(c, right.0, previous, k) {
                     return att;
                 }
             }
@@ -280,7 +280,8 @@ impl<'a> Context<'a> {
             return None;
         }
         let name = self.name_in(np)?;
-        (name.kind == NameKind::Person).then(|| self.from_name(name, self.toks[np.first].start))
+        (name.kind == NameKind::Person)
+            .then(|| self.speaker_of_name(name, self.toks[np.first].start))
     }
 
     fn last_cue(&self, lo: usize, hi: usize) -> Option<Cue> {
@@ -290,7 +291,7 @@ impl<'a> Context<'a> {
     }
 
     /// The attribution a cue gives, its subject searched no further left than `lo`.
-    fn from_cue(
+    fn attribution_of_cue(
         &self,
         c: Cue,
         lo: usize,
@@ -613,20 +614,19 @@ impl<'a> Context<'a> {
         let mut has_head = false;
         while j < self.toks.len() && j - i < 10 && self.is_word(j) {
             let w = self.word(j);
-            if is_capitalised(w) && !cues::is_not_name(strip_possessive(w)) {
-                has_head = true;
-            } else if cues::is_determiner(w) && j == i {
-            } else if cues::is_person_role(w) || cues::is_org_noun(w) {
-                has_head = true;
-            } else if ["of", "for", "at", "de", "al", "bin"].contains(&w)
+            let head = (is_capitalised(w) && !cues::is_not_name(strip_possessive(w)))
+                || cues::is_person_role(w)
+                || cues::is_org_noun(w);
+            let determiner = cues::is_determiner(w) && j == i;
+            let connector = ["of", "for", "at", "de", "al", "bin"].contains(&w)
                 && has_head
-                && self.toks.get(j + 1).is_some_and(|n| n.is_word())
-            {
-            } else if !has_head && !cues::is_not_name(w) && cues::cue_word(w).is_none() && j - i < 4
-            {
-            } else {
+                && self.toks.get(j + 1).is_some_and(|n| n.is_word());
+            let modifier =
+                !has_head && !cues::is_not_name(w) && cues::cue_word(w).is_none() && j - i < 4;
+            if !(head || determiner || connector || modifier) {
                 break;
             }
+            has_head |= head;
             j += 1;
         }
         // `the boy`, `the printed Cruz slate card`: a determiner phrase is a subject.
@@ -672,7 +672,7 @@ impl<'a> Context<'a> {
             });
         let head_is_name = words.last().is_some_and(|w| is_capitalised(w)) && !of_phrase;
         if let Some(name) = self.name_in(np).filter(|_| head_is_name) {
-            return self.from_name(name, start);
+            return self.speaker_of_name(name, start);
         }
         self.resolve_role(&words, start, end, previous)
     }
@@ -697,7 +697,7 @@ impl<'a> Context<'a> {
 
     /// A speaker from a name occurrence: the full form of a short name, an organisation
     /// with its possessive owner (`Iran's Foreign Ministry`).
-    fn from_name(&self, name: &Name, np_start: usize) -> Attribution {
+    fn speaker_of_name(&self, name: &Name, np_start: usize) -> Attribution {
         let mut mention = (name.start, name.end);
         let text = strip_possessive(name.text(self.body));
         let mut speaker = text.to_owned();
@@ -766,7 +766,7 @@ impl<'a> Context<'a> {
                 match org {
                     Some(n) => Attribution {
                         mention: Some((start, end)),
-                        ..self.from_name(n, n.start)
+                        ..self.speaker_of_name(n, n.start)
                     },
                     None => unresolved,
                 }
@@ -775,7 +775,7 @@ impl<'a> Context<'a> {
                 match self.antecedent(start, para, &fits, previous) {
                     Some(Antecedent::Name(n)) => Attribution {
                         mention: Some((start, end)),
-                        ..self.from_name(n, n.start)
+                        ..self.speaker_of_name(n, n.start)
                     },
                     Some(Antecedent::Speaker(p)) => Attribution {
                         mention: Some((start, end)),
@@ -825,10 +825,9 @@ impl<'a> Context<'a> {
             p.person
                 && p.mention.is_some()
                 && fits(p.gender.unwrap_or(Gender::Unknown))
-                && !p
-                    .speaker
+                && p.speaker
                     .as_deref()
-                    .is_some_and(|s| cues::pronoun(s).is_some())
+                    .is_none_or(|s| cues::pronoun(s).is_none())
         });
         match (name, speaker) {
             (Some(n), Some(p)) if p.mention.is_some_and(|m| m.0 > n.start) => {
@@ -919,7 +918,7 @@ impl<'a> Context<'a> {
             return match org {
                 Some(n) => Attribution {
                     mention: Some((start, end)),
-                    ..self.from_name(n, n.start)
+                    ..self.speaker_of_name(n, n.start)
                 },
                 None => phrase,
             };
@@ -931,7 +930,7 @@ impl<'a> Context<'a> {
         if let Some(n) = titled {
             return Attribution {
                 mention: Some((start, end)),
-                ..self.from_name(n, n.start)
+                ..self.speaker_of_name(n, n.start)
             };
         }
         let _ = previous;

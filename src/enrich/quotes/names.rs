@@ -112,7 +112,7 @@ fn run_end(body: &str, tokens: &[Tok], i: usize) -> usize {
             break;
         }
         let w = t.text(body);
-        if strip_possessive(&tokens[j - 1].text(body).to_owned()) != tokens[j - 1].text(body) {
+        if strip_possessive(tokens[j - 1].text(body)) != tokens[j - 1].text(body) {
             break; // a possessive ends a name: `Trump's Foreign Minister`
         }
         if is_capitalised(w) && !cues::is_not_name(w) {
@@ -202,9 +202,7 @@ fn is_org_run(words: &[&str]) -> bool {
 
 /// Person, organisation or other, from the name's own words.
 fn classify(words: &[&str]) -> NameKind {
-    if words.iter().any(|w| {
-        cues::is_org_word(strip_possessive(w)) && !(words.len() == 1 && w.len() <= 3 && false)
-    }) {
+    if words.iter().any(|w| cues::is_org_word(strip_possessive(w))) {
         return NameKind::Org;
     }
     if words.len() == 1 {
@@ -303,7 +301,7 @@ impl NameTable {
 
     /// The fullest name in the story that ends with (or equals) `short`, preferring the
     /// nearest one before `pos`, then the first one after it. `None` when nothing longer.
-    pub(crate) fn full_name<'a>(&self, body: &'a str, short: &str, pos: usize) -> Option<&Name> {
+    pub(crate) fn full_name(&self, body: &str, short: &str, pos: usize) -> Option<&Name> {
         let short = strip_possessive(short.trim());
         let last = short.rsplit(' ').next().unwrap_or(short);
         let candidates = self.by_last.get(&last.to_lowercase())?;
