@@ -16,7 +16,7 @@ use crate::enrich::record::QuoteKind;
 use super::cues::{self, CueKind, PronounKind};
 use super::marks::Segment;
 use super::names::{is_capitalised, strip_possessive, Gender, Name, NameKind, NameTable};
-use super::tokens::Tok;
+use super::tokens::{Kind, Tok};
 
 /// How many tokens a context window may span.
 const WINDOW: usize = 40;
@@ -201,6 +201,11 @@ impl<'a> Context<'a> {
         }
         if let Some(att) = self.colon_speaker(left) {
             return att;
+        }
+        // `She then addressed the supporters again: "…"`: the sentence's subject.
+        let colon = left.1 > left.0 && self.toks[left.1 - 1].is(':');
+        if let Some(np) = self.sentence_subject(left.1).filter(|_| colon) {
+            return self.resolve(np, previous);
         }
         if kind == QuoteKind::Direct {
             if let Some(c) = right_far {
@@ -523,7 +528,14 @@ impl<'a> Context<'a> {
             if t.is(',') {
                 return Some(k);
             }
-            if t.quote.is_some() || (!t.is_word() && !t.is('\'') && !t.is('’') && !t.is('-')) {
+            if t.quote.is_some()
+                || !(t.is_word()
+                    || t.kind == Kind::InnerDot
+                    || matches!(
+                        t.kind,
+                        Kind::Punct('\'' | '’' | '-' | '(' | ')' | '&' | '/')
+                    ))
+            {
                 return None;
             }
         }
@@ -935,6 +947,32 @@ impl<'a> Context<'a> {
         }
         let _ = previous;
         phrase
+    }
+
+    /// The speaker of reported speech earlier in quote `k`'s own paragraph
+    /// (`Bystrom agreed. "…"`), outside quotes.
+    pub(crate) fn reported_speaker_before(
+        &self,
+        k: usize,
+        previous: &[Attribution],
+    ) -> Option<Attribution> {
+        let (a, _) = self.seg_toks[k];
+        let para = self.toks.get(a)?.para;
+        let lo = self.toks.partition_point(|t| t.para < para);
+        let mut i = a;
+        while i > lo && a - i < 80 {
+            i -= 1;
+            let Some(c) = self.cue_at(i).filter(|c| c.kind == CueKind::Verb) else {
+                continue;
+            };
+            if let Some(np) = self.subject_left(c.first, lo.max(c.first.saturating_sub(12))) {
+                let att = self.resolve(np, previous);
+                if att.speaker.is_some() {
+                    return Some(att);
+                }
+            }
+        }
+        None
     }
 
     /// The speaker of the last reported speech (`Kerry said that …`) in line `para`,

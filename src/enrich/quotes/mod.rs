@@ -221,6 +221,8 @@ fn share_within_paragraphs(ctx: &Context<'_>, kinds: &[QuoteKind], atts: &mut [A
                 cue: None,
                 ..atts[j].clone()
             };
+        } else if let Some(att) = ctx.reported_speaker_before(k, &atts[..k]) {
+            atts[k] = Attribution { cue: None, ..att };
         }
     }
 }

@@ -127,7 +127,7 @@ pub(crate) fn tokenize(text: &str, paragraphs: &[ByteSpan], segments: &[Segment]
 /// lower-case word on the same line.
 fn continues_sentence(rest: &str) -> bool {
     let next = rest.chars().find(|c| *c != ' ');
-    next.is_some_and(|c| c.is_lowercase() || ",;".contains(c))
+    next.is_some_and(|c| c.is_lowercase() || ",;)".contains(c))
 }
 
 /// The end of the word starting at `i`.
