@@ -305,7 +305,12 @@ impl NameTable {
         let short = strip_possessive(short.trim());
         let last = short.rsplit(' ').next().unwrap_or(short);
         let candidates = self.by_last.get(&last.to_lowercase())?;
-        let fits = |n: &&Name| strip_possessive(n.text(body)).len() > short.len();
+        // A longer name whose last words are the short form's words (`Toner` in
+        // `Mark Toner`, never `Khizr Khan` in `Ghazala Khan`).
+        let fits = |n: &&Name| {
+            let t = strip_possessive(n.text(body));
+            t.len() > short.len() && t.ends_with(short) && t[..t.len() - short.len()].ends_with(' ')
+        };
         let split = candidates.partition_point(|&i| self.names[i].start < pos);
         // The nearest few before `pos` (bounded: linear time), the fullest of them.
         let before = candidates[..split]
