@@ -1,15 +1,262 @@
-//! SKELETON: the `eval quotes` command is being written.
+//! `wire-enricher eval quotes`: runs the enrichment core over a quotes dev file (PolNeAR
+//! JSONL: `{"id", "text", ...}` per line) and writes the predictions the scorer
+//! `../shared/data/score.py --task quotes` reads, then runs the scorer when `python3` is
+//! there and prints its figures.
+//!
+//! The story is handed to the core as a [`Story`] whose body is the gold text itself
+//! (paragraphs split on blank lines, body byte-identical), and then runs the real quote and
+//! entity stages and `finish` (which converts offsets to code points). The JSON envelope
+//! path through `parse` does not keep the body byte-identical yet, so it is not used here.
+//!
+//! Conventions bridged here, not in the core: the gold gives one quote per paragraph of a
+//! multi-paragraph quote, so a predicted quote running over paragraphs is written as one
+//! prediction per paragraph; and the gold holds attributed quotations only, so quotes
+//! without a speaker (scare quotes, titles) are left out unless `--all-segments` is given.
+//!
+//! Must not: tune anything, or read the gold quotes before the predictions are written.
+
+use std::io::{BufRead, BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde::Deserialize;
+use serde_json::json;
 
 use super::EvalError;
+use crate::enrich::record::{EnrichedRecord, Format, SourceInfo};
+use crate::enrich::story::{ByteSpan, Stage1, Story};
+use crate::enrich::{EnrichOptions, Enricher};
 
 /// Arguments of `wire-enricher eval quotes`.
 #[derive(Debug, Clone, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// The gold JSONL (`polnear-dev.jsonl`); a bare file name is looked up in
+    /// `$WIRE_ENRICHER_SHARED/data/quotes` (default `../shared/data/quotes`).
+    #[arg(long)]
+    pub input: PathBuf,
+    /// Where to write the predictions (JSONL).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Also write quotes that have no speaker (scare quotes, titles).
+    #[arg(long)]
+    pub all_segments: bool,
+    /// Do not run the scorer.
+    #[arg(long)]
+    pub no_score: bool,
+}
+
+/// One gold line: only what the worker may see.
+#[derive(Debug, Deserialize)]
+struct GoldLine {
+    id: String,
+    text: String,
+}
 
 /// Runs the evaluation.
 ///
 /// # Errors
 /// I/O and data errors, see [`EvalError`].
-pub fn run(_args: &Args) -> Result<(), EvalError> {
-    Err(EvalError::Other("not written yet".to_owned()))
+pub fn run(args: &Args) -> Result<(), EvalError> {
+    let input = resolve_input(&args.input);
+    let enricher = Enricher::with_embedded_model(EnrichOptions::default());
+    let file = std::fs::File::open(&input).map_err(|source| EvalError::Io {
+        path: input.clone(),
+        source,
+    })?;
+    let out_io = |source| EvalError::Io {
+        path: args.out.clone(),
+        source,
+    };
+    let mut out = BufWriter::new(std::fs::File::create(&args.out).map_err(out_io)?);
+    let mut docs = 0usize;
+    let mut bytes = 0usize;
+    let started = std::time::Instant::now();
+    for (n, line) in std::io::BufReader::new(file).lines().enumerate() {
+        let line = line.map_err(|source| EvalError::Io {
+            path: input.clone(),
+            source,
+        })?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let gold: GoldLine = serde_json::from_str(&line).map_err(|source| EvalError::Json {
+            path: input.clone(),
+            line: n + 1,
+            source,
+        })?;
+        let record = enrich_text(&enricher, &gold.id, &gold.text);
+        let pred = predictions(&gold.id, &record, args.all_segments);
+        serde_json::to_writer(&mut out, &pred).map_err(|e| out_io(e.into()))?;
+        out.write_all(b"\n").map_err(out_io)?;
+        docs += 1;
+        bytes += gold.text.len();
+    }
+    out.flush().map_err(out_io)?;
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "{docs} documents, {:.1} KB in {secs:.2}s -> {}",
+        bytes as f64 / 1024.0,
+        args.out.display()
+    );
+    if !args.no_score {
+        score(&input, &args.out)?;
+    }
+    Ok(())
+}
+
+/// A bare file name is looked up in the shared quotes folder.
+fn resolve_input(input: &Path) -> PathBuf {
+    if input.exists() || input.components().count() > 1 {
+        return input.to_path_buf();
+    }
+    shared_dir().join("data/quotes").join(input)
+}
+
+/// `$WIRE_ENRICHER_SHARED`, else `../shared`.
+fn shared_dir() -> PathBuf {
+    std::env::var_os("WIRE_ENRICHER_SHARED")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("../shared"))
+}
+
+/// Runs the core's quote and entity stages over `text` as a story body.
+pub fn enrich_text(enricher: &Enricher, id: &str, text: &str) -> EnrichedRecord {
+    let mut story = Story::new(Format::Json);
+    story.id = Some(id.to_owned());
+    story.body = text.to_owned();
+    story.paragraphs = blank_line_paragraphs(text);
+    let stage3 = enricher.entities(enricher.quotes(Stage1 { story }));
+    let source = SourceInfo {
+        subject: "eval".to_owned(),
+        stream: None,
+        stream_sequence: None,
+        format: Format::Json,
+        received_at: "1970-01-01T00:00:00Z".to_owned(),
+    };
+    enricher.finish(stage3, id.to_owned(), source)
+}
+
+/// Byte spans of the blank-line separated paragraphs of `text` (trimmed, non-empty).
+fn blank_line_paragraphs(text: &str) -> Vec<ByteSpan> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut push = |a: usize, b: usize| {
+        let p = &text[a..b];
+        let lead = p.len() - p.trim_start().len();
+        let inner = p.trim();
+        if !inner.is_empty() {
+            out.push(ByteSpan {
+                start: a + lead,
+                end: a + lead + inner.len(),
+            });
+        }
+    };
+    for (i, _) in text.match_indices("\n\n") {
+        push(start, i);
+        start = i + 2;
+    }
+    push(start, text.len());
+    out
+}
+
+/// The prediction line for one record: body quotes in code points, a multi-paragraph
+/// quote split at its paragraph (line) breaks.
+fn predictions(id: &str, record: &EnrichedRecord, all_segments: bool) -> serde_json::Value {
+    let chars: Vec<char> = record.body.chars().collect();
+    let mut quotes = Vec::new();
+    for q in record.quotes.iter().filter(|q| q.field.is_none()) {
+        if q.speaker.is_none() && !all_segments {
+            continue;
+        }
+        for (s, e) in split_paragraphs(&chars, q.start, q.end) {
+            let text: String = chars[s..e].iter().collect();
+            quotes.push(json!({"start": s, "end": e, "text": text, "speaker": q.speaker}));
+        }
+    }
+    json!({"id": id, "quotes": quotes})
+}
+
+/// `[start, end)` cut at every line break, each piece trimmed of whitespace.
+fn split_paragraphs(chars: &[char], start: usize, end: usize) -> Vec<(usize, usize)> {
+    let end = end.min(chars.len());
+    let mut out = Vec::new();
+    let mut a = start;
+    let mut i = start;
+    while i < end {
+        if chars[i] == '\n' {
+            out.push((a, i));
+            a = i + 1;
+        }
+        i += 1;
+    }
+    out.push((a, end));
+    out.into_iter()
+        .map(|(mut s, mut e)| {
+            while s < e && chars[s].is_whitespace() {
+                s += 1;
+            }
+            while e > s && chars[e - 1].is_whitespace() {
+                e -= 1;
+            }
+            (s, e)
+        })
+        .filter(|(s, e)| s < e)
+        .collect()
+}
+
+/// Runs `score.py --task quotes` and prints its report; a missing `python3` is a note.
+fn score(gold: &Path, pred: &Path) -> Result<(), EvalError> {
+    let scorer = shared_dir().join("data/score.py");
+    if !scorer.exists() {
+        return Err(EvalError::Other(format!(
+            "scorer {} not found: set WIRE_ENRICHER_SHARED",
+            scorer.display()
+        )));
+    }
+    let output = Command::new("python3")
+        .arg(&scorer)
+        .arg("--gold")
+        .arg(gold)
+        .arg("--pred")
+        .arg(pred)
+        .args(["--task", "quotes"])
+        .output();
+    match output {
+        Ok(o) if o.status.success() => {
+            print!("{}", String::from_utf8_lossy(&o.stdout));
+            Ok(())
+        }
+        Ok(o) => Err(EvalError::Other(format!(
+            "scorer failed: {}",
+            String::from_utf8_lossy(&o.stderr)
+        ))),
+        Err(e) => {
+            println!("python3 not available ({e}); predictions written, not scored");
+            Ok(())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn multi_paragraph_quotes_split_at_blank_lines() {
+        let chars: Vec<char> = "“One.\n\n“Two.”".chars().collect();
+        assert_eq!(split_paragraphs(&chars, 1, 12), [(1, 5), (7, 12)]);
+    }
+
+    #[test]
+    fn paragraphs_are_trimmed_spans() {
+        let p = blank_line_paragraphs(" a \n\nb\n\n\n\nc");
+        assert_eq!(
+            p,
+            [
+                ByteSpan { start: 1, end: 2 },
+                ByteSpan { start: 5, end: 6 },
+                ByteSpan { start: 10, end: 11 }
+            ]
+        );
+    }
 }

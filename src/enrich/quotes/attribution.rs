@@ -1,0 +1,1102 @@
+//! Attribution: for each quoted segment, the cue that introduces it, the mention that
+//! says it (`Toner`, `he`, `the spokesman`, `the State Department`) and the speaker name
+//! that mention resolves to.
+//!
+//! Positions tried, in order: a cue right after the quote (`"…," Toner said`,
+//! `"…," said Toner`), a cue before it in the same sentence (`Toner said: "…"`,
+//! `according to the ministry, "…"`), a cue further on in the sentence, the other quotes
+//! of the paragraph, and the previous paragraph's speaker for a paragraph that is only a
+//! quote.
+//!
+//! Must not: scan more than a bounded window of tokens around each quote (linear time),
+//! or give a speaker to a scare quote with no speech context.
+
+use crate::enrich::record::QuoteKind;
+
+use super::cues::{self, CueKind, PronounKind};
+use super::marks::Segment;
+use super::names::{is_capitalised, strip_possessive, Gender, Name, NameKind, NameTable};
+use super::tokens::{Kind, Tok};
+
+/// How many tokens a context window may span.
+const WINDOW: usize = 40;
+/// How far after a quote a cue may be and still be read as the quote's own attribution.
+const NEAR: usize = 14;
+
+/// The attribution of one quote.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Attribution {
+    /// The resolved speaker name (or the noun phrase when it cannot be resolved).
+    pub(crate) speaker: Option<String>,
+    /// Byte span of the attributing mention.
+    pub(crate) mention: Option<(usize, usize)>,
+    /// Byte span of the cue.
+    pub(crate) cue: Option<(usize, usize)>,
+    /// Whether the speaker is a person (for pronoun antecedents).
+    pub(crate) person: bool,
+    /// Gender of a person speaker, when known.
+    pub(crate) gender: Option<Gender>,
+}
+
+/// Everything attribution looks at.
+pub(crate) struct Context<'a> {
+    /// The text.
+    pub(crate) body: &'a str,
+    /// Its tokens.
+    pub(crate) toks: &'a [Tok],
+    /// The quoted segments.
+    pub(crate) segs: &'a [Segment],
+    /// Token range `[first, last)` of each segment's content.
+    pub(crate) seg_toks: Vec<(usize, usize)>,
+    /// The story's names.
+    pub(crate) names: &'a NameTable,
+}
+
+/// A noun phrase found as a cue's subject: token range.
+#[derive(Debug, Clone, Copy)]
+struct Np {
+    first: usize,
+    last: usize,
+}
+
+/// A cue found in a window: token range and kind.
+#[derive(Debug, Clone, Copy)]
+struct Cue {
+    first: usize,
+    last: usize,
+    kind: CueKind,
+}
+
+impl<'a> Context<'a> {
+    /// Builds the context, indexing each segment's tokens.
+    pub(crate) fn new(
+        body: &'a str,
+        toks: &'a [Tok],
+        segs: &'a [Segment],
+        names: &'a NameTable,
+    ) -> Self {
+        let mut seg_toks = vec![(usize::MAX, 0usize); segs.len()];
+        for (i, t) in toks.iter().enumerate() {
+            if let Some(q) = t.quote.and_then(|q| seg_toks.get_mut(q as usize)) {
+                q.0 = q.0.min(i);
+                q.1 = i + 1;
+            }
+        }
+        for (k, st) in seg_toks.iter_mut().enumerate() {
+            if st.0 == usize::MAX {
+                // A segment with no word tokens: place it by offset.
+                let pos = toks.partition_point(|t| t.start < segs[k].content.start);
+                *st = (pos, pos);
+            }
+        }
+        Self {
+            body,
+            toks,
+            segs,
+            seg_toks,
+            names,
+        }
+    }
+
+    fn word(&self, i: usize) -> &'a str {
+        self.toks.get(i).map_or("", |t| t.text(self.body))
+    }
+
+    fn is_word(&self, i: usize) -> bool {
+        self.toks
+            .get(i)
+            .is_some_and(|t| t.is_word() && t.quote.is_none())
+    }
+
+    /// The cue starting at token `i`, if any.
+    fn cue_at(&self, i: usize) -> Option<Cue> {
+        if !self.is_word(i) {
+            return None;
+        }
+        let w = self.word(i);
+        let next = |k: usize| {
+            if self.is_word(i + k) {
+                self.word(i + k)
+            } else {
+                ""
+            }
+        };
+        if w.eq_ignore_ascii_case("according") && next(1).eq_ignore_ascii_case("to") {
+            return Some(Cue {
+                first: i,
+                last: i + 2,
+                kind: CueKind::Source,
+            });
+        }
+        if w.eq_ignore_ascii_case("quoted")
+            && next(1).eq_ignore_ascii_case("as")
+            && next(2).eq_ignore_ascii_case("saying")
+        {
+            return Some(Cue {
+                first: i,
+                last: i + 3,
+                kind: CueKind::Verb,
+            });
+        }
+        if w.eq_ignore_ascii_case("by")
+            && i > 0
+            && self.is_word(i - 1)
+            && is_speech_noun(self.word(i - 1))
+        {
+            return Some(Cue {
+                first: i - 1,
+                last: i + 1,
+                kind: CueKind::Source,
+            });
+        }
+        let kind = cues::cue_word(w)?;
+        let last = if ["pointed", "went", "summed"]
+            .iter()
+            .any(|p| p.eq_ignore_ascii_case(w))
+        {
+            i + 2
+        } else {
+            i + 1
+        };
+        Some(Cue {
+            first: i,
+            last,
+            kind,
+        })
+    }
+
+    /// Attributes quote `k`. `previous` holds the attributions of earlier quotes.
+    pub(crate) fn attribute(
+        &self,
+        k: usize,
+        kind: QuoteKind,
+        previous: &[Attribution],
+    ) -> Attribution {
+        let (a, b) = self.seg_toks[k];
+        let right = self.right_window(k, b);
+        let left = self.left_window(a);
+        let mut right_far: Option<Cue> = None;
+        // `allegations by X` names the speaker of what follows it, never of what precedes.
+        let right_cue = (right.0..right.1).filter_map(|i| self.cue_at(i)).find(|c| {
+            c.kind != CueKind::Framing
+                && !(c.kind == CueKind::Source
+                    && self.is_word(c.first)
+                    && is_speech_noun(self.word(c.first)))
+        });
+        if let Some(c) = right_cue {
+            if c.first - right.0 <= NEAR {
+                if let Some(att) = self.attribution_of_cue(c, right.0, previous, k) {
+                    return att;
+                }
+            } else {
+                right_far = Some(c);
+            }
+        }
+        let mut hi = left.1;
+        while let Some(c) = self.last_cue(left.0, hi) {
+            if let Some(att) = self.attribution_of_cue(c, left.0, previous, k) {
+                return att;
+            }
+            hi = c.first;
+        }
+        if let Some(att) = self.colon_speaker(left) {
+            return att;
+        }
+        // `She then addressed the supporters again: "…"`: the sentence's subject.
+        let colon = left.1 > left.0 && self.toks[left.1 - 1].is(':');
+        if let Some(np) = self.sentence_subject(left.1).filter(|_| colon) {
+            return self.resolve(np, previous);
+        }
+        if kind == QuoteKind::Direct {
+            if let Some(c) = right_far {
+                if let Some(att) = self.attribution_of_cue(c, right.0, previous, k) {
+                    return att;
+                }
+            }
+        }
+        Attribution::default()
+    }
+
+    /// Tokens after the quote up to the end of its sentence (or the next quote).
+    fn right_window(&self, k: usize, b: usize) -> (usize, usize) {
+        let close = self.segs[k].close_end;
+        let mut i = b;
+        while i < self.toks.len() && self.toks[i].start < close {
+            i += 1;
+        }
+        while i < self.toks.len()
+            && matches!(
+                self.toks[i].kind,
+                super::tokens::Kind::Punct(',' | '—' | '–' | '-' | ';')
+            )
+        {
+            i += 1;
+        }
+        let para = self.toks.get(b.saturating_sub(1)).map_or(0, |t| t.para);
+        let start = i;
+        while i < self.toks.len() && i - start < WINDOW {
+            let t = &self.toks[i];
+            if t.para != para
+                || t.quote.is_some()
+                || t.ends_sentence()
+                || is_open_mark(t, self.body)
+            {
+                break;
+            }
+            i += 1;
+        }
+        (start, i)
+    }
+
+    /// Tokens before the quote back to the start of its sentence (or the previous quote).
+    fn left_window(&self, a: usize) -> (usize, usize) {
+        // Skip the opening mark and a colon, comma or dash before it, never a full stop.
+        let mut end = a;
+        while end > 0 && a - end < 3 {
+            let t = &self.toks[end - 1];
+            if t.is_word() || t.quote.is_some() || t.ends_sentence() {
+                break;
+            }
+            end -= 1;
+        }
+        let para = self.toks.get(a).map_or(0, |t| t.para);
+        let mut i = end;
+        while i > 0 && end - i < WINDOW {
+            let t = &self.toks[i - 1];
+            if t.para != para
+                || t.quote.is_some()
+                || t.ends_sentence()
+                || is_close_mark(t, self.body)
+            {
+                break;
+            }
+            i -= 1;
+        }
+        (i, end)
+    }
+
+    /// `Carl Bialik: "…"`: a name right before the colon that opens the quote.
+    fn colon_speaker(&self, left: (usize, usize)) -> Option<Attribution> {
+        let (lo, hi) = left;
+        let colon = (lo..hi).rev().take(2).find(|&i| self.toks[i].is(':'))?;
+        let np = self.np_ending_at(colon, lo)?;
+        let last = self.word(np.last - 1);
+        if !is_capitalised(last) || np.last - np.first > 5 {
+            return None;
+        }
+        let name = self.name_in(np)?;
+        (name.kind == NameKind::Person)
+            .then(|| self.speaker_of_name(name, self.toks[np.first].start))
+    }
+
+    fn last_cue(&self, lo: usize, hi: usize) -> Option<Cue> {
+        (lo..hi)
+            .rev()
+            .find_map(|i| self.cue_at(i).filter(|c| c.last <= hi))
+    }
+
+    /// The attribution a cue gives, its subject searched no further left than `lo`.
+    fn attribution_of_cue(
+        &self,
+        c: Cue,
+        lo: usize,
+        previous: &[Attribution],
+        k: usize,
+    ) -> Option<Attribution> {
+        let np = match c.kind {
+            CueKind::Source => self.subject_right(c.last),
+            CueKind::Participle => return self.participle_subject(c, lo, previous, k),
+            CueKind::Verb | CueKind::Framing => {
+                if c.first == lo {
+                    self.subject_right(c.last)
+                        .or_else(|| self.subject_left(c.first, lo))
+                } else {
+                    self.subject_left(c.first, lo)
+                        .or_else(|| self.subject_right(c.last))
+                }
+            }
+        }?;
+        let mut att = self.resolve(np, previous);
+        att.cue = Some((self.toks[c.first].start, self.toks[c.last - 1].end));
+        Some(att)
+    }
+
+    /// `…, adding: "…"`: the subject of the clause the participle continues.
+    fn participle_subject(
+        &self,
+        c: Cue,
+        lo: usize,
+        previous: &[Attribution],
+        k: usize,
+    ) -> Option<Attribution> {
+        let cue = Some((self.toks[c.first].start, self.toks[c.last - 1].end));
+        // An earlier cue in the same sentence, even across a quote.
+        let mut i = c.first;
+        let mut steps = 0;
+        while i > 0 && steps < WINDOW {
+            i -= 1;
+            steps += 1;
+            let t = &self.toks[i];
+            if t.ends_sentence() && t.quote.is_none() {
+                break;
+            }
+            if let Some(c2) = self.cue_at(i).filter(|c2| c2.kind == CueKind::Verb) {
+                let np = self
+                    .subject_left(c2.first, i.saturating_sub(12))
+                    .or_else(|| self.subject_right(c2.last));
+                if let Some(np) = np {
+                    let mut att = self.resolve(np, previous);
+                    att.cue = cue;
+                    return Some(att);
+                }
+            }
+        }
+        let after_comma = c.first > 0 && self.toks[c.first - 1].is(',');
+        let np = if after_comma {
+            None
+        } else {
+            self.subject_left(c.first, lo)
+        };
+        if let Some(np) = np.or_else(|| self.sentence_subject(c.first)) {
+            let mut att = self.resolve(np, previous);
+            att.cue = cue;
+            return Some(att);
+        }
+        let prev = k
+            .checked_sub(1)
+            .and_then(|p| previous.get(p))
+            .filter(|p| p.speaker.is_some())?;
+        let mut att = prev.clone();
+        att.cue = cue;
+        Some(att)
+    }
+
+    /// The subject of the sentence holding token `i`: its first subject pronoun, or its
+    /// first name that is neither after a preposition nor a possessive modifier.
+    fn sentence_subject(&self, i: usize) -> Option<Np> {
+        let para = self.toks.get(i)?.para;
+        let mut start = i;
+        while start > 0 && i - start < 60 {
+            let t = &self.toks[start - 1];
+            if t.para != para || (t.ends_sentence() && t.quote.is_none()) {
+                break;
+            }
+            start -= 1;
+        }
+        let mut k = start;
+        while k < i {
+            if !self.is_word(k) {
+                k += 1;
+                continue;
+            }
+            let w = self.word(k);
+            if matches!(
+                cues::pronoun(w),
+                Some(PronounKind::Male | PronounKind::Female | PronounKind::Plural)
+            ) && w != "it"
+                && w != "It"
+            {
+                return Some(Np {
+                    first: k,
+                    last: k + 1,
+                });
+            }
+            let ni = self.names.index_at(self.toks[k].start);
+            if let Some(n) = self.names.names.get(ni).filter(|n| n.first == k) {
+                let possessive = strip_possessive(self.word(n.last - 1)) != self.word(n.last - 1);
+                if !possessive && !self.is_object(n) && n.kind != NameKind::Other {
+                    return Some(Np {
+                        first: n.first,
+                        last: n.last,
+                    });
+                }
+                k = n.last;
+                continue;
+            }
+            k += 1;
+        }
+        None
+    }
+
+    /// The subject noun phrase ending just before token `c` (not before `lo`).
+    fn subject_left(&self, c: usize, lo: usize) -> Option<Np> {
+        let mut j = c;
+        // Auxiliaries and adverbs: `has long said`, `was quoted as saying`.
+        while j > lo
+            && self.is_word(j - 1)
+            && !is_capitalised(self.word(j - 1))
+            && cues::is_aux_or_adverb(self.word(j - 1))
+        {
+            j -= 1;
+        }
+        j = self.skip_adjunct_left(j, lo);
+        j = self.skip_parenthesis_left(j, lo);
+        if j > lo && self.toks[j - 1].is(',') {
+            j = self.skip_apposition_left(j, lo)?;
+        }
+        self.np_ending_at(j, lo).or_else(|| {
+            let coordinated =
+                j > 0 && self.is_word(j - 1) && ["and", "but"].contains(&self.word(j - 1));
+            if coordinated {
+                self.sentence_subject(j)
+                    .or_else(|| self.coordinated_subject(j))
+            } else {
+                self.coordinated_subject(j)
+            }
+        })
+    }
+
+    /// `he laughed and said`, `which Trump had called … and promised to`: the nearest
+    /// pronoun or name before a coordinated verb, in the same sentence.
+    fn coordinated_subject(&self, j: usize) -> Option<Np> {
+        let mut k = j;
+        let mut steps = 0;
+        let mut saw_and = false;
+        while k > 0 && steps < 16 {
+            k -= 1;
+            steps += 1;
+            let t = &self.toks[k];
+            if t.quote.is_some() || !t.is_word() {
+                if t.ends_sentence() && t.quote.is_none() {
+                    return None;
+                }
+                continue;
+            }
+            let w = self.word(k);
+            if w == "and" || w == "but" || w == "then" {
+                saw_and = true;
+                continue;
+            }
+            if !saw_and {
+                continue;
+            }
+            if matches!(
+                cues::pronoun(w),
+                Some(PronounKind::Male | PronounKind::Female | PronounKind::Plural)
+            ) {
+                return Some(Np {
+                    first: k,
+                    last: k + 1,
+                });
+            }
+            if is_capitalised(w) && !cues::is_not_name(strip_possessive(w)) {
+                return self.np_ending_at(k + 1, k.saturating_sub(6));
+            }
+        }
+        None
+    }
+
+    /// `Sen. Chuck Schumer (D-N.Y.) said`: the position before the parenthesis.
+    fn skip_parenthesis_left(&self, j: usize, lo: usize) -> usize {
+        if j == lo || !self.toks[j - 1].is(')') {
+            return j;
+        }
+        let mut k = j - 1;
+        while k > lo && j - k < 12 {
+            k -= 1;
+            if self.toks[k].is('(') {
+                return k;
+            }
+        }
+        j
+    }
+
+    /// `on Wednesday`, `in a statement`, `last week` between a subject and its verb.
+    fn skip_adjunct_left(&self, j: usize, lo: usize) -> usize {
+        if j == lo || !self.is_word(j - 1) || !is_adjunct_head(self.word(j - 1)) {
+            return j;
+        }
+        let mut k = j - 1;
+        while k > lo && j - k < 5 {
+            k -= 1;
+            if !self.is_word(k) {
+                return j;
+            }
+            if cues::is_adjunct_preposition(self.word(k)) && !is_capitalised(self.word(k)) {
+                return k;
+            }
+        }
+        j
+    }
+
+    /// `Toner, a spokesman, said`: the position after the subject before the apposition.
+    fn skip_apposition_left(&self, j: usize, lo: usize) -> Option<usize> {
+        let mut k = j - 1;
+        while k > lo && j - k < 25 {
+            k -= 1;
+            let t = &self.toks[k];
+            if t.is(',') {
+                return Some(k);
+            }
+            if t.quote.is_some()
+                || !(t.is_word()
+                    || t.kind == Kind::InnerDot
+                    || matches!(
+                        t.kind,
+                        Kind::Punct('\'' | '’' | '-' | '(' | ')' | '&' | '/')
+                    ))
+            {
+                return None;
+            }
+        }
+        None
+    }
+
+    /// The noun phrase whose last token is `j - 1`.
+    fn np_ending_at(&self, j: usize, lo: usize) -> Option<Np> {
+        if j <= lo || !self.is_word(j - 1) {
+            return None;
+        }
+        let last = j;
+        let w = self.word(j - 1);
+        if cues::pronoun(w).is_some() {
+            return Some(Np { first: j - 1, last });
+        }
+        let mut first = j;
+        let mut has_head = false;
+        let mut lower_run = 0;
+        while first > lo && last - first < 9 {
+            let i = first - 1;
+            if !self.is_word(i) {
+                break;
+            }
+            let w = self.word(i);
+            if cues::is_determiner(w) {
+                first = i;
+                has_head |= last - i <= 4;
+                break;
+            }
+            if is_capitalised(w) && !cues::is_not_name(strip_possessive(w)) {
+                has_head = true;
+                lower_run = 0;
+                first = i;
+                continue;
+            }
+            let connector = ["of", "for", "at", "de", "al", "bin"].contains(&w);
+            if connector && has_head && i > lo && self.is_word(i - 1) {
+                first = i;
+                continue;
+            }
+            if !is_capitalised(w)
+                && cues::cue_word(w).is_none()
+                && !cues::is_not_name(w)
+                && lower_run < 3
+                && !cues::is_aux_or_adverb(w)
+            {
+                if cues::is_person_role(w) || cues::is_org_noun(w) {
+                    has_head = true;
+                }
+                lower_run += 1;
+                first = i;
+                continue;
+            }
+            break;
+        }
+        // Trim leading lower-case words that are not part of a determiner phrase.
+        while first < last - 1
+            && !is_capitalised(self.word(first))
+            && !cues::is_determiner(self.word(first))
+            && !cues::is_person_role(self.word(first))
+            && !cues::is_org_noun(self.word(first))
+        {
+            first += 1;
+        }
+        if !has_head && !is_capitalised(self.word(last - 1)) {
+            return None;
+        }
+        (first < last).then_some(Np { first, last })
+    }
+
+    /// The subject noun phrase starting at token `i` (`said Toner`, `according to X`).
+    fn subject_right(&self, i: usize) -> Option<Np> {
+        if !self.is_word(i) {
+            return None;
+        }
+        let w = self.word(i);
+        if cues::pronoun(w).is_some() {
+            return Some(Np {
+                first: i,
+                last: i + 1,
+            });
+        }
+        if cues::is_adjunct_preposition(w) && !is_capitalised(w) {
+            return None;
+        }
+        let mut j = i;
+        let mut has_head = false;
+        while j < self.toks.len() && j - i < 10 && self.is_word(j) {
+            let w = self.word(j);
+            let head = (is_capitalised(w) && !cues::is_not_name(strip_possessive(w)))
+                || cues::is_person_role(w)
+                || cues::is_org_noun(w);
+            let determiner = cues::is_determiner(w) && j == i;
+            let connector = ["of", "for", "at", "de", "al", "bin"].contains(&w)
+                && has_head
+                && self.toks.get(j + 1).is_some_and(|n| n.is_word());
+            let modifier =
+                !has_head && !cues::is_not_name(w) && cues::cue_word(w).is_none() && j - i < 4;
+            if !(head || determiner || connector || modifier) {
+                break;
+            }
+            has_head |= head;
+            j += 1;
+        }
+        // `the boy`, `the printed Cruz slate card`: a determiner phrase is a subject.
+        if cues::is_determiner(w) && !has_head {
+            has_head = j - i >= 2;
+        } else if cues::is_determiner(w) && has_head {
+            while j < self.toks.len() && j - i < 8 && self.is_word(j) {
+                let x = self.word(j);
+                if is_capitalised(x)
+                    || cues::is_not_name(x)
+                    || cues::cue_word(x).is_some()
+                    || cues::is_adjunct_preposition(x)
+                    || cues::is_aux_or_adverb(x)
+                {
+                    break;
+                }
+                j += 1;
+            }
+        }
+        // Do not end on a connector.
+        while j > i && ["of", "for", "at", "de", "al", "bin"].contains(&self.word(j - 1)) {
+            j -= 1;
+        }
+        (has_head && j > i).then_some(Np { first: i, last: j })
+    }
+
+    /// Turns a subject noun phrase into a speaker: a name (resolved to its full form), a
+    /// pronoun or role noun (resolved to an antecedent), or the phrase itself.
+    fn resolve(&self, np: Np, previous: &[Attribution]) -> Attribution {
+        let start = self.toks[np.first].start;
+        let end = self.toks[np.last - 1].end;
+        let words: Vec<&str> = (np.first..np.last).map(|i| self.word(i)).collect();
+        if let (1, Some(kind)) = (words.len(), cues::pronoun(words[0])) {
+            return self.resolve_pronoun(kind, start, end, previous);
+        }
+        let of_phrase = words
+            .iter()
+            .position(|w| ["for", "of", "at"].contains(w))
+            .is_some_and(|p| {
+                p > 0
+                    && (cues::is_person_role(words[p - 1]) || cues::is_org_noun(words[p - 1]))
+                    && !is_capitalised(words[p - 1])
+            });
+        let head_is_name = words.last().is_some_and(|w| is_capitalised(w)) && !of_phrase;
+        if let Some(name) = self.name_in(np).filter(|_| head_is_name) {
+            return self.speaker_of_name(name, start);
+        }
+        self.resolve_role(&words, start, end, previous)
+    }
+
+    /// The best name inside a noun phrase: the last person, else the last organisation.
+    fn name_in(&self, np: Np) -> Option<&'a Name> {
+        let names = self.names;
+        let from = names.index_at(self.toks[np.first].start);
+        let inside: Vec<&Name> = names.names[from..]
+            .iter()
+            .take_while(|n| n.first < np.last)
+            .filter(|n| n.last <= np.last)
+            .collect();
+        inside
+            .iter()
+            .rev()
+            .find(|n| n.kind == NameKind::Person)
+            .or_else(|| inside.iter().rev().find(|n| n.kind == NameKind::Org))
+            .or_else(|| inside.last())
+            .copied()
+    }
+
+    /// A speaker from a name occurrence: the full form of a short name, an organisation
+    /// with its possessive owner (`Iran's Foreign Ministry`).
+    fn speaker_of_name(&self, name: &Name, np_start: usize) -> Attribution {
+        let mut mention = (name.start, name.end);
+        let text = strip_possessive(name.text(self.body));
+        let mut speaker = text.to_owned();
+        let mut person = name.kind == NameKind::Person;
+        let mut gender = name.gender;
+        if name.kind == NameKind::Org && name.first > 0 {
+            let owner = self.toks[name.first - 1];
+            let ow = owner.text(self.body);
+            if owner.is_word()
+                && owner.start >= np_start
+                && strip_possessive(ow) != ow
+                && is_capitalised(ow)
+            {
+                mention.0 = owner.start;
+                speaker = self.body[owner.start..name.end].to_owned();
+            }
+        } else if let Some(full) = self.names.full_name(self.body, text, name.start) {
+            speaker = strip_possessive(full.text(self.body)).to_owned();
+            person = true;
+            gender = full.gender;
+        }
+        if name.kind == NameKind::Other && !person {
+            person = true; // a single capitalised word that speaks is most likely a person
+        }
+        Attribution {
+            speaker: Some(speaker),
+            mention: Some(mention),
+            cue: None,
+            person,
+            gender: Some(gender),
+        }
+    }
+
+    /// `he`, `she`, `they`: the most recent fitting antecedent.
+    fn resolve_pronoun(
+        &self,
+        kind: PronounKind,
+        start: usize,
+        end: usize,
+        previous: &[Attribution],
+    ) -> Attribution {
+        let text = self.body[start..end].to_owned();
+        let unresolved = Attribution {
+            speaker: Some(text),
+            mention: Some((start, end)),
+            cue: None,
+            person: kind != PronounKind::Plural,
+            gender: None,
+        };
+        let fits = |g: Gender| match kind {
+            PronounKind::Male => g != Gender::Female,
+            PronounKind::Female => g != Gender::Male,
+            _ => true,
+        };
+        let para = self.para_of(start);
+        match kind {
+            // `you` addresses someone: nobody in particular speaks.
+            PronounKind::Speaker if text_is_you(&self.body[start..end]) => Attribution::default(),
+            PronounKind::Speaker => unresolved,
+            PronounKind::Plural => {
+                let org = self.names.names[..self.names.index_at(start)]
+                    .iter()
+                    .rev()
+                    .take(30)
+                    .find(|n| n.kind == NameKind::Org && !n.quoted);
+                match org {
+                    Some(n) => Attribution {
+                        mention: Some((start, end)),
+                        ..self.speaker_of_name(n, n.start)
+                    },
+                    None => unresolved,
+                }
+            }
+            PronounKind::Male | PronounKind::Female => {
+                match self.antecedent(start, para, &fits, previous) {
+                    Some(Antecedent::Name(n)) => Attribution {
+                        mention: Some((start, end)),
+                        ..self.speaker_of_name(n, n.start)
+                    },
+                    Some(Antecedent::Speaker(p)) => Attribution {
+                        mention: Some((start, end)),
+                        cue: None,
+                        ..p.clone()
+                    },
+                    None => unresolved,
+                }
+            }
+        }
+    }
+
+    /// The antecedent of `he`/`she` at `pos`: the latest person named as the subject of a
+    /// speech verb in this or the previous paragraph; else the latest person named or
+    /// quoted, whichever is later.
+    fn antecedent<'p>(
+        &self,
+        pos: usize,
+        para: u32,
+        fits: &dyn Fn(Gender) -> bool,
+        previous: &'p [Attribution],
+    ) -> Option<Antecedent<'a, 'p>> {
+        let before = &self.names.names[..self.names.index_at(pos)];
+        let person = |n: &&Name| {
+            n.kind == NameKind::Person
+                || (n.kind == NameKind::Other
+                    && self
+                        .names
+                        .full_name(self.body, n.text(self.body), n.start)
+                        .is_some())
+        };
+        let candidates = || {
+            before
+                .iter()
+                .rev()
+                .take(40)
+                .filter(|n| !n.quoted && person(n) && fits(self.gender_of(n)))
+        };
+        let speech_subject = candidates()
+            .take_while(|n| para.saturating_sub(self.para_of(n.start)) <= 1)
+            .find(|n| self.is_speech_subject(n) && !self.is_object(n));
+        if let Some(n) = speech_subject {
+            return Some(Antecedent::Name(n));
+        }
+        let name = candidates().find(|n| !self.is_object(n));
+        let speaker = previous.iter().rev().take(8).find(|p| {
+            p.person
+                && p.mention.is_some()
+                && fits(p.gender.unwrap_or(Gender::Unknown))
+                && p.speaker
+                    .as_deref()
+                    .is_none_or(|s| cues::pronoun(s).is_none())
+        });
+        match (name, speaker) {
+            (Some(n), Some(p)) if p.mention.is_some_and(|m| m.0 > n.start) => {
+                Some(Antecedent::Speaker(p))
+            }
+            (Some(n), _) => Some(Antecedent::Name(n)),
+            (None, Some(p)) => Some(Antecedent::Speaker(p)),
+            (None, None) => None,
+        }
+    }
+
+    /// Whether a cue verb follows the name (`Earnest said`, `Trump, who ..., told`).
+    fn is_speech_subject(&self, n: &Name) -> bool {
+        let mut k = n.last;
+        let mut steps = 0;
+        while k < self.toks.len() && steps < 4 {
+            if let Some(c) = self.cue_at(k) {
+                return c.kind != CueKind::Source;
+            }
+            if !self.is_word(k)
+                || !(cues::is_aux_or_adverb(self.word(k))
+                    || is_adjunct_head(self.word(k))
+                    || cues::is_adjunct_preposition(self.word(k)))
+            {
+                return false;
+            }
+            k += 1;
+            steps += 1;
+        }
+        false
+    }
+
+    /// A name's gender, through its full form when it is a surname.
+    fn gender_of(&self, n: &Name) -> Gender {
+        if n.gender != Gender::Unknown {
+            return n.gender;
+        }
+        self.names
+            .full_name(self.body, n.text(self.body), n.start)
+            .map_or(Gender::Unknown, |f| f.gender)
+    }
+
+    /// Whether a name follows a preposition (an object, rarely the antecedent of `he`).
+    fn is_object(&self, n: &Name) -> bool {
+        let mut k = n.first;
+        while k > 0 && self.is_word(k - 1) && cues::is_title(self.word(k - 1)) {
+            k -= 1;
+        }
+        k > 0
+            && self.is_word(k - 1)
+            && [
+                "to", "with", "against", "by", "about", "on", "for", "from", "at",
+            ]
+            .contains(&self.word(k - 1))
+    }
+
+    /// `the spokesman`, `the ministry`: the latest name with that role, else the phrase.
+    fn resolve_role(
+        &self,
+        words: &[&str],
+        start: usize,
+        end: usize,
+        previous: &[Attribution],
+    ) -> Attribution {
+        let phrase = Attribution {
+            speaker: Some(self.body[start..end].to_owned()),
+            mention: Some((start, end)),
+            cue: None,
+            person: false,
+            gender: None,
+        };
+        let definite = words
+            .first()
+            .is_some_and(|w| ["the", "The", "his", "her", "its"].contains(w));
+        let head = words
+            .iter()
+            .rev()
+            .find(|w| cues::is_person_role(w) || cues::is_org_noun(w));
+        let Some(head) = head.filter(|_| definite && words.len() <= 4) else {
+            return phrase;
+        };
+        let head_l = head.to_lowercase();
+        let before = &self.names.names[..self.names.index_at(start)];
+        if cues::is_org_noun(head) {
+            let org = before.iter().rev().take(40).find(|n| {
+                n.kind == NameKind::Org && n.text(self.body).to_lowercase().contains(&head_l)
+            });
+            return match org {
+                Some(n) => Attribution {
+                    mention: Some((start, end)),
+                    ..self.speaker_of_name(n, n.start)
+                },
+                None => phrase,
+            };
+        }
+        let titled =
+            before.iter().rev().take(40).find(|n| {
+                n.kind == NameKind::Person && n.title.contains(head_l.trim_end_matches('s'))
+            });
+        if let Some(n) = titled {
+            return Attribution {
+                mention: Some((start, end)),
+                ..self.speaker_of_name(n, n.start)
+            };
+        }
+        let _ = previous;
+        phrase
+    }
+
+    /// The speaker of reported speech earlier in quote `k`'s own paragraph
+    /// (`Bystrom agreed. "…"`), outside quotes.
+    pub(crate) fn reported_speaker_before(
+        &self,
+        k: usize,
+        previous: &[Attribution],
+    ) -> Option<Attribution> {
+        let (a, _) = self.seg_toks[k];
+        let para = self.toks.get(a)?.para;
+        let lo = self.toks.partition_point(|t| t.para < para);
+        let mut i = a;
+        while i > lo && a - i < 80 {
+            i -= 1;
+            let Some(c) = self.cue_at(i).filter(|c| c.kind == CueKind::Verb) else {
+                continue;
+            };
+            if let Some(np) = self.subject_left(c.first, lo.max(c.first.saturating_sub(12))) {
+                let att = self.resolve(np, previous);
+                if att.speaker.is_some() {
+                    return Some(att);
+                }
+            }
+        }
+        None
+    }
+
+    /// The speaker of the last reported speech (`Kerry said that …`) in line `para`,
+    /// outside quotes.
+    pub(crate) fn reported_speaker(
+        &self,
+        para: u32,
+        previous: &[Attribution],
+    ) -> Option<Attribution> {
+        let lo = self.toks.partition_point(|t| t.para < para);
+        let hi = self.toks.partition_point(|t| t.para <= para);
+        let mut i = hi;
+        while i > lo && hi - i < 120 {
+            i -= 1;
+            let Some(c) = self.cue_at(i).filter(|c| c.kind == CueKind::Verb) else {
+                continue;
+            };
+            if let Some(np) = self.subject_left(c.first, lo.max(c.first.saturating_sub(12))) {
+                let att = self.resolve(np, previous);
+                if att.speaker.is_some() {
+                    return Some(att);
+                }
+            }
+        }
+        None
+    }
+
+    pub(crate) fn para_of(&self, pos: usize) -> u32 {
+        let i = self.toks.partition_point(|t| t.start < pos);
+        self.toks.get(i).map_or(0, |t| t.para)
+    }
+}
+
+fn text_is_you(w: &str) -> bool {
+    w.eq_ignore_ascii_case("you")
+}
+
+/// What a pronoun refers to.
+enum Antecedent<'n, 'p> {
+    /// A name in the text.
+    Name(&'n Name),
+    /// An earlier quote's speaker.
+    Speaker(&'p Attribution),
+}
+
+/// Words that end a time or setting adjunct (`on Wednesday`, `in a statement`).
+fn is_adjunct_head(word: &str) -> bool {
+    cues::is_not_name(word) && is_capitalised(word)
+        || [
+            "statement",
+            "interview",
+            "email",
+            "speech",
+            "rally",
+            "briefing",
+            "week",
+            "month",
+            "year",
+            "night",
+            "morning",
+            "afternoon",
+            "evening",
+            "weekend",
+            "conference",
+            "release",
+            "post",
+            "tweet",
+            "letter",
+            "op-ed",
+            "debate",
+            "appearance",
+            "call",
+            "hearing",
+            "remarks",
+            "today",
+            "yesterday",
+            "tonight",
+            "later",
+            "ago",
+            "time",
+            "event",
+            "meeting",
+            "address",
+            "program",
+            "show",
+            "broadcast",
+            "video",
+            "message",
+        ]
+        .contains(&word)
+        || word.chars().all(|c| c.is_ascii_digit())
+}
+
+/// Nouns that name speech, so that `X by Y` attributes to Y.
+fn is_speech_noun(word: &str) -> bool {
+    [
+        "allegations",
+        "remarks",
+        "comments",
+        "statement",
+        "claims",
+        "words",
+        "accusations",
+        "criticism",
+        "charges",
+        "warning",
+        "tweet",
+        "post",
+        "remark",
+        "comment",
+        "claim",
+        "statements",
+        "speech",
+        "testimony",
+        "interview",
+    ]
+    .iter()
+    .any(|w| w.eq_ignore_ascii_case(word))
+}
+
+fn is_open_mark(t: &Tok, body: &str) -> bool {
+    matches!(t.text(body), "“" | "\"" | "«" | "„" | "‘")
+}
+
+fn is_close_mark(t: &Tok, body: &str) -> bool {
+    matches!(t.text(body), "”" | "»")
+}

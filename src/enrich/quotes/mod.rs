@@ -1,0 +1,740 @@
+//! Quote stage: every quotation in a story, attributed to its speaker.
+//!
+//! [`marks`] finds the quoted segments, [`tokens`] and [`names`] give a light reading of the
+//! text (words, sentences, capitalised names with their titles), and [`attribution`] finds
+//! each quote's cue, attributing mention and speaker, resolving short names, pronouns and
+//! role nouns through the story. Headline quotes take the speaker of the body quote that
+//! repeats them.
+//!
+//! Must not: panic on any text, or take more than linear time; every span it returns
+//! satisfies `body[start..end] == text` (byte offsets here). It does not depend on the
+//! entity tagger, which runs after it and links speakers to entities.
+
+mod attribution;
+mod cues;
+mod marks;
+mod names;
+mod tokens;
+
+use crate::enrich::record::{Field, Mention, Quote, QuoteKind};
+use crate::enrich::story::{ByteSpan, Story};
+
+use attribution::{Attribution, Context};
+use marks::Segment;
+
+/// What the quote stage found.
+#[derive(Debug, Clone, Default)]
+pub struct Extracted {
+    /// Quotes in `body` order (headline quotes first).
+    pub quotes: Vec<Quote>,
+    /// Things noticed, e.g. `unbalanced quotation mark at 1234`.
+    pub warnings: Vec<String>,
+}
+
+/// Extracts the quotations of a story.
+pub fn extract(story: &Story) -> Extracted {
+    let mut warnings = Vec::new();
+    let body = story.body.as_str();
+    let paragraphs = paragraphs_of(story);
+    let singles = marks::single_marks_policy(body);
+    let mut segs = marks::segments(body, &paragraphs, singles, &mut warnings);
+    segs.retain(|s| !is_markup_value(body, s));
+    let toks = tokens::tokenize(body, &paragraphs, &segs);
+    let table = names::NameTable::new(body, &toks);
+    let ctx = Context::new(body, &toks, &segs, &table);
+
+    let mut kinds: Vec<QuoteKind> = segs.iter().map(|s| kind_of(body, s)).collect();
+    let mut atts: Vec<Attribution> = Vec::with_capacity(segs.len());
+    for (k, kind) in kinds.iter_mut().enumerate() {
+        let att = ctx.attribute(k, *kind, &atts);
+        if ends_before_its_cue(body, &segs[k], &att) {
+            // `… is "groundless," X was quoted as saying`: the quote is the statement.
+            *kind = QuoteKind::Direct;
+        }
+        atts.push(att);
+    }
+    for (k, s) in segs.iter().enumerate() {
+        if is_title(body, s)
+            || (kinds[k] == QuoteKind::Partial && is_scare_quote(body, s, &atts[k]))
+        {
+            atts[k] = Attribution::default();
+            kinds[k] = QuoteKind::Partial;
+        }
+    }
+    share_within_paragraphs(&ctx, &kinds, &mut atts);
+    continue_previous_speaker(body, &ctx, &kinds, &mut atts);
+
+    let mut quotes = headline_quotes(story, body, &segs, &atts, &mut warnings);
+    quotes.extend(
+        segs.iter()
+            .zip(kinds)
+            .zip(&atts)
+            .map(|((s, kind), att)| to_quote(body, s, kind, att)),
+    );
+    Extracted { quotes, warnings }
+}
+
+/// The story's paragraphs cut into lines (a line break inside a paragraph ends a quote
+/// just as a paragraph end does), or the body's lines when no paragraphs are given.
+fn paragraphs_of(story: &Story) -> Vec<ByteSpan> {
+    let body = story.body.as_str();
+    let valid = story
+        .paragraphs
+        .iter()
+        .all(|p| p.start <= p.end && body.get(p.start..p.end).is_some());
+    let whole = [ByteSpan {
+        start: 0,
+        end: body.len(),
+    }];
+    let paras = if !story.paragraphs.is_empty() && valid {
+        &story.paragraphs[..]
+    } else {
+        &whole[..]
+    };
+    let mut out = Vec::with_capacity(paras.len());
+    for p in paras {
+        let mut start = p.start;
+        for (i, _) in body[p.start..p.end].match_indices('\n') {
+            push_trimmed(body, start, p.start + i, &mut out);
+            start = p.start + i + 1;
+        }
+        push_trimmed(body, start, p.end, &mut out);
+    }
+    out
+}
+
+/// Pushes `[start, end)` trimmed of whitespace, when anything is left.
+fn push_trimmed(body: &str, start: usize, end: usize, out: &mut Vec<ByteSpan>) {
+    let s = &body[start..end];
+    let lead = s.len() - s.trim_start().len();
+    let inner = s.trim();
+    if !inner.is_empty() {
+        out.push(ByteSpan {
+            start: start + lead,
+            end: start + lead + inner.len(),
+        });
+    }
+}
+
+/// Direct (a sentence or more) or partial (a phrase inside reported speech).
+fn kind_of(body: &str, s: &Segment) -> QuoteKind {
+    let text = &body[s.content.start..s.content.end];
+    let starts_upper = text
+        .chars()
+        .find(|c| c.is_alphanumeric())
+        .is_some_and(|c| c.is_uppercase() || c.is_numeric());
+    let ends_clause = text.ends_with([',', '.', '?', '!', '…', ';', ':']);
+    let before = body[..s.open].trim_end();
+    let prev = before.chars().next_back();
+    let at_boundary = prev.is_none_or(|c| {
+        matches!(
+            c,
+            '.' | '!' | '?' | ':' | ',' | '—' | '–' | '-' | '\n' | '(' | '”' | '"'
+        )
+    }) || body[..s.open].ends_with("\n\n");
+    let words = text.split_whitespace().count();
+    if (starts_upper && (at_boundary || ends_clause) && words >= 3)
+        || s.multi_paragraph
+        || (starts_upper && ends_clause && words >= 2)
+    {
+        QuoteKind::Direct
+    } else {
+        QuoteKind::Partial
+    }
+}
+
+/// A quote closing on a comma, `?` or `!` with its cue after it carries the statement
+/// itself, even when it starts inside a sentence.
+fn ends_before_its_cue(body: &str, s: &Segment, att: &Attribution) -> bool {
+    let text = &body[s.content.start..s.content.end];
+    text.ends_with([',', '?', '!']) && att.cue.is_some_and(|(a, _)| a >= s.close_end)
+}
+
+/// A word or two in marks inside a sentence, with no cue just before it (`so-called
+/// "closed" primaries`, `a "supermax" prison`): a scare quote, not anyone's words. With
+/// a cue right before it (`dismissed as "unconstructive"`, `has said "must go"`) it is
+/// a partial quote.
+fn is_scare_quote(body: &str, s: &Segment, att: &Attribution) -> bool {
+    let words = body[s.content.start..s.content.end]
+        .split_whitespace()
+        .count();
+    if words > 2 {
+        return false;
+    }
+    let Some((cue_start, cue_end)) = att.cue else {
+        return true;
+    };
+    if cue_start >= s.close_end {
+        return false; // `"Safety," said Grimm`
+    }
+    let between = body.get(cue_end..s.open).unwrap_or("");
+    between.split_whitespace().count() > 2
+}
+
+/// An attribute value in markup (`datetime="2016-06-29"`), not a quote.
+fn is_markup_value(body: &str, s: &Segment) -> bool {
+    body[..s.open].ends_with('=')
+}
+
+/// A title in marks (`on ABC's "This Week,"`, the film "The Revenant."): a few title-case
+/// words after a word, not a sentence. Titles are nobody's quote.
+fn is_title(body: &str, s: &Segment) -> bool {
+    let text = body[s.content.start..s.content.end].trim_end_matches([',', '.']);
+    let words: Vec<&str> = text.split_whitespace().collect();
+    if words.is_empty() || words.len() > 6 || text.ends_with(['!', '?']) {
+        return false;
+    }
+    let title_case = words
+        .iter()
+        .filter(|w| w.len() > 3 || words.len() == 1)
+        .all(|w| {
+            w.chars()
+                .next()
+                .is_some_and(|c| c.is_uppercase() || c.is_numeric())
+        });
+    let before = body[..s.open].trim_end();
+    let after_word = before
+        .chars()
+        .next_back()
+        .is_some_and(|c| c.is_alphanumeric() || c == '’' || c == '\'');
+    title_case && after_word
+}
+
+/// Quotes with no attribution of their own take the speaker of the nearest attributed
+/// direct quote in the same paragraph (`"…," Ross said. "…"`).
+fn share_within_paragraphs(ctx: &Context<'_>, kinds: &[QuoteKind], atts: &mut [Attribution]) {
+    let n = atts.len();
+    for k in 0..n {
+        if atts[k].speaker.is_some() || kinds[k] != QuoteKind::Direct {
+            continue;
+        }
+        let para = para_of_seg(ctx, k);
+        let prev = (0..k)
+            .rev()
+            .take_while(|&j| para_of_seg(ctx, j) == para)
+            .find(|&j| atts[j].cue.is_some());
+        let next = (k + 1..n)
+            .take_while(|&j| para_of_seg(ctx, j) == para)
+            .find(|&j| atts[j].cue.is_some());
+        if let Some(j) = prev.or(next) {
+            atts[k] = Attribution {
+                cue: None,
+                ..atts[j].clone()
+            };
+        } else if let Some(att) = ctx.reported_speaker_before(k, &atts[..k]) {
+            atts[k] = Attribution { cue: None, ..att };
+        }
+    }
+}
+
+/// A paragraph that opens with a quote and attributes it to no one continues the speaker
+/// of the quotes just before it.
+fn continue_previous_speaker(
+    body: &str,
+    ctx: &Context<'_>,
+    kinds: &[QuoteKind],
+    atts: &mut [Attribution],
+) {
+    let mut last_spoken: Option<usize> = None;
+    for k in 0..atts.len() {
+        if atts[k].speaker.is_some() {
+            last_spoken = Some(k);
+            continue;
+        }
+        if kinds[k] != QuoteKind::Direct {
+            continue;
+        }
+        let seg = ctx.segs[k];
+        let opens_paragraph = body[..seg.open].ends_with('\n') || seg.open == 0;
+        if !opens_paragraph {
+            continue;
+        }
+        let para = para_of_seg(ctx, k);
+        let prev = last_spoken;
+        let prev_para = prev.map(|j| para_of_seg(ctx, j));
+        if prev_para != Some(para.saturating_sub(1)) && para > 0 {
+            if let Some(att) = ctx.reported_speaker(para - 1, &atts[..k]) {
+                atts[k] = att;
+                last_spoken = Some(k);
+                continue;
+            }
+        }
+        if let Some(j) = prev.filter(|&j| para.saturating_sub(para_of_seg(ctx, j)) <= 2) {
+            atts[k] = Attribution {
+                cue: None,
+                ..atts[j].clone()
+            };
+            last_spoken = Some(k);
+        }
+    }
+}
+
+fn para_of_seg(ctx: &Context<'_>, k: usize) -> u32 {
+    let (a, _) = ctx.seg_toks[k];
+    ctx.toks.get(a).map_or(0, |t| t.para)
+}
+
+/// Builds the record quote for segment `s`.
+fn to_quote(body: &str, s: &Segment, kind: QuoteKind, att: &Attribution) -> Quote {
+    let mention = att.mention.and_then(|(a, b)| {
+        body.get(a..b).map(|text| Mention {
+            start: a,
+            end: b,
+            text: text.to_owned(),
+            field: None,
+            media_index: None,
+        })
+    });
+    Quote {
+        text: body[s.content.start..s.content.end].to_owned(),
+        start: s.content.start,
+        end: s.content.end,
+        kind,
+        speaker: att.speaker.clone(),
+        speaker_mention: mention,
+        speaker_entity: None,
+        cue: att.cue.and_then(|(a, b)| body.get(a..b)).map(str::to_owned),
+        field: None,
+    }
+}
+
+/// Quotes in the headline; each takes the speaker of a body quote that contains its words.
+fn headline_quotes(
+    story: &Story,
+    body: &str,
+    segs: &[Segment],
+    atts: &[Attribution],
+    warnings: &mut Vec<String>,
+) -> Vec<Quote> {
+    let Some(headline) = story.headline.as_deref() else {
+        return Vec::new();
+    };
+    let mut hw = Vec::new();
+    let singles = if marks::single_marks_policy(headline) == marks::SingleMarks::Quote {
+        marks::SingleMarks::Quote
+    } else {
+        marks::SingleMarks::Ignore
+    };
+    let found = marks::segments(headline, &[], singles, &mut hw);
+    warnings.extend(hw.into_iter().map(|w| format!("headline: {w}")));
+    found
+        .iter()
+        .map(|s| {
+            let text = &headline[s.content.start..s.content.end];
+            let needle = text.trim_end_matches([',', '.']).to_lowercase();
+            let source = segs.iter().zip(atts).find(|(b, a)| {
+                a.speaker.is_some()
+                    && body[b.content.start..b.content.end]
+                        .to_lowercase()
+                        .contains(&needle)
+            });
+            let (speaker, mention) = match source {
+                Some((_, a)) => (a.speaker.clone(), a.mention),
+                None => (None, None),
+            };
+            let mention = mention.and_then(|(a, b)| {
+                body.get(a..b).map(|t| Mention {
+                    start: a,
+                    end: b,
+                    text: t.to_owned(),
+                    field: None,
+                    media_index: None,
+                })
+            });
+            Quote {
+                text: text.to_owned(),
+                start: s.content.start,
+                end: s.content.end,
+                kind: kind_of(headline, s),
+                speaker,
+                speaker_mention: mention,
+                speaker_entity: None,
+                cue: None,
+                field: Some(Field::Headline),
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::enrich::record::Format;
+
+    fn story(paragraphs: &[&str]) -> Story {
+        Story::from_paragraphs(Format::Text, paragraphs)
+    }
+
+    /// Extracts `input` (paragraphs split on blank lines) and checks each expected
+    /// `(quote text, speaker)` pair, in order, plus the span invariant.
+    fn check(input: &str, expected: &[(&str, Option<&str>)]) {
+        let paras: Vec<&str> = input.split("\n\n").collect();
+        let st = story(&paras);
+        let got = extract(&st);
+        for q in &got.quotes {
+            assert_eq!(&st.body[q.start..q.end], q.text, "span invariant");
+            if let Some(m) = &q.speaker_mention {
+                assert_eq!(&st.body[m.start..m.end], m.text, "mention invariant");
+            }
+        }
+        let pairs: Vec<(&str, Option<&str>)> = got
+            .quotes
+            .iter()
+            .map(|q| (q.text.as_str(), q.speaker.as_deref()))
+            .collect();
+        assert_eq!(pairs, expected, "in {input:?}");
+    }
+
+    #[test]
+    fn quote_then_name_said() {
+        check(
+            "Mark Toner is a spokesman.\n\n\"We're not there yet,\" Toner said.",
+            &[("We're not there yet,", Some("Mark Toner"))],
+        );
+    }
+
+    #[test]
+    fn quote_then_said_name() {
+        check(
+            "“We will win,” said Senator Jane Doe.",
+            &[("We will win,", Some("Jane Doe"))],
+        );
+    }
+
+    #[test]
+    fn name_said_colon_quote() {
+        check(
+            "Toner said: “We can't agree to that.”",
+            &[("We can't agree to that.", Some("Toner"))],
+        );
+    }
+
+    #[test]
+    fn quote_then_name_told_a_briefing() {
+        check(
+            "“We're not there yet,” State Department spokesman Mark Toner told a briefing.",
+            &[("We're not there yet,", Some("Mark Toner"))],
+        );
+    }
+
+    #[test]
+    fn pronoun_added_resolves_to_last_speaker() {
+        check(
+            "Mark Toner spoke in Washington.\n\n“It is hard,” he added.",
+            &[("It is hard,", Some("Mark Toner"))],
+        );
+    }
+
+    #[test]
+    fn role_noun_resolves_to_titled_name() {
+        check(
+            "Foreign Ministry spokesman Bahram Qasemi spoke on Monday.\n\n“It is groundless,” the spokesman said.",
+            &[("It is groundless,", Some("Bahram Qasemi"))],
+        );
+    }
+
+    #[test]
+    fn unresolved_role_noun_keeps_the_phrase() {
+        check(
+            "“It is groundless,” a spokesman said.",
+            &[("It is groundless,", Some("a spokesman"))],
+        );
+    }
+
+    #[test]
+    fn according_to_an_organisation() {
+        check(
+            "“The talks failed” — according to the State Department.",
+            &[("The talks failed", Some("State Department"))],
+        );
+    }
+
+    #[test]
+    fn organisation_said() {
+        check(
+            "“We will not comment,” the State Department said on Wednesday.",
+            &[("We will not comment,", Some("State Department"))],
+        );
+    }
+
+    #[test]
+    fn split_quote_shares_speaker() {
+        check(
+            "“We tried,” Toner said, “but we failed.”",
+            &[
+                ("We tried,", Some("Toner")),
+                ("but we failed.", Some("Toner")),
+            ],
+        );
+    }
+
+    #[test]
+    fn speaker_in_next_sentence_of_paragraph() {
+        check(
+            "“We tried hard and failed.” Toner said so on Friday. “We will try again.”",
+            &[
+                ("We tried hard and failed.", Some("Toner")),
+                ("We will try again.", Some("Toner")),
+            ],
+        );
+    }
+
+    #[test]
+    fn continuation_paragraph_keeps_previous_speaker() {
+        check(
+            "“We tried,” said Mark Toner.\n\n“And we will try again next week.”",
+            &[
+                ("We tried,", Some("Mark Toner")),
+                ("And we will try again next week.", Some("Mark Toner")),
+            ],
+        );
+    }
+
+    #[test]
+    fn multi_paragraph_quote_is_one_quote() {
+        let paras = [
+            "Mark Toner said: “We tried for months.",
+            "“And we will try again,” he said.",
+        ];
+        let st = story(&paras);
+        let got = extract(&st);
+        assert_eq!(got.quotes.len(), 1, "{:?}", got.quotes);
+        assert!(got.quotes[0].text.starts_with("We tried for months."));
+        assert!(got.quotes[0].text.ends_with("try again,"));
+        assert_eq!(got.quotes[0].speaker.as_deref(), Some("Mark Toner"));
+    }
+
+    #[test]
+    fn passive_quoted_as_saying() {
+        check(
+            "The remarks are “groundless and unfounded allegations,” Foreign Ministry spokesman Bahram Qasemi was quoted as saying.",
+            &[("groundless and unfounded allegations,", Some("Bahram Qasemi"))],
+        );
+    }
+
+    #[test]
+    fn partial_quote_in_reported_speech() {
+        let st = story(&["Assad, whom US President Barack Obama has said “must go”, stayed."]);
+        let q = &extract(&st).quotes[0];
+        assert_eq!(q.text, "must go");
+        assert_eq!(q.kind, QuoteKind::Partial);
+        assert_eq!(q.speaker.as_deref(), Some("Barack Obama"));
+        assert_eq!(q.cue.as_deref(), Some("said"));
+    }
+
+    #[test]
+    fn scare_quote_has_no_speaker() {
+        check(
+            "The so-called “peace dividend” never came.",
+            &[("peace dividend", None)],
+        );
+    }
+
+    #[test]
+    fn title_in_marks_has_no_speaker() {
+        check(
+            "Speaking on ABC's “This Week,” Carson admitted the error.",
+            &[("This Week,", None)],
+        );
+    }
+
+    #[test]
+    fn she_skips_a_male_antecedent() {
+        check(
+            "Hillary Clinton met Donald Trump on Monday.\n\n“It went well,” she said.",
+            &[("It went well,", Some("Hillary Clinton"))],
+        );
+    }
+
+    #[test]
+    fn mention_and_cue_point_at_the_text() {
+        let st = story(&["“We're not there yet,” Toner told reporters."]);
+        let q = &extract(&st).quotes[0];
+        let m = q.speaker_mention.as_ref().map(|m| m.text.as_str());
+        assert_eq!(m, Some("Toner"));
+        assert_eq!(q.cue.as_deref(), Some("told"));
+        assert_eq!(q.kind, QuoteKind::Direct);
+    }
+
+    #[test]
+    fn unbalanced_marks_warn_and_recover() {
+        let st = story(&["“We tried, Toner said.", "Next paragraph."]);
+        let got = extract(&st);
+        assert_eq!(got.quotes.len(), 1);
+        assert!(got
+            .warnings
+            .iter()
+            .any(|w| w.starts_with("unbalanced quotation mark")));
+    }
+
+    /// The seed story's body (Reuters via the syria-deal fixture), paragraph by paragraph.
+    const SEED: &[&str] = &[
+        "WASHINGTON – The United States and Russia have not reached a ceasefire deal for Syria, the US State Department said on Wednesday, saying it could not confirm Moscow's announcement that the US and Russian foreign ministers would meet in Geneva on Thursday.",
+        "\"We're not there yet,\" State Department spokesman Mark Toner told a briefing after US Secretary of State John Kerry and Russian Foreign Minister Sergei Lavrov spoke by phone for 45 minutes.",
+        "\"The secretary remains committed to continuing efforts to try and resolve the outstanding issues in order to reach an arrangement on Syria ... but we won't agree to an arrangement that does not meet our core objectives,\" Toner said.",
+        "\"We have not been able to reach a clear understanding on a way forward,\" Toner said, adding: \"I can't say there is a big hope for success, we're just continuing to work at it.\"",
+        "Kerry and Lavrov have met twice in two weeks but failed to reach an understanding on how to proceed. After talks on the sidelines of the G20 leaders' summit in Hangzhou, China last week, the United States accused Russia of pulling back on issues that Washington thought had been resolved.",
+        "Kerry has long expressed frustration with the lack of progress on Syria and faced criticism for trying to make a deal with Russia, an ally of Syrian President Bashar al-Assad, whom US President Barack Obama has said \"must go\". But Kerry sees the talks as an opportunity to end the five-year Syrian war, which has claimed an estimated 400,000 lives and driven tens of thousands of refugees into Europe.",
+        "Speaking in Hangzhou, Obama said the talks had been complicated by \"gaps of trust\" between Washington and Moscow, which back opposite sides in the war.",
+        "Russian and American experts have worked since July on details to halt the violence in areas where moderate opposition groups, supported by the United States and Gulf allies, and Russian-backed Syrian government forces have been battling.",
+        "Meanwhile, Iran's Foreign Ministry on Wednesday dismissed as \"unconstructive\" the recent allegations by the Arab League chief that Tehran is \"interfering\" in the internal affairs of Syria, Press TV reported.",
+        "The remarks by the Arab League Secretary-General Ahmed Abul-Gheit against the Islamic republic is \"groundless and unfounded allegations,\" Foreign Ministry spokesman Bahram Qasemi was quoted as saying.",
+        "Reportedly, Abul-Gheit said in a recent interview that Iran has had a hand in creating the ongoing Syrian crisis.",
+    ];
+
+    fn seed_story() -> Story {
+        let mut st = story(SEED);
+        st.headline = Some("Syria deal: US, Russia 'not there yet'".to_owned());
+        st
+    }
+
+    fn find<'q>(quotes: &'q [Quote], text: &str) -> &'q Quote {
+        let t = text.trim_end_matches([',', '.']);
+        quotes
+            .iter()
+            .find(|q| q.text.trim_end_matches([',', '.']) == t)
+            .unwrap_or_else(|| panic!("no quote {text:?} in {quotes:#?}"))
+    }
+
+    #[test]
+    fn seed_must_items() {
+        let got = extract(&seed_story());
+        let must = [
+            ("We're not there yet,", "Mark Toner"),
+            ("The secretary remains committed to continuing efforts to try and resolve the outstanding issues in order to reach an arrangement on Syria ... but we won't agree to an arrangement that does not meet our core objectives,", "Mark Toner"),
+            ("We have not been able to reach a clear understanding on a way forward,", "Mark Toner"),
+            ("I can't say there is a big hope for success, we're just continuing to work at it.", "Mark Toner"),
+            ("groundless and unfounded allegations,", "Bahram Qasemi"),
+        ];
+        for (text, speaker) in must {
+            let q = find(&got.quotes, text);
+            assert_eq!(q.speaker.as_deref(), Some(speaker), "{text}");
+            assert_eq!(q.kind, QuoteKind::Direct, "{text}");
+        }
+    }
+
+    #[test]
+    fn seed_should_items() {
+        let got = extract(&seed_story());
+        let q = find(&got.quotes, "must go");
+        assert_eq!(
+            (q.speaker.as_deref(), q.kind),
+            (Some("Barack Obama"), QuoteKind::Partial)
+        );
+        let q = find(&got.quotes, "gaps of trust");
+        assert_eq!(
+            (q.speaker.as_deref(), q.kind),
+            (Some("Barack Obama"), QuoteKind::Partial)
+        );
+        let q = find(&got.quotes, "unconstructive");
+        assert_eq!(
+            (q.speaker.as_deref(), q.kind),
+            (Some("Iran's Foreign Ministry"), QuoteKind::Partial)
+        );
+        let q = find(&got.quotes, "not there yet");
+        assert_eq!(q.field, Some(Field::Headline));
+        assert_eq!(q.speaker.as_deref(), Some("Mark Toner"));
+    }
+
+    /// Text built from the pieces attribution cares about, so that random inputs hit marks,
+    /// cues, names and paragraph breaks often.
+    fn newsy() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        let piece = prop_oneof![
+            Just("\"".to_owned()),
+            Just("“".to_owned()),
+            Just("”".to_owned()),
+            Just("‘".to_owned()),
+            Just("’".to_owned()),
+            Just("'".to_owned()),
+            Just("«".to_owned()),
+            Just("»".to_owned()),
+            Just("„".to_owned()),
+            Just("\n\n".to_owned()),
+            Just("\n".to_owned()),
+            Just(" said ".to_owned()),
+            Just(" he ".to_owned()),
+            Just(" according to ".to_owned()),
+            Just(" Mark Toner ".to_owned()),
+            Just(" the spokesman ".to_owned()),
+            Just(", ".to_owned()),
+            Just(". ".to_owned()),
+            Just(": ".to_owned()),
+            Just("(".to_owned()),
+            Just(")".to_owned()),
+            "[a-zA-Zé ]{0,8}",
+            any::<String>(),
+        ];
+        proptest::collection::vec(piece, 0..40).prop_map(|v| v.concat())
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn never_panics_and_spans_hold(text in newsy(), headline in newsy()) {
+            let paras: Vec<&str> = text.split("\n\n").collect();
+            let mut st = story(&paras);
+            st.headline = Some(headline);
+            for q in extract(&st).quotes {
+                let field = match q.field {
+                    Some(Field::Headline) => st.headline.as_deref().unwrap_or(""),
+                    _ => st.body.as_str(),
+                };
+                proptest::prop_assert_eq!(field.get(q.start..q.end), Some(q.text.as_str()));
+                if let Some(m) = q.speaker_mention {
+                    proptest::prop_assert_eq!(st.body.get(m.start..m.end), Some(m.text.as_str()));
+                }
+            }
+        }
+
+        #[test]
+        fn raw_body_without_paragraphs_never_panics(text in proptest::prelude::any::<String>()) {
+            let mut st = Story::new(Format::Text);
+            st.body = text;
+            let _ = extract(&st);
+        }
+    }
+
+    #[test]
+    fn time_grows_linearly() {
+        let unit = "“We tried,” said Mark Toner, adding: “but he failed.” The spokesman said so.\n\n\"Open quote without end. ‘x’ Toner's 'nested' text, he said.\n\n";
+        let time = |n: usize| {
+            let body = unit.repeat(n);
+            let paras: Vec<&str> = body.split("\n\n").collect();
+            let st = story(&paras);
+            let t = std::time::Instant::now();
+            let got = extract(&st);
+            (t.elapsed(), got.quotes.len())
+        };
+        let _ = time(200);
+        let (small, q1) = time(500);
+        let (large, q2) = time(4000);
+        assert!(q2 >= q1 * 7, "{q1} quotes for 500 units, {q2} for 4000");
+        // 8x the text must take well under 64x the time (quadratic), allowing noise.
+        assert!(
+            large.as_secs_f64() < small.as_secs_f64() * 30.0 + 0.05,
+            "{small:?} for 500 units, {large:?} for 4000"
+        );
+    }
+
+    /// Development aid: prints the quotes of the text in `$QUOTES_DEBUG`.
+    #[test]
+    #[ignore = "development aid"]
+    fn debug_dump() {
+        let Some(path) = std::env::var_os("QUOTES_DEBUG") else {
+            return;
+        };
+        let text = std::fs::read_to_string(path).unwrap_or_default();
+        let paras: Vec<&str> = text.split("\n\n").collect();
+        let story = Story::from_paragraphs(Format::Text, &paras);
+        for q in extract(&story).quotes {
+            println!(
+                "{:?} {:?} <- {:?} [{:?}] cue={:?}",
+                q.kind,
+                q.text.chars().take(50).collect::<String>(),
+                q.speaker,
+                q.speaker_mention.map(|m| m.text),
+                q.cue
+            );
+        }
+    }
+}
