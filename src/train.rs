@@ -98,9 +98,9 @@ pub fn run(args: &Args) -> Result<(), EvalError> {
         seed: args.seed,
         name: args.name.clone(),
     };
-    let trained = learn::train(&train, &dev, &gaz, &opts, |s| {
+    let trained = learn::train(&train, &dev, &gaz, &opts, |pass, s| {
         eprintln!(
-            "epoch {:>2}: dev P {:.4} R {:.4} F1 {:.4}",
+            "pass {pass} epoch {:>2}: dev P {:.4} R {:.4} F1 {:.4}",
             s.epoch, s.precision, s.recall, s.f1
         );
     });

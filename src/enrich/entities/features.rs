@@ -61,6 +61,8 @@ struct Info {
     class: u8,
     gaz_begin: u16,
     gaz_inside: u16,
+    long_begin: u16,
+    long_inside: u16,
 }
 
 /// Template ids (the first part of every key).
@@ -96,6 +98,13 @@ mod t {
     pub(super) const CLASS_M1_W: u64 = 35;
     pub(super) const LEN: u64 = 36;
     pub(super) const GAZ_SPAN: u64 = 37;
+    pub(super) const PRIOR_SELF: u64 = 38;
+    pub(super) const PRIOR_M1: u64 = 39;
+    pub(super) const PRIOR_P1: u64 = 40;
+    pub(super) const DOC_PRIOR: u64 = 41;
+    pub(super) const DOC_PRIOR_O: u64 = 42;
+    pub(super) const GAZ_LONG_BEGIN: u64 = 43;
+    pub(super) const GAZ_LONG_INSIDE: u64 = 44;
 }
 
 #[inline]
@@ -231,24 +240,107 @@ struct DocCase {
     cased_word: u64,
 }
 
-/// Computes the features of every token of `text`.
-pub(crate) fn extract(text: &str, tok: &Tokenized, gaz: &Gazetteer, out: &mut Features) {
+/// Computes the features of every token of `text`. `prior` holds a first tagging pass's
+/// labels (one per token) for the second pass's document-level features.
+pub(crate) fn extract(
+    text: &str,
+    tok: &Tokenized,
+    gaz: &Gazetteer,
+    prior: Option<&[u8]>,
+    out: &mut Features,
+) {
     out.keys.clear();
     out.offsets.clear();
     let infos = token_infos(text, tok, gaz);
     let caps_sentence: Vec<bool> = tok
         .sentences
         .iter()
-        .map(|s| is_caps_sentence(&infos[s.clone()]))
+        .map(|s| is_caps_sentence(infos.get(s.clone()).unwrap_or(&[])))
         .collect();
     let doc = doc_cases(&infos, &tok.sentences, &caps_sentence);
+    let prior = prior.filter(|p| p.len() == infos.len());
+    let prior_counts = prior.map(|p| prior_counts(&infos, p));
     out.offsets.push(0);
     for (s, range) in tok.sentences.iter().enumerate() {
         let sent = &infos[range.clone()];
         for j in 0..sent.len() {
             token_keys(sent, j, caps_sentence[s], &doc, &mut out.keys);
+            if let (Some(p), Some(c)) = (prior, &prior_counts) {
+                prior_keys(sent, j, &p[range.clone()], c, &mut out.keys);
+            }
             out.offsets.push(out.keys.len() as u32);
         }
+    }
+}
+
+/// The class slot of a label: 0 for `O`, 1..=4 for PER, ORG, LOC, MISC.
+fn prior_class(label: u8) -> usize {
+    if label == 0 {
+        0
+    } else {
+        1 + usize::from((label - 1) / 2).min(3)
+    }
+}
+
+/// Per lower-cased word: how often the first pass gave each class in the document.
+fn prior_counts(infos: &[Info], prior: &[u8]) -> FxHashMap<u64, [u16; 5]> {
+    let mut counts: FxHashMap<u64, [u16; 5]> = FxHashMap::default();
+    for (info, &l) in infos.iter().zip(prior) {
+        if info.flags & F_ALPHA == 0 {
+            continue;
+        }
+        let c = counts.entry(info.lower).or_default();
+        let slot = &mut c[prior_class(l)];
+        *slot = slot.saturating_add(1);
+    }
+    counts
+}
+
+/// Second-pass keys: the first pass's labels here and nearby, and what it said about the
+/// same word elsewhere in the document.
+fn prior_keys(
+    sent: &[Info],
+    j: usize,
+    labels: &[u8],
+    counts: &FxHashMap<u64, [u16; 5]>,
+    keys: &mut Vec<u64>,
+) {
+    let w = &sent[j];
+    let own = labels.get(j).copied().unwrap_or(0);
+    let m1 = if j >= 1 {
+        labels.get(j - 1).copied().unwrap_or(9)
+    } else {
+        9
+    };
+    let p1 = labels.get(j + 1).copied().unwrap_or(9);
+    keys.push(key1(t::PRIOR_SELF, u64::from(own)));
+    keys.push(key2(t::PRIOR_M1, u64::from(m1), u64::from(own)));
+    keys.push(key2(t::PRIOR_P1, u64::from(p1), u64::from(own)));
+    if w.flags & F_ALPHA == 0 {
+        return;
+    }
+    let Some(c) = counts.get(&w.lower) else {
+        return;
+    };
+    let mut others = *c;
+    let own_slot = &mut others[prior_class(own)];
+    *own_slot = own_slot.saturating_sub(1);
+    let best = (1..5)
+        .max_by_key(|&k| (others[k], std::cmp::Reverse(k)))
+        .unwrap_or(1);
+    if others[best] > 0 {
+        keys.push(key3(
+            t::DOC_PRIOR,
+            best as u64,
+            u64::from(w.class),
+            prior_class(own) as u64,
+        ));
+    } else if others[0] > 0 {
+        keys.push(key2(
+            t::DOC_PRIOR_O,
+            u64::from(w.class),
+            prior_class(own) as u64,
+        ));
     }
 }
 
@@ -272,6 +364,8 @@ fn token_infos(text: &str, tok: &Tokenized, gaz: &Gazetteer) -> Vec<Info> {
             class: class_of(flags),
             gaz_begin: 0,
             gaz_inside: 0,
+            long_begin: 0,
+            long_inside: 0,
         });
     }
     mark_gazetteer(&mut infos, &tok.sentences, gaz);
@@ -280,22 +374,24 @@ fn token_infos(text: &str, tok: &Tokenized, gaz: &Gazetteer) -> Vec<Info> {
 
 fn mark_gazetteer(infos: &mut [Info], sentences: &[Range<usize>], gaz: &Gazetteer) {
     let mut hashes = Vec::new();
-    let mut begin = Vec::new();
-    let mut inside = Vec::new();
+    let mut bufs: [Vec<u16>; 4] = Default::default();
     for s in sentences {
         let Some(sent) = infos.get_mut(s.clone()) else {
             continue;
         };
         hashes.clear();
         hashes.extend(sent.iter().map(|i| i.gaz_token));
-        begin.clear();
-        begin.resize(sent.len(), 0);
-        inside.clear();
-        inside.resize(sent.len(), 0);
-        gaz.mark(&hashes, &mut begin, &mut inside);
-        for ((info, b), i) in sent.iter_mut().zip(&begin).zip(&inside) {
-            info.gaz_begin = *b;
-            info.gaz_inside = *i;
+        for b in &mut bufs {
+            b.clear();
+            b.resize(sent.len(), 0);
+        }
+        let [begin, inside, long_begin, long_inside] = &mut bufs;
+        gaz.mark(&hashes, (begin, inside), (long_begin, long_inside));
+        for (k, info) in sent.iter_mut().enumerate() {
+            info.gaz_begin = begin[k];
+            info.gaz_inside = inside[k];
+            info.long_begin = long_begin[k];
+            info.long_inside = long_inside[k];
         }
     }
 }
@@ -390,6 +486,12 @@ fn gazetteer_keys(w: &Info, m1: &Info, p1: &Info, keys: &mut Vec<u64>) {
             keys.push(key1(t::GAZ_BEGIN, b));
             keys.push(key2(t::GAZ_CLASS, b, u64::from(w.class)));
         }
+        if w.long_begin & mask != 0 {
+            keys.push(key2(t::GAZ_LONG_BEGIN, b, u64::from(w.class)));
+        }
+        if w.long_inside & mask != 0 {
+            keys.push(key2(t::GAZ_LONG_INSIDE, b, u64::from(w.class)));
+        }
         if w.gaz_inside & mask != 0 {
             keys.push(key1(t::GAZ_INSIDE, b));
         }
@@ -449,7 +551,7 @@ mod tests {
         let text = "John Kerry met Lavrov .\nKERRY MEETS LAVROV";
         let tok = tokenize(text);
         let mut f = Features::default();
-        extract(text, &tok, &Gazetteer::default(), &mut f);
+        extract(text, &tok, &Gazetteer::default(), None, &mut f);
         assert_eq!(f.len(), tok.tokens.len());
         assert!(f.of(0).len() > 20);
         assert_ne!(shape_of("Kerry").0, shape_of("kerry").0);
@@ -462,7 +564,7 @@ mod tests {
         let text = "KERRY MEETS LAVROV IN GENEVA\nThen Kerry met Lavrov .";
         let tok = tokenize(text);
         let mut f = Features::default();
-        extract(text, &tok, &Gazetteer::default(), &mut f);
+        extract(text, &tok, &Gazetteer::default(), None, &mut f);
         let kerry_cased = key1(t::DOC_WORD, hash::str(0x776f, "Kerry"));
         assert!(f.of(0).contains(&kerry_cased));
     }

@@ -181,16 +181,25 @@ impl Gazetteer {
     }
 
     /// The entry for a name written out (tokenised and lower-cased here).
-    #[allow(dead_code)] // used by clustering
     pub(crate) fn get_name(&self, name: &str) -> Option<Entry> {
         name_key(name).and_then(|(k, _)| self.get(k))
     }
 
     /// Marks matches in one sentence given its lower-cased token hashes: per token, the
-    /// bits of matches that begin there and of matches that continue through it.
-    pub(crate) fn mark(&self, token_hashes: &[u64], begin: &mut [u16], inside: &mut [u16]) {
+    /// bits of matches that begin there and of matches that continue through it; and, for
+    /// the longest multi-token matches taken left to right, the same split in `long`.
+    pub(crate) fn mark(
+        &self,
+        token_hashes: &[u64],
+        all: (&mut [u16], &mut [u16]),
+        long: (&mut [u16], &mut [u16]),
+    ) {
+        let (begin, inside) = all;
+        let (long_begin, long_inside) = long;
+        let mut covered_until = 0;
         for i in 0..token_hashes.len() {
             let mut state = seq_start();
+            let mut longest: Option<(usize, u16)> = None;
             for len in 1..=self.max_len.min(token_hashes.len() - i) {
                 state = seq_push(state, token_hashes[i + len - 1]);
                 if let Some(e) = self.get(seq_key(state)) {
@@ -200,7 +209,19 @@ impl Gazetteer {
                     for x in inside.iter_mut().skip(i + 1).take(len - 1) {
                         *x |= e.flags;
                     }
+                    if len > 1 {
+                        longest = Some((len, e.flags));
+                    }
                 }
+            }
+            if let Some((len, flags)) = longest.filter(|_| i >= covered_until) {
+                if let Some(b) = long_begin.get_mut(i) {
+                    *b |= flags;
+                }
+                for x in long_inside.iter_mut().skip(i + 1).take(len - 1) {
+                    *x |= flags;
+                }
+                covered_until = i + len;
             }
         }
     }
@@ -385,11 +406,17 @@ mod tests {
         let g = sample();
         let words = ["the", "arab", "league", "chief"];
         let hashes: Vec<u64> = words.iter().map(|w| token_hash(w)).collect();
-        let mut begin = vec![0; 4];
-        let mut inside = vec![0; 4];
-        g.mark(&hashes, &mut begin, &mut inside);
+        let (mut begin, mut inside) = (vec![0; 4], vec![0; 4]);
+        let (mut long_begin, mut long_inside) = (vec![0; 4], vec![0; 4]);
+        g.mark(
+            &hashes,
+            (&mut begin, &mut inside),
+            (&mut long_begin, &mut long_inside),
+        );
         assert_eq!(begin, [0, ORG, 0, 0]);
         assert_eq!(inside, [0, 0, ORG, 0]);
+        assert_eq!(long_begin, [0, ORG, 0, 0]);
+        assert_eq!(long_inside, [0, 0, ORG, 0]);
     }
 
     #[test]

@@ -51,9 +51,9 @@ pub struct EpochScore {
 /// The result of training.
 #[derive(Debug)]
 pub struct Trained {
-    /// The model file bytes (best dev epoch).
+    /// The model file bytes (best dev epoch of each pass).
     pub bytes: Vec<u8>,
-    /// Dev scores per epoch.
+    /// The chosen epoch's dev score, per pass.
     pub epochs: Vec<EpochScore>,
     /// Features kept in the model.
     pub features: usize,
@@ -63,7 +63,7 @@ pub struct Trained {
 
 /// A document prepared for training: feature ids and gold labels.
 struct Prepared {
-    tok: Tokenized,
+    sentences: Vec<std::ops::Range<usize>>,
     ids: Vec<u32>,
     offsets: Vec<u32>,
     gold: Vec<u8>,
@@ -100,23 +100,98 @@ fn gold_labels(doc: &Doc, tok: &Tokenized, misaligned: &mut usize) -> Vec<u8> {
     gold
 }
 
-/// Trains a model on `train`, choosing the epoch by F1 on `dev`.
+/// Folds of the jackknife that gives the second pass honest first-pass labels.
+const FOLDS: usize = 5;
+
+/// A featurised document.
+struct Featurised {
+    text_index: usize,
+    tok: Tokenized,
+    feats: Features,
+    gold: Vec<u8>,
+}
+
+/// Trains a two-pass model on `train`, choosing each pass's epoch by F1 on `dev`. The
+/// second pass sees the first pass's labels; on training documents those come from a
+/// 5-fold jackknife so they are as noisy as at run time.
 pub fn train(
     train: &[Doc],
     dev: &[Doc],
     gaz: &Gazetteer,
     opts: &Options,
-    mut progress: impl FnMut(&EpochScore),
+    mut progress: impl FnMut(usize, &EpochScore),
 ) -> Trained {
     let mut misaligned = 0;
-    let mut raw: Vec<(Tokenized, Features, Vec<u8>)> = Vec::with_capacity(train.len());
+    let mut train_f: Vec<Featurised> = train
+        .iter()
+        .enumerate()
+        .map(|(i, d)| featurise(i, d, gaz, None, &mut misaligned))
+        .collect();
+    let mut dev_misaligned = 0;
+    let mut dev_f: Vec<Featurised> = dev
+        .iter()
+        .enumerate()
+        .map(|(i, d)| featurise(i, d, gaz, None, &mut dev_misaligned))
+        .collect();
+    let all: Vec<&Featurised> = train_f.iter().collect();
+    let dev_refs: Vec<&Featurised> = dev_f.iter().collect();
+    let (first, first_best) = fit(&all, &dev_refs, opts, opts.epochs, gaz, &mut |s| {
+        progress(1, s)
+    });
+    // Jackknife first-pass labels for the training documents.
+    let mut priors: Vec<Vec<u8>> = vec![Vec::new(); train_f.len()];
+    for k in 0..FOLDS {
+        let fold_train: Vec<&Featurised> = train_f
+            .iter()
+            .filter(|d| d.text_index % FOLDS != k)
+            .collect();
+        let (w, _) = fit(&fold_train, &[], opts, first_best.epoch, gaz, &mut |_| {});
+        for d in train_f.iter().filter(|d| d.text_index % FOLDS == k) {
+            priors[d.text_index] = w.tag(&d.feats, &d.tok.sentences);
+        }
+    }
+    for d in &mut train_f {
+        let text = &train[d.text_index].text;
+        features::extract(text, &d.tok, gaz, Some(&priors[d.text_index]), &mut d.feats);
+    }
+    for d in &mut dev_f {
+        let prior = first.tag(&d.feats, &d.tok.sentences);
+        features::extract(
+            &dev[d.text_index].text,
+            &d.tok,
+            gaz,
+            Some(&prior),
+            &mut d.feats,
+        );
+    }
+    let all: Vec<&Featurised> = train_f.iter().collect();
+    let dev_refs: Vec<&Featurised> = dev_f.iter().collect();
+    let (second, second_best) = fit(&all, &dev_refs, opts, opts.epochs, gaz, &mut |s| {
+        progress(2, s)
+    });
+    let features = first.len() + second.len();
+    Trained {
+        bytes: tagger::passes_to_bytes(&[first, second]),
+        epochs: vec![first_best, second_best],
+        features,
+        misaligned,
+    }
+}
+
+/// Trains one pass; returns the weights of the best dev epoch (the last without dev).
+fn fit(
+    train: &[&Featurised],
+    dev: &[&Featurised],
+    opts: &Options,
+    epochs: usize,
+    gaz: &Gazetteer,
+    progress: &mut dyn FnMut(&EpochScore),
+) -> (Weights, EpochScore) {
     let mut counts: FxHashMap<u64, u32> = FxHashMap::default();
     for d in train {
-        let (tok, f, gold) = featurise(d, gaz, &mut misaligned);
-        for &k in &f.keys {
+        for &k in &d.feats.keys {
             *counts.entry(k).or_insert(0) += 1;
         }
-        raw.push((tok, f, gold));
     }
     let mut keys: Vec<u64> = counts
         .iter()
@@ -130,56 +205,62 @@ pub fn train(
         .enumerate()
         .map(|(i, &k)| (k, i as u32))
         .collect();
-    let train_docs: Vec<Prepared> = raw
-        .into_iter()
-        .map(|(tok, f, gold)| prepare(tok, &f, gold, &index))
-        .collect();
-    let mut dev_misaligned = 0;
-    let dev_docs: Vec<Prepared> = dev
-        .iter()
-        .map(|d| {
-            let (tok, f, gold) = featurise(d, gaz, &mut dev_misaligned);
-            prepare(tok, &f, gold, &index)
-        })
-        .collect();
-
+    let train_docs: Vec<Prepared> = train.iter().map(|d| prepare(d, &index)).collect();
+    let dev_docs: Vec<Prepared> = dev.iter().map(|d| prepare(d, &index)).collect();
     let mut p = Perceptron::new(keys.len());
     let mut order: Vec<usize> = (0..train_docs.len()).collect();
     let mut rng = opts.seed.max(1);
-    let mut best: Option<(f64, Vec<f32>, [[f32; LABELS]; LABELS + 1])> = None;
-    let mut scores = Vec::new();
-    for epoch in 1..=opts.epochs {
+    let mut best: Option<(EpochScore, Vec<f32>, [[f32; LABELS]; LABELS + 1])> = None;
+    for epoch in 1..=epochs {
         shuffle(&mut order, &mut rng);
         for &d in &order {
             p.train_doc(&train_docs[d]);
         }
-        let (w, trans) = p.averaged();
-        let s = evaluate(&dev_docs, &w, &trans, epoch);
-        progress(&s);
-        scores.push(s);
-        if best.as_ref().is_none_or(|b| s.f1 > b.0) {
-            best = Some((s.f1, w, trans));
+        let keep = dev.is_empty() && epoch == epochs;
+        if !dev.is_empty() || keep {
+            let (w, trans) = p.averaged();
+            let s = evaluate(&dev_docs, &w, &trans, epoch);
+            progress(&s);
+            if keep || best.as_ref().is_none_or(|b| s.f1 > b.0.f1) {
+                best = Some((s, w, trans));
+            }
         }
     }
-    let (_, w, trans) = best.unwrap_or_else(|| (0.0, vec![0.0; keys.len() * LABELS], p.trans));
-    let weights = Weights::quantise(&opts.name, gaz.checksum(), keys, &w, trans);
-    Trained {
-        bytes: weights.to_bytes(),
-        epochs: scores,
-        features: weights.len(),
-        misaligned,
+    let empty = EpochScore {
+        epoch: 0,
+        precision: 0.0,
+        recall: 0.0,
+        f1: 0.0,
+    };
+    let (score, w, trans) =
+        best.unwrap_or_else(|| (empty, vec![0.0; keys.len() * LABELS], p.trans));
+    (
+        Weights::quantise(&opts.name, gaz.checksum(), keys, &w, trans),
+        score,
+    )
+}
+
+fn featurise(
+    i: usize,
+    d: &Doc,
+    gaz: &Gazetteer,
+    prior: Option<&[u8]>,
+    misaligned: &mut usize,
+) -> Featurised {
+    let tok = tokenize(&d.text);
+    let mut feats = Features::default();
+    features::extract(&d.text, &tok, gaz, prior, &mut feats);
+    let gold = gold_labels(d, &tok, misaligned);
+    Featurised {
+        text_index: i,
+        tok,
+        feats,
+        gold,
     }
 }
 
-fn featurise(d: &Doc, gaz: &Gazetteer, misaligned: &mut usize) -> (Tokenized, Features, Vec<u8>) {
-    let tok = tokenize(&d.text);
-    let mut f = Features::default();
-    features::extract(&d.text, &tok, gaz, &mut f);
-    let gold = gold_labels(d, &tok, misaligned);
-    (tok, f, gold)
-}
-
-fn prepare(tok: Tokenized, f: &Features, gold: Vec<u8>, index: &FxHashMap<u64, u32>) -> Prepared {
+fn prepare(d: &Featurised, index: &FxHashMap<u64, u32>) -> Prepared {
+    let f = &d.feats;
     let mut ids = Vec::with_capacity(f.keys.len());
     let mut offsets = Vec::with_capacity(f.len() + 1);
     offsets.push(0);
@@ -188,10 +269,10 @@ fn prepare(tok: Tokenized, f: &Features, gold: Vec<u8>, index: &FxHashMap<u64, u
         offsets.push(ids.len() as u32);
     }
     Prepared {
-        tok,
+        sentences: d.tok.sentences.clone(),
         ids,
         offsets,
-        gold,
+        gold: d.gold.clone(),
     }
 }
 
@@ -233,7 +314,7 @@ impl Perceptron {
     }
 
     fn train_doc(&mut self, d: &Prepared) {
-        for s in &d.tok.sentences {
+        for s in &d.sentences {
             let gold = &d.gold[s.clone()];
             emissions(&self.w, d, s.clone(), &mut self.scores);
             self.pred.clear();
@@ -339,7 +420,7 @@ fn evaluate(
     let mut scores = Vec::new();
     for d in docs {
         let mut pred = vec![O; d.gold.len()];
-        for s in &d.tok.sentences {
+        for s in &d.sentences {
             emissions(w, d, s.clone(), &mut scores);
             viterbi.decode(&scores, trans, &mut pred[s.clone()]);
         }
@@ -404,7 +485,7 @@ mod tests {
     }
 
     fn train_and_check(docs: &[Doc], opts: &Options) -> Trained {
-        train(docs, docs, &Gazetteer::default(), opts, |_| {})
+        train(docs, docs, &Gazetteer::default(), opts, |_, _| {})
     }
 
     #[test]

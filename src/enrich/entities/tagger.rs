@@ -250,6 +250,42 @@ impl Weights {
     }
 }
 
+const PASSES_MAGIC: &[u8; 8] = b"WENERP02";
+
+/// Serialises a multi-pass model: `WENERP02`, pass count, then each pass's length and bytes.
+pub(crate) fn passes_to_bytes(passes: &[Weights]) -> Vec<u8> {
+    let mut out = Vec::new();
+    out.extend_from_slice(PASSES_MAGIC);
+    out.extend_from_slice(&(passes.len() as u32).to_le_bytes());
+    for p in passes {
+        let b = p.to_bytes();
+        out.extend_from_slice(&(b.len() as u64).to_le_bytes());
+        out.extend_from_slice(&b);
+    }
+    out
+}
+
+/// Reads a multi-pass model (or a single-pass `WENERM01` file).
+pub(crate) fn passes_from_bytes(bytes: &[u8]) -> Result<Vec<Weights>, ModelError> {
+    let mut r = Reader(bytes);
+    if r.take(8)? != PASSES_MAGIC {
+        return Ok(vec![Weights::from_bytes(bytes)?]);
+    }
+    let n = r.u32()? as usize;
+    if n == 0 || n > 4 {
+        return Err(ModelError::Format("pass count"));
+    }
+    let mut passes = Vec::with_capacity(n);
+    for _ in 0..n {
+        let len = usize::try_from(r.u64()?).map_err(|_| ModelError::Format("size"))?;
+        passes.push(Weights::from_bytes(r.take(len)?)?);
+    }
+    if !r.0.is_empty() {
+        return Err(ModelError::Format("trailing bytes"));
+    }
+    Ok(passes)
+}
+
 struct Reader<'a>(&'a [u8]);
 
 impl<'a> Reader<'a> {
@@ -368,5 +404,8 @@ mod tests {
         assert!((e[1] - 2.0).abs() < 1e-3 && (e[3] + 1.0).abs() < 1e-3);
         assert!(Weights::from_bytes(b"WENERM01").is_err());
         assert!(Weights::from_bytes(&w.to_bytes()[..40]).is_err());
+        let two = passes_to_bytes(&[w.clone(), w]);
+        assert_eq!(passes_from_bytes(&two).map(|p| p.len()).ok(), Some(2));
+        assert!(passes_from_bytes(&two[..two.len() - 1]).is_err());
     }
 }
