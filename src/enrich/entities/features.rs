@@ -206,20 +206,21 @@ fn lower_into(word: &str, buf: &mut String) {
 fn affixes(lower: &str) -> ([u64; 4], [u64; 4]) {
     let mut prefix = [0u64; 4];
     let mut suffix = [0u64; 4];
-    let ends: Vec<usize> = lower
-        .char_indices()
-        .map(|(i, _)| i)
-        .skip(1)
-        .take(4)
-        .collect();
-    for (k, p) in prefix.iter_mut().enumerate() {
-        let end = ends.get(k).copied().unwrap_or(lower.len());
-        *p = hash::str(0x7072 + k as u64, &lower[..end]);
+    // Byte ends of the first 4 chars and byte starts of the last 4.
+    let mut ends = [lower.len(); 4];
+    for (k, (i, c)) in lower.char_indices().take(4).enumerate() {
+        ends[k] = i + c.len_utf8();
     }
-    let starts: Vec<usize> = lower.char_indices().rev().map(|(i, _)| i).take(4).collect();
-    for (k, s) in suffix.iter_mut().enumerate() {
-        let start = starts.get(k).copied().unwrap_or(0);
-        *s = hash::str(0x7375 + k as u64, &lower[start..]);
+    let mut starts = [0usize; 4];
+    for (k, (i, _)) in lower.char_indices().rev().take(4).enumerate() {
+        starts[k] = i;
+    }
+    let n = lower.chars().take(4).count();
+    for k in 0..4 {
+        let end = if k < n { ends[k] } else { lower.len() };
+        let start = if k < n { starts[k] } else { 0 };
+        prefix[k] = hash::str(0x7072 + k as u64, lower.get(..end).unwrap_or(lower));
+        suffix[k] = hash::str(0x7375 + k as u64, lower.get(start..).unwrap_or(lower));
     }
     (prefix, suffix)
 }
@@ -249,26 +250,69 @@ pub(crate) fn extract(
     prior: Option<&[u8]>,
     out: &mut Features,
 ) {
-    out.keys.clear();
-    out.offsets.clear();
-    let infos = token_infos(text, tok, gaz);
-    let caps_sentence: Vec<bool> = tok
-        .sentences
-        .iter()
-        .map(|s| is_caps_sentence(infos.get(s.clone()).unwrap_or(&[])))
-        .collect();
-    let doc = doc_cases(&infos, &tok.sentences, &caps_sentence);
-    let prior = prior.filter(|p| p.len() == infos.len());
-    let prior_counts = prior.map(|p| prior_counts(&infos, p));
-    out.offsets.push(0);
-    for (s, range) in tok.sentences.iter().enumerate() {
-        let sent = &infos[range.clone()];
-        for j in 0..sent.len() {
-            token_keys(sent, j, caps_sentence[s], &doc, &mut out.keys);
-            if let (Some(p), Some(c)) = (prior, &prior_counts) {
-                prior_keys(sent, j, &p[range.clone()], c, &mut out.keys);
+    let doc = Doc::new(text, tok, gaz);
+    match prior {
+        Some(p) => doc.with_prior(p, out),
+        None => out.clone_from(&doc.base),
+    }
+}
+
+/// A featurised document: per-token facts and the first pass's keys, reused by later passes.
+#[derive(Debug)]
+pub(crate) struct Doc {
+    infos: Vec<Info>,
+    sentences: Vec<Range<usize>>,
+    base: Features,
+}
+
+impl Doc {
+    /// Computes the token facts and the base (first-pass) keys.
+    pub(crate) fn new(text: &str, tok: &Tokenized, gaz: &Gazetteer) -> Self {
+        let infos = token_infos(text, tok, gaz);
+        let caps_sentence: Vec<bool> = tok
+            .sentences
+            .iter()
+            .map(|s| is_caps_sentence(infos.get(s.clone()).unwrap_or(&[])))
+            .collect();
+        let doc = doc_cases(&infos, &tok.sentences, &caps_sentence);
+        let mut base = Features::default();
+        base.offsets.push(0);
+        for (s, range) in tok.sentences.iter().enumerate() {
+            let sent = &infos[range.clone()];
+            for j in 0..sent.len() {
+                token_keys(sent, j, caps_sentence[s], &doc, &mut base.keys);
+                base.offsets.push(base.keys.len() as u32);
             }
-            out.offsets.push(out.keys.len() as u32);
+        }
+        Self {
+            infos,
+            sentences: tok.sentences.clone(),
+            base,
+        }
+    }
+
+    /// The first pass's keys.
+    pub(crate) fn base(&self) -> &Features {
+        &self.base
+    }
+
+    /// The base keys plus the keys from a previous pass's labels.
+    pub(crate) fn with_prior(&self, prior: &[u8], out: &mut Features) {
+        out.keys.clear();
+        out.offsets.clear();
+        if prior.len() != self.infos.len() {
+            out.clone_from(&self.base);
+            return;
+        }
+        let counts = prior_counts(&self.infos, prior);
+        out.offsets.push(0);
+        for range in &self.sentences {
+            let sent = &self.infos[range.clone()];
+            for j in 0..sent.len() {
+                out.keys.extend_from_slice(self.base.of(range.start + j));
+                prior_keys(sent, j, &prior[range.clone()], &counts, &mut out.keys);
+                out.offsets.push(out.keys.len() as u32);
+            }
         }
     }
 }

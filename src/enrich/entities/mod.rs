@@ -100,11 +100,18 @@ impl Model {
     /// Tags one text: its tokens and the entity spans as token ranges with types.
     pub fn tag_tokens(&self, text: &str) -> (tokenize::Tokenized, Vec<(usize, usize, EntityType)>) {
         let tok = tokenize::tokenize(text);
+        let doc = features::Doc::new(text, &tok, self.gazetteer);
         let mut feats = features::Features::default();
         let mut labels: Option<Vec<u8>> = None;
         for w in &self.passes {
-            features::extract(text, &tok, self.gazetteer, labels.as_deref(), &mut feats);
-            labels = Some(w.tag(&feats, &tok.sentences));
+            let f = match labels.as_deref() {
+                Some(prior) => {
+                    doc.with_prior(prior, &mut feats);
+                    &feats
+                }
+                None => doc.base(),
+            };
+            labels = Some(w.tag(f, &tok.sentences));
         }
         let labels = labels.unwrap_or_default();
         let spans = learn::spans(&labels)

@@ -57,12 +57,29 @@ pub(crate) fn allowed(prev: Option<u8>, next: u8) -> bool {
     prev.is_some_and(|p| p != O && class_of(p) == class_of(next))
 }
 
+/// `ALLOWED[prev][next]`: the BIO constraint as a table.
+const ALLOWED: [[bool; LABELS]; LABELS] = {
+    let mut t = [[true; LABELS]; LABELS];
+    let mut p = 0;
+    while p < LABELS {
+        let mut n = 2;
+        while n < LABELS {
+            // `I-X` (even, non-zero) only after `B-X` (n - 1) or `I-X` (n).
+            t[p][n] = p == n || p + 1 == n;
+            n += 2;
+        }
+        p += 1;
+    }
+    t
+};
+
 /// Quantised weights and transitions, ready to decode.
 #[derive(Debug, Clone)]
 pub(crate) struct Weights {
     keys: Vec<u64>,
     rows: Vec<i16>,
-    table: Vec<u32>,
+    /// Open addressing: `(high 32 bits of the key) << 32 | (row index + 1)`; 0 = empty.
+    table: Vec<u64>,
     mask: usize,
     inv_scale: f32,
     /// `trans[LABELS]` is the start row.
@@ -112,14 +129,14 @@ impl Weights {
         trans: [[f32; LABELS]; LABELS + 1],
     ) -> Self {
         let cap = (keys.len() * 2).next_power_of_two().max(16);
-        let mut table = vec![0u32; cap];
+        let mut table = vec![0u64; cap];
         let mask = cap - 1;
         for (i, &k) in keys.iter().enumerate() {
             let mut slot = (k as usize) & mask;
             while table[slot] != 0 {
                 slot = (slot + 1) & mask;
             }
-            table[slot] = i as u32 + 1;
+            table[slot] = (k & 0xFFFF_FFFF_0000_0000) | (i as u64 + 1);
         }
         Self {
             keys,
@@ -140,15 +157,18 @@ impl Weights {
 
     #[inline]
     fn row(&self, key: u64) -> Option<&[i16]> {
+        let high = key & 0xFFFF_FFFF_0000_0000;
         let mut slot = (key as usize) & self.mask;
         loop {
-            let id = *self.table.get(slot)?;
-            if id == 0 {
+            let entry = *self.table.get(slot)?;
+            if entry == 0 {
                 return None;
             }
-            let i = id as usize - 1;
-            if self.keys.get(i) == Some(&key) {
-                return self.rows.get(i * LABELS..(i + 1) * LABELS);
+            if entry & 0xFFFF_FFFF_0000_0000 == high {
+                let i = (entry & 0xFFFF_FFFF) as usize - 1;
+                if self.keys.get(i) == Some(&key) {
+                    return self.rows.get(i * LABELS..(i + 1) * LABELS);
+                }
             }
             slot = (slot + 1) & self.mask;
         }
@@ -344,7 +364,7 @@ impl Viterbi {
                 let mut best = f32::NEG_INFINITY;
                 let mut arg = 0u8;
                 for (p, &dp) in delta.iter().enumerate() {
-                    if !allowed(Some(p as u8), l as u8) {
+                    if !ALLOWED[p][l] {
                         continue;
                     }
                     let s = dp + trans[p][l];
@@ -377,6 +397,19 @@ impl Viterbi {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn allowed_table_matches_rule() {
+        for p in 0..LABELS as u8 {
+            for n in 0..LABELS as u8 {
+                assert_eq!(
+                    ALLOWED[usize::from(p)][usize::from(n)],
+                    allowed(Some(p), n),
+                    "{p}->{n}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn viterbi_respects_bio() {
