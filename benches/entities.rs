@@ -5,6 +5,9 @@
 //! `../shared/corpus/articles.jsonl`); without the corpus it uses a built-in story so the
 //! bench still runs.
 
+// criterion's macros generate undocumented functions.
+#![allow(missing_docs)]
+
 use std::hint::black_box;
 use std::path::PathBuf;
 
