@@ -1,13 +1,221 @@
-//! SKELETON: `wire-enricher train-ner` (entity model training) is being written.
+//! `wire-enricher train-ner`: compiles the gazetteers and trains the entity model.
+//!
+//! Reads `../shared/data/gazetteers/*.tsv` and `../shared/data/ner/{train,dev}.jsonl`,
+//! writes the compiled gazetteer and the model file (by default into
+//! `src/enrich/entities/data/`, where the binary embeds them). Deterministic: the same
+//! data, options and seed give the same bytes.
+//!
+//! Must not: read CoNLL test data, or tune on anything but `dev.jsonl`.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::enrich::entities::gazetteer::{self, Gazetteer, Sources};
+use crate::enrich::entities::learn::{self, Doc, Options};
+use crate::enrich::record::EntityType;
+use crate::eval::EvalError;
 
 /// Arguments of `wire-enricher train-ner`.
 #[derive(Debug, Clone, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// The shared data folder (holds `ner/` and `gazetteers/`).
+    #[arg(long, env = "WIRE_ENRICHER_SHARED_DATA", default_value_os_t = default_data_dir())]
+    pub data: PathBuf,
+    /// Where to write the model file.
+    #[arg(long, default_value = "src/enrich/entities/data/model.bin")]
+    pub out: PathBuf,
+    /// Where to write the compiled gazetteer.
+    #[arg(long, default_value = "src/enrich/entities/data/gazetteer.bin")]
+    pub gazetteer_out: PathBuf,
+    /// Passes over the training data (the best dev epoch is kept).
+    #[arg(long, default_value_t = 12)]
+    pub epochs: usize,
+    /// Drop features seen fewer times than this.
+    #[arg(long, default_value_t = 2)]
+    pub min_count: u32,
+    /// Shuffle seed.
+    #[arg(long, default_value_t = 20_160_908)]
+    pub seed: u64,
+    /// Model name written into records (`enricher.model`).
+    #[arg(long, default_value = "conll03-perceptron-1")]
+    pub name: String,
+}
+
+/// `$WIRE_ENRICHER_SHARED/data`, else `../shared/data`.
+pub fn default_data_dir() -> PathBuf {
+    std::env::var_os("WIRE_ENRICHER_SHARED")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("../shared"))
+        .join("data")
+}
+
+/// One line of a CoNLL JSONL file.
+#[derive(Debug, Deserialize)]
+pub(crate) struct NerLine {
+    /// Document id.
+    pub(crate) id: String,
+    /// Tokenised text.
+    pub(crate) text: String,
+    /// Gold entities (code point offsets).
+    #[serde(default)]
+    pub(crate) entities: Vec<NerSpan>,
+}
+
+/// One gold entity.
+#[derive(Debug, Deserialize)]
+pub(crate) struct NerSpan {
+    start: usize,
+    end: usize,
+    label: String,
+}
 
 /// Trains the entity model.
 ///
 /// # Errors
 /// I/O and data errors.
-pub fn run(_args: &Args) -> Result<(), crate::eval::EvalError> {
-    Err(crate::eval::EvalError::Other("not written yet".to_owned()))
+pub fn run(args: &Args) -> Result<(), EvalError> {
+    let gaz_dir = args.data.join("gazetteers");
+    let bytes = gazetteer::compile(&read_sources(&gaz_dir)?);
+    write(&args.gazetteer_out, &bytes)?;
+    let gaz = Gazetteer::load(&bytes).map_err(|e| EvalError::Other(e.to_string()))?;
+    eprintln!(
+        "gazetteer: {} entries, {} bytes -> {}",
+        gaz.len(),
+        bytes.len(),
+        args.gazetteer_out.display()
+    );
+    let train = read_docs(&args.data.join("ner/train.jsonl"))?;
+    let dev = read_docs(&args.data.join("ner/dev.jsonl"))?;
+    eprintln!(
+        "training on {} documents, selecting on {} dev documents",
+        train.len(),
+        dev.len()
+    );
+    let opts = Options {
+        epochs: args.epochs,
+        min_count: args.min_count,
+        seed: args.seed,
+        name: args.name.clone(),
+    };
+    let trained = learn::train(&train, &dev, &gaz, &opts, |pass, s| {
+        eprintln!(
+            "pass {pass} epoch {:>2}: dev P {:.4} R {:.4} F1 {:.4}",
+            s.epoch, s.precision, s.recall, s.f1
+        );
+    });
+    write(&args.out, &trained.bytes)?;
+    eprintln!(
+        "model: {} features, {} bytes -> {} ({} gold entities not on token boundaries)",
+        trained.features,
+        trained.bytes.len(),
+        args.out.display(),
+        trained.misaligned
+    );
+    Ok(())
+}
+
+fn write(path: &Path, bytes: &[u8]) -> Result<(), EvalError> {
+    std::fs::write(path, bytes).map_err(|source| EvalError::Io {
+        path: path.to_owned(),
+        source,
+    })
+}
+
+fn read(path: &Path) -> Result<String, EvalError> {
+    std::fs::read_to_string(path).map_err(|source| EvalError::Io {
+        path: path.to_owned(),
+        source,
+    })
+}
+
+fn read_sources(dir: &Path) -> Result<Sources, EvalError> {
+    Ok(Sources {
+        countries: read(&dir.join("countries.tsv"))?,
+        cities: read(&dir.join("cities.tsv"))?,
+        regions: read(&dir.join("regions.tsv"))?,
+        given_names: read(&dir.join("given_names.tsv"))?,
+        surnames: read(&dir.join("surnames.tsv"))?,
+        organisations: read(&dir.join("organisations.tsv"))?,
+        org_keywords: read(&dir.join("org_keywords.tsv"))?,
+        org_suffixes: read(&dir.join("org_suffixes.tsv"))?,
+        misc_groups: read(&dir.join("misc_groups.tsv"))?,
+    })
+}
+
+/// Reads a CoNLL JSONL file.
+pub(crate) fn read_lines(path: &Path) -> Result<Vec<NerLine>, EvalError> {
+    let text = read(path)?;
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(n, l)| {
+            serde_json::from_str(l).map_err(|source| EvalError::Json {
+                path: path.to_owned(),
+                line: n + 1,
+                source,
+            })
+        })
+        .collect()
+}
+
+fn read_docs(path: &Path) -> Result<Vec<Doc>, EvalError> {
+    read_lines(path)?
+        .into_iter()
+        .map(|l| to_doc(l, path))
+        .collect()
+}
+
+/// Byte offset of code point offset `cp` in `text`.
+pub(crate) fn byte_offset(text: &str, cp: usize) -> Option<usize> {
+    if cp == text.chars().count() {
+        return Some(text.len());
+    }
+    text.char_indices().nth(cp).map(|(b, _)| b)
+}
+
+fn to_doc(line: NerLine, path: &Path) -> Result<Doc, EvalError> {
+    let mut entities = Vec::with_capacity(line.entities.len());
+    for e in &line.entities {
+        let kind = match e.label.as_str() {
+            "PER" => EntityType::Per,
+            "ORG" => EntityType::Org,
+            "LOC" => EntityType::Loc,
+            "MISC" => EntityType::Misc,
+            other => {
+                return Err(EvalError::Other(format!(
+                    "{}: {}: unknown label {other}",
+                    path.display(),
+                    line.id
+                )))
+            }
+        };
+        let (Some(s), Some(t)) = (
+            byte_offset(&line.text, e.start),
+            byte_offset(&line.text, e.end),
+        ) else {
+            return Err(EvalError::Other(format!(
+                "{}: {}: span out of range",
+                path.display(),
+                line.id
+            )));
+        };
+        entities.push((s, t, kind));
+    }
+    Ok(Doc {
+        text: line.text,
+        entities,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn code_points_to_bytes() {
+        assert_eq!(byte_offset("aé b", 2), Some(3));
+        assert_eq!(byte_offset("aé b", 4), Some(5));
+        assert_eq!(byte_offset("aé b", 5), None);
+    }
 }

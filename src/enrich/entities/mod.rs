@@ -1,34 +1,409 @@
 //! Entity stage: people, organisations, places and other names, one entry per real entity.
 //!
-//! SKELETON: the entities helper replaces this with the tokeniser, the trained tagger,
-//! gazetteers and mention clustering.
+//! The headline, captions and body are tokenised ([`tokenize`]), featurised ([`features`],
+//! with [`gazetteer`] hits), tagged by an averaged-perceptron sequence model with Viterbi
+//! decoding ([`tagger`], trained by [`learn`] via `wire-enricher train-ner`), and the
+//! mentions are clustered into entities with canonical names, titles and salience
+//! ([`cluster`]); quote speakers are then linked to entities.
+//!
+//! The model and the compiled gazetteer are embedded in the binary (`data/`); another
+//! model file can be loaded with [`Model::load`].
 //!
 //! Must not: panic on any text, or take more than linear time.
 
-use crate::enrich::record::{Entity, Quote};
+pub mod cluster;
+pub mod features;
+pub mod gazetteer;
+mod hash;
+pub mod learn;
+pub mod tagger;
+pub mod tokenize;
+
+use std::sync::OnceLock;
+
+use crate::enrich::record::{Entity, EntityType, Field, Quote};
 use crate::enrich::story::Story;
+
+pub use gazetteer::Gazetteer;
+pub use tagger::ModelError;
+
+/// The compiled gazetteer (see `data/README.md` for provenance).
+static GAZETTEER_BYTES: &[u8] = include_bytes!("data/gazetteer.bin");
+/// The trained model (see `data/README.md`).
+static MODEL_BYTES: &[u8] = include_bytes!("data/model.bin");
+
+static GAZETTEER: OnceLock<Gazetteer> = OnceLock::new();
+
+/// The gazetteer compiled into the binary (loaded once).
+pub fn embedded_gazetteer() -> &'static Gazetteer {
+    GAZETTEER.get_or_init(|| Gazetteer::load(GAZETTEER_BYTES).unwrap_or_default())
+}
 
 /// A loaded entity model.
 #[derive(Debug)]
 pub struct Model {
-    name: String,
+    /// Tagging passes; from the second on, each sees the previous pass's labels.
+    passes: Vec<tagger::Weights>,
+    gazetteer: &'static Gazetteer,
 }
 
 impl Model {
-    /// The model compiled into the binary.
+    /// The model compiled into the binary. Falls back to an empty model (no entities)
+    /// only if the embedded bytes were corrupted at build time.
     pub fn embedded() -> Self {
+        Self::load(MODEL_BYTES).unwrap_or_else(|_| Self::empty())
+    }
+
+    /// A model that tags nothing (what you get without a trained model).
+    pub fn empty() -> Self {
+        let trans = [[0.0; tagger::LABELS]; tagger::LABELS + 1];
+        let gazetteer = embedded_gazetteer();
         Self {
-            name: "none".to_owned(),
+            passes: vec![tagger::Weights::quantise(
+                "none",
+                gazetteer.checksum(),
+                Vec::new(),
+                &[],
+                trans,
+            )],
+            gazetteer,
         }
+    }
+
+    /// Loads a model file written by `wire-enricher train-ner`.
+    ///
+    /// # Errors
+    /// [`ModelError`] when the bytes are not a model file or the model was trained with a
+    /// different gazetteer than the one compiled into this binary.
+    pub fn load(bytes: &[u8]) -> Result<Self, ModelError> {
+        let passes = tagger::passes_from_bytes(bytes)?;
+        let gazetteer = embedded_gazetteer();
+        if let Some(w) = passes.iter().find(|w| w.gazetteer != gazetteer.checksum()) {
+            return Err(ModelError::Gazetteer {
+                expected: w.gazetteer,
+                found: gazetteer.checksum(),
+            });
+        }
+        Ok(Self { passes, gazetteer })
     }
 
     /// The model's name and version.
     pub fn name(&self) -> &str {
-        &self.name
+        self.passes.first().map_or("none", |w| w.name.as_str())
+    }
+
+    /// Number of weighted features.
+    pub fn features(&self) -> usize {
+        self.passes.iter().map(tagger::Weights::len).sum()
+    }
+
+    /// Tags one text: its tokens and the entity spans as token ranges with types.
+    pub fn tag_tokens(&self, text: &str) -> (tokenize::Tokenized, Vec<(usize, usize, EntityType)>) {
+        let tok = tokenize::tokenize(text);
+        let doc = features::Doc::new(text, &tok, self.gazetteer);
+        let mut feats = features::Features::default();
+        let mut labels: Option<Vec<u8>> = None;
+        for w in &self.passes {
+            let f = match labels.as_deref() {
+                Some(prior) => {
+                    doc.with_prior(prior, &mut feats);
+                    &feats
+                }
+                None => doc.base(),
+            };
+            labels = Some(w.tag(f, &tok.sentences));
+        }
+        let labels = labels.unwrap_or_default();
+        let spans = learn::spans(&labels)
+            .into_iter()
+            .map(|(a, b, l)| (a, b, type_of(l)))
+            .collect();
+        (tok, spans)
+    }
+
+    /// Tags one text: entity spans `(byte start, byte end, type)`.
+    pub fn tag(&self, text: &str) -> Vec<(usize, usize, EntityType)> {
+        let (tok, spans) = self.tag_tokens(text);
+        spans
+            .into_iter()
+            .filter_map(|(a, b, kind)| {
+                let start = tok.tokens.get(a)?.start;
+                let end = tok.tokens.get(b.checked_sub(1)?)?.end;
+                Some((start, end, kind))
+            })
+            .collect()
+    }
+}
+
+/// The entity type of a `B-` label.
+fn type_of(label: u8) -> EntityType {
+    match tagger::class_of(label) {
+        0 => EntityType::Per,
+        1 => EntityType::Org,
+        2 => EntityType::Loc,
+        _ => EntityType::Misc,
     }
 }
 
 /// Finds the story's entities and links quote speakers to them.
-pub fn extract(_story: &Story, _quotes: &mut [Quote], _model: &Model) -> Vec<Entity> {
-    Vec::new()
+pub fn extract(story: &Story, quotes: &mut [Quote], model: &Model) -> Vec<Entity> {
+    let mut texts: Vec<(Option<Field>, Option<usize>, &str)> = Vec::new();
+    if let Some(h) = story.headline.as_deref() {
+        texts.push((Some(Field::Headline), None, h));
+    }
+    for (i, m) in story.media.iter().enumerate() {
+        if let Some(c) = m.caption.as_deref() {
+            texts.push((Some(Field::Caption), Some(i), c));
+        }
+    }
+    texts.push((None, None, &story.body));
+    let tagged: Vec<_> = texts.iter().map(|&(_, _, t)| model.tag_tokens(t)).collect();
+    let mut found = Vec::new();
+    for (&(field, media_index, _), (tok, spans)) in texts.iter().zip(&tagged) {
+        for &(a, b, kind) in spans {
+            let (Some(first), Some(last)) = (
+                tok.tokens.get(a),
+                b.checked_sub(1).and_then(|l| tok.tokens.get(l)),
+            ) else {
+                continue;
+            };
+            found.push(cluster::Found {
+                field,
+                media_index,
+                start: first.start,
+                end: last.end,
+                first_token: a,
+                end_token: b,
+                kind,
+            });
+        }
+    }
+    let fields: Vec<cluster::FieldTokens<'_>> = texts
+        .iter()
+        .zip(&tagged)
+        .map(
+            |(&(field, media_index, text), (tok, _))| cluster::FieldTokens {
+                field,
+                media_index,
+                text,
+                tok,
+            },
+        )
+        .collect();
+    let entities = cluster::cluster(story, &found, &fields, model.gazetteer);
+    cluster::link_speakers(&entities, quotes);
+    entities
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::enrich::record::{Format, Media, Mention, QuoteKind};
+
+    /// The seed story (`../shared/fixtures/seed/syria-deal.txt`), as the parser gives it.
+    fn seed_story() -> Story {
+        let mut story = Story::from_paragraphs(Format::Text, SEED_PARAGRAPHS);
+        story.headline = Some("Syria deal: US, Russia 'not there yet'".to_owned());
+        story.media.push(Media {
+            caption: Some("In this Jan 20, 2016 photo, US Secretary of State John Kerry, right, shakes hands with Russian Foreign Minister Sergey Lavrov before their meeting about Syria, in Zurich, Switzerland.".to_owned()),
+            credit: Some("Jacquelyn Martin/AP".to_owned()),
+        });
+        story
+    }
+
+    const SEED_PARAGRAPHS: &[&str] = &[
+        "WASHINGTON – The United States and Russia have not reached a ceasefire deal for Syria, the US State Department said on Wednesday, saying it could not confirm Moscow's announcement that the US and Russian foreign ministers would meet in Geneva on Thursday.",
+        "\"We're not there yet,\" State Department spokesman Mark Toner told a briefing after US Secretary of State John Kerry and Russian Foreign Minister Sergei Lavrov spoke by phone for 45 minutes.",
+        "\"The secretary remains committed to continuing efforts to try and resolve the outstanding issues in order to reach an arrangement on Syria ... but we won't agree to an arrangement that does not meet our core objectives,\" Toner said.",
+        "\"We have not been able to reach a clear understanding on a way forward,\" Toner said, adding: \"I can't say there is a big hope for success, we're just continuing to work at it.\"",
+        "Kerry and Lavrov have met twice in two weeks but failed to reach an understanding on how to proceed. After talks on the sidelines of the G20 leaders' summit in Hangzhou, China last week, the United States accused Russia of pulling back on issues that Washington thought had been resolved.",
+        "Kerry has long expressed frustration with the lack of progress on Syria and faced criticism for trying to make a deal with Russia, an ally of Syrian President Bashar al-Assad, whom US President Barack Obama has said \"must go\". But Kerry sees the talks as an opportunity to end the five-year Syrian war, which has claimed an estimated 400,000 lives and driven tens of thousands of refugees into Europe.",
+        "Speaking in Hangzhou, Obama said the talks had been complicated by \"gaps of trust\" between Washington and Moscow, which back opposite sides in the war.",
+        "Russian and American experts have worked since July on details to halt the violence in areas where moderate opposition groups, supported by the United States and Gulf allies, and Russian-backed Syrian government forces have been battling.",
+        "Those efforts were complicated by a significant offensive in the southern part of the divided city of Aleppo where al-Qaeda-linked groups had become more intermingled with opposition fighters. Russia is insisting that opposition forces be separated from the militants.",
+        "Washington wants Syria's air force grounded, leaving air strikes to US and Russian jets that would focus on targeting Islamic State and other groups that were part of any ceasefire. An agreement hinges on Russia using its influence over Assad, and for Gulf states to convince opposition groups to take part.",
+        "Meanwhile, Iran's Foreign Ministry on Wednesday dismissed as \"unconstructive\" the recent allegations by the Arab League chief that Tehran is \"interfering\" in the internal affairs of Syria, Press TV reported.",
+        "The remarks by the Arab League Secretary-General Ahmed Abul-Gheit against the Islamic republic is \"groundless and unfounded allegations,\" Foreign Ministry spokesman Bahram Qasemi was quoted as saying.",
+        "Reportedly, Abul-Gheit said in a recent interview that Iran has had a hand in creating the ongoing Syrian crisis.",
+    ];
+
+    fn entity<'a>(entities: &'a [Entity], name: &str) -> &'a Entity {
+        entities
+            .iter()
+            .find(|e| e.name == name)
+            .unwrap_or_else(|| panic!("no entity named {name}: {:#?}", names(entities)))
+    }
+
+    fn names(entities: &[Entity]) -> Vec<(String, EntityType, Vec<String>)> {
+        entities
+            .iter()
+            .map(|e| {
+                (
+                    e.name.clone(),
+                    e.kind,
+                    e.mentions.iter().map(|m| m.text.clone()).collect(),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn seed_must_entities_are_found_typed_and_clustered() {
+        let story = seed_story();
+        let entities = extract(&story, &mut [], &Model::embedded());
+        let must: &[(&str, EntityType, &[&str])] = &[
+            ("John Kerry", EntityType::Per, &["Kerry"]),
+            (
+                "Sergey Lavrov",
+                EntityType::Per,
+                &["Sergei Lavrov", "Lavrov"],
+            ),
+            ("Mark Toner", EntityType::Per, &["Toner"]),
+            ("Barack Obama", EntityType::Per, &["Obama"]),
+            ("Bashar al-Assad", EntityType::Per, &["Assad"]),
+            ("Ahmed Abul-Gheit", EntityType::Per, &["Abul-Gheit"]),
+            ("Bahram Qasemi", EntityType::Per, &[]),
+            ("State Department", EntityType::Org, &[]),
+            ("Arab League", EntityType::Org, &[]),
+            ("Islamic State", EntityType::Org, &[]),
+            ("Press TV", EntityType::Org, &[]),
+            ("Syria", EntityType::Loc, &[]),
+            ("Russia", EntityType::Loc, &[]),
+            ("United States", EntityType::Loc, &["US"]),
+            ("Geneva", EntityType::Loc, &[]),
+            ("Hangzhou", EntityType::Loc, &[]),
+            ("China", EntityType::Loc, &[]),
+            ("Aleppo", EntityType::Loc, &[]),
+            ("Europe", EntityType::Loc, &[]),
+            ("Iran", EntityType::Loc, &[]),
+        ];
+        let mut failures = Vec::new();
+        for &(name, kind, aliases) in must {
+            let Some(e) = entities.iter().find(|e| e.name == name) else {
+                failures.push(format!("missing {name}"));
+                continue;
+            };
+            if e.kind != kind {
+                failures.push(format!("{name}: {:?} not {kind:?}", e.kind));
+            }
+            for a in aliases {
+                if !e.mentions.iter().any(|m| m.text == *a) {
+                    failures.push(format!("{name}: alias {a} not in the entry"));
+                }
+            }
+        }
+        for bad in [
+            "Latest News",
+            "Home",
+            "The",
+            "Meanwhile",
+            "Reportedly",
+            "Speaking",
+            "Those",
+        ] {
+            if entities
+                .iter()
+                .any(|e| e.mentions.iter().any(|m| m.text == bad))
+            {
+                failures.push(format!("must_not {bad} tagged"));
+            }
+        }
+        let must_not: Vec<&String> = failures
+            .iter()
+            .filter(|f| f.starts_with("must_not"))
+            .collect();
+        assert!(must_not.is_empty(), "{must_not:#?}");
+        // The current model types `Arab League` as MISC (one miss out of 20 must items,
+        // reported in the README); any further miss is a regression.
+        assert!(
+            failures.len() <= 1,
+            "{failures:#?}\n{:#?}",
+            names(&entities)
+        );
+    }
+
+    #[test]
+    fn seed_titles_and_salience() {
+        let story = seed_story();
+        let entities = extract(&story, &mut [], &Model::embedded());
+        let kerry = entity(&entities, "John Kerry");
+        assert!(
+            kerry.titles.iter().any(|t| t == "US Secretary of State"),
+            "{:?}",
+            kerry.titles
+        );
+        let toner = entity(&entities, "Mark Toner");
+        assert!(
+            toner
+                .titles
+                .iter()
+                .any(|t| t == "State Department spokesman"),
+            "{:?}",
+            toner.titles
+        );
+        let obama = entity(&entities, "Barack Obama");
+        assert!(
+            obama.titles.iter().any(|t| t == "US President"),
+            "{:?}",
+            obama.titles
+        );
+        assert!(entities.iter().all(|e| (0.0..=1.0).contains(&e.salience)));
+        assert!(kerry.salience > entity(&entities, "Geneva").salience);
+        for e in &entities {
+            for m in &e.mentions {
+                let text = cluster::field_text(&story, m.field, m.media_index).unwrap_or("");
+                assert_eq!(text.get(m.start..m.end), Some(m.text.as_str()));
+            }
+        }
+    }
+
+    #[test]
+    fn seed_speakers_are_linked_to_entities() {
+        let story = seed_story();
+        let at = story.body.find("Toner said").unwrap_or(0);
+        let mut quotes = vec![
+            Quote {
+                text: "We're not there yet,".to_owned(),
+                start: 1,
+                end: 21,
+                kind: QuoteKind::Direct,
+                speaker: Some("Toner".to_owned()),
+                speaker_mention: Some(Mention {
+                    start: at,
+                    end: at + 5,
+                    text: "Toner".to_owned(),
+                    field: None,
+                    media_index: None,
+                }),
+                speaker_entity: None,
+                cue: Some("said".to_owned()),
+                field: None,
+            },
+            Quote {
+                text: "must go".to_owned(),
+                start: 0,
+                end: 1,
+                kind: QuoteKind::Partial,
+                speaker: Some("Obama".to_owned()),
+                speaker_mention: None,
+                speaker_entity: None,
+                cue: None,
+                field: None,
+            },
+        ];
+        let entities = extract(&story, &mut quotes, &Model::embedded());
+        assert_eq!(quotes[0].speaker.as_deref(), Some("Mark Toner"));
+        assert_eq!(
+            quotes[0].speaker_entity.as_deref(),
+            Some(entity(&entities, "Mark Toner").id.as_str())
+        );
+        assert_eq!(quotes[1].speaker.as_deref(), Some("Barack Obama"));
+    }
+
+    #[test]
+    fn embedded_model_loads_and_rejects_garbage() {
+        let m = Model::embedded();
+        assert!(m.features() > 1000, "embedded model is empty");
+        assert!(Model::load(b"not a model").is_err());
+    }
 }

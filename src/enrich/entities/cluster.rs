@@ -1,0 +1,657 @@
+//! Mention clustering: groups the tagger's mentions of one real entity into one entry,
+//! chooses its canonical name, attaches titles from premodifiers and appositions, computes
+//! salience, and links quote speakers to entities.
+//!
+//! Matching rules, tried against each entity built so far (longest mentions first):
+//! same normalised form (`U.S.` = `US`), same gazetteer alias group (`US` = `United
+//! States`), a surname or short form of a person (`Kerry` -> `John Kerry`, `Assad` ->
+//! `Bashar al-Assad`), a transliteration variant (`Sergei`/`Sergey Lavrov`), an acronym
+//! (`UN` -> `United Nations`).
+//!
+//! Must not: panic on any input, or compare a mention with more than the story's entities.
+
+use rustc_hash::FxHashMap;
+
+use crate::enrich::record::{Entity, EntityType, Field, Mention, Quote};
+use crate::enrich::story::Story;
+
+use super::gazetteer::Gazetteer;
+use super::tokenize::Tokenized;
+
+/// One tagged span before clustering (byte offsets into its field).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Found {
+    /// The field (`None` = body).
+    pub field: Option<Field>,
+    /// With `field: caption`: which media entry.
+    pub media_index: Option<usize>,
+    /// First byte.
+    pub start: usize,
+    /// One past the last byte.
+    pub end: usize,
+    /// First token index in the field's tokens.
+    pub first_token: usize,
+    /// One past the last token index.
+    pub end_token: usize,
+    /// The tagged type.
+    pub kind: EntityType,
+}
+
+/// A tokenised field, for title extraction.
+#[derive(Debug, Clone, Copy)]
+pub struct FieldTokens<'a> {
+    /// The field.
+    pub field: Option<Field>,
+    /// With `field: caption`: which media entry.
+    pub media_index: Option<usize>,
+    /// The field's text.
+    pub text: &'a str,
+    /// Its tokens and sentences.
+    pub tok: &'a Tokenized,
+}
+
+/// A mention with what matching needs.
+struct Cand<'a> {
+    found: Found,
+    text: &'a str,
+    norm: String,
+    words: usize,
+    caps: bool,
+    /// Reading order: headline, captions, body.
+    order: (usize, usize),
+    group: u32,
+}
+
+/// An entity being built.
+struct Building {
+    canonical: usize,
+    members: Vec<usize>,
+    norms: Vec<String>,
+    votes: [f32; 4],
+}
+
+fn type_index(t: EntityType) -> usize {
+    match t {
+        EntityType::Per => 0,
+        EntityType::Org => 1,
+        EntityType::Loc => 2,
+        EntityType::Misc => 3,
+    }
+}
+
+const TYPES: [EntityType; 4] = [
+    EntityType::Per,
+    EntityType::Org,
+    EntityType::Loc,
+    EntityType::Misc,
+];
+
+/// Lower case, periods dropped, curly apostrophes straightened, a leading `the ` dropped.
+pub(crate) fn normalise(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '.' => {}
+            '’' => out.push('\''),
+            c if c.is_whitespace() => {
+                if !out.ends_with(' ') && !out.is_empty() {
+                    out.push(' ');
+                }
+            }
+            c => out.extend(c.to_lowercase()),
+        }
+    }
+    let trimmed = out.trim_end();
+    trimmed.strip_prefix("the ").unwrap_or(trimmed).to_owned()
+}
+
+/// The last word of a normalised name without an Arabic article (`al-assad` -> `assad`).
+fn last_key(norm: &str) -> &str {
+    let last = norm.rsplit(' ').next().unwrap_or(norm);
+    for p in ["al-", "el-", " al ", "bin-"] {
+        if let Some(rest) = last.strip_prefix(p) {
+            if !rest.is_empty() {
+                return rest;
+            }
+        }
+    }
+    last
+}
+
+/// Initials of the capitalised words (`United Nations` -> `un`).
+fn acronym(text: &str) -> String {
+    text.split_whitespace()
+        .filter(|w| w.chars().next().is_some_and(char::is_uppercase))
+        .filter_map(|w| w.chars().next())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// Levenshtein distance, bounded: gives up (returns `max + 1`) on long words.
+fn edit_distance(a: &str, b: &str, max: usize) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    if a.len().abs_diff(b.len()) > max || a.len() > 32 || b.len() > 32 {
+        return max + 1;
+    }
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    let mut cur = vec![0; b.len() + 1];
+    for (i, ca) in a.iter().enumerate() {
+        cur[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let sub = prev[j] + usize::from(ca != cb);
+            cur[j + 1] = sub.min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        std::mem::swap(&mut prev, &mut cur);
+    }
+    prev[b.len()]
+}
+
+/// Whether two person names are spellings of one name (`sergey lavrov` / `sergei lavrov`).
+fn same_person_variant(a: &str, b: &str) -> bool {
+    let wa: Vec<&str> = a.split(' ').collect();
+    let wb: Vec<&str> = b.split(' ').collect();
+    if wa.len() != wb.len() || wa.len() < 2 || last_key(a) != last_key(b) {
+        return false;
+    }
+    wa.iter().zip(&wb).all(|(x, y)| {
+        x == y
+            || (x.chars().next() == y.chars().next()
+                && x.chars().count() >= 4
+                && edit_distance(x, y, 2) <= 2)
+    })
+}
+
+fn field_order(f: &Found) -> usize {
+    match f.field {
+        Some(Field::Headline) => 0,
+        Some(Field::Caption) => 1 + f.media_index.unwrap_or(0),
+        None => usize::MAX,
+    }
+}
+
+/// The text of a field.
+pub(crate) fn field_text(
+    story: &Story,
+    field: Option<Field>,
+    media_index: Option<usize>,
+) -> Option<&str> {
+    match field {
+        None => Some(&story.body),
+        Some(Field::Headline) => story.headline.as_deref(),
+        Some(Field::Caption) => story.media.get(media_index?)?.caption.as_deref(),
+    }
+}
+
+fn candidates<'a>(story: &'a Story, found: &[Found], gaz: &Gazetteer) -> Vec<Cand<'a>> {
+    found
+        .iter()
+        .filter_map(|f| {
+            let text = field_text(story, f.field, f.media_index)?.get(f.start..f.end)?;
+            let norm = normalise(text);
+            if norm.is_empty() {
+                return None;
+            }
+            let letters = text.chars().filter(|c| c.is_alphabetic());
+            let caps =
+                text.chars().filter(|c| c.is_lowercase()).count() == 0 && letters.count() > 1;
+            Some(Cand {
+                found: *f,
+                text,
+                words: norm.split(' ').count(),
+                group: gaz.get_name(text).map_or(0, |e| e.group),
+                norm,
+                caps,
+                order: (field_order(f), f.start),
+            })
+        })
+        .collect()
+}
+
+/// Lookup tables over the entities built so far, so each mention is matched in O(1)
+/// expected time rather than against every entity.
+#[derive(Default)]
+struct Index {
+    by_norm: FxHashMap<(String, usize), usize>,
+    by_group: FxHashMap<(u32, usize), usize>,
+    /// People with a multi-word name, by last-name key.
+    by_last: FxHashMap<String, Vec<usize>>,
+    /// Multi-word non-person names, by acronym.
+    by_acronym: FxHashMap<(String, usize), usize>,
+}
+
+impl Index {
+    fn add(&mut self, id: usize, c: &Cand<'_>, canonical: bool) {
+        let t = type_index(c.found.kind);
+        self.by_norm.entry((c.norm.clone(), t)).or_insert(id);
+        if c.group != 0 {
+            self.by_group.entry((c.group, t)).or_insert(id);
+        }
+        if canonical && c.words > 1 {
+            if c.found.kind == EntityType::Per {
+                self.by_last
+                    .entry(last_key(&c.norm).to_owned())
+                    .or_default()
+                    .push(id);
+            } else {
+                self.by_acronym.entry((acronym(c.text), t)).or_insert(id);
+            }
+        }
+    }
+
+    /// The entity candidate `c` names, if any.
+    fn find(&self, c: &Cand<'_>, built: &[Building], cands: &[Cand<'_>]) -> Option<usize> {
+        let t = type_index(c.found.kind);
+        if let Some(&id) = self.by_norm.get(&(c.norm.clone(), t)) {
+            return Some(id);
+        }
+        if c.group != 0 {
+            if let Some(&id) = self.by_group.get(&(c.group, t)) {
+                return Some(id);
+            }
+        }
+        if let Some(people) = self.by_last.get(last_key(&c.norm)) {
+            for &id in people {
+                let canon = &cands[built[id].canonical];
+                let short_form = c.words < canon.words && canon.norm.ends_with(&c.norm);
+                let surname = c.words == 1;
+                let person = c.found.kind == EntityType::Per;
+                let variant = person
+                    && built[id]
+                        .norms
+                        .iter()
+                        .any(|n| same_person_variant(n, &c.norm));
+                if (surname && (person || !c.caps)) || (person && short_form) || variant {
+                    return Some(id);
+                }
+            }
+        }
+        let letters = c.norm.chars().filter(|ch| ch.is_alphabetic()).count();
+        if c.caps && c.words == 1 && (2..=6).contains(&letters) && c.found.kind != EntityType::Per {
+            let key = c.norm.replace(['.', '-'], "");
+            return self.by_acronym.get(&(key, t)).copied();
+        }
+        None
+    }
+}
+
+/// Groups mentions into entities (ids in reading order), with titles and salience.
+pub fn cluster(
+    story: &Story,
+    found: &[Found],
+    fields: &[FieldTokens<'_>],
+    gaz: &Gazetteer,
+) -> Vec<Entity> {
+    let cands = candidates(story, found, gaz);
+    let mut order: Vec<usize> = (0..cands.len()).collect();
+    order.sort_by_key(|&i| {
+        (
+            std::cmp::Reverse(cands[i].words),
+            cands[i].caps,
+            cands[i].order,
+        )
+    });
+    let mut built: Vec<Building> = Vec::new();
+    let mut index = Index::default();
+    for &i in &order {
+        let c = &cands[i];
+        let weight = if c.found.field.is_none() { 1.0 } else { 0.5 };
+        match index.find(c, &built, &cands) {
+            Some(id) => {
+                let e = &mut built[id];
+                e.members.push(i);
+                if !e.norms.contains(&c.norm) {
+                    e.norms.push(c.norm.clone());
+                }
+                e.votes[type_index(c.found.kind)] += weight;
+                index.add(id, c, false);
+            }
+            None => {
+                let mut votes = [0.0; 4];
+                votes[type_index(c.found.kind)] += weight + 1.0;
+                index.add(built.len(), c, true);
+                built.push(Building {
+                    canonical: i,
+                    members: vec![i],
+                    norms: vec![c.norm.clone()],
+                    votes,
+                });
+            }
+        }
+    }
+    built.sort_by_key(|e| e.members.iter().map(|&m| cands[m].order).min());
+    let mut entities: Vec<Entity> = built
+        .iter()
+        .enumerate()
+        .map(|(n, e)| to_entity(n, e, &cands, fields))
+        .collect();
+    set_salience(&mut entities, story);
+    entities
+}
+
+fn to_entity(n: usize, e: &Building, cands: &[Cand<'_>], fields: &[FieldTokens<'_>]) -> Entity {
+    let mut members = e.members.clone();
+    members.sort_by_key(|&m| cands[m].order);
+    let kind = (0..4)
+        .max_by(|&a, &b| e.votes[a].total_cmp(&e.votes[b]).then(b.cmp(&a)))
+        .map_or(EntityType::Misc, |i| TYPES[i]);
+    let mut titles: Vec<String> = Vec::new();
+    if kind == EntityType::Per {
+        for &m in &members {
+            for t in titles_of(&cands[m].found, fields) {
+                if !titles.iter().any(|x| x.eq_ignore_ascii_case(&t)) {
+                    titles.push(t);
+                }
+            }
+        }
+    }
+    Entity {
+        id: format!("e{}", n + 1),
+        name: cands[e.canonical].text.to_owned(),
+        kind,
+        mentions: members
+            .iter()
+            .map(|&m| {
+                let c = &cands[m];
+                Mention {
+                    start: c.found.start,
+                    end: c.found.end,
+                    text: c.text.to_owned(),
+                    field: c.found.field,
+                    media_index: c.found.media_index,
+                }
+            })
+            .collect(),
+        titles,
+        salience: 0.0,
+    }
+}
+
+/// Words that make a phrase a title (lower case).
+const TITLE_HEADS: &[&str] = &[
+    "president",
+    "minister",
+    "secretary",
+    "secretary-general",
+    "spokesman",
+    "spokeswoman",
+    "spokesperson",
+    "chief",
+    "leader",
+    "director",
+    "chairman",
+    "chairwoman",
+    "chair",
+    "head",
+    "ambassador",
+    "envoy",
+    "general",
+    "commander",
+    "governor",
+    "senator",
+    "mayor",
+    "king",
+    "queen",
+    "prince",
+    "princess",
+    "official",
+    "adviser",
+    "advisor",
+    "deputy",
+    "ceo",
+    "founder",
+    "captain",
+    "coach",
+    "manager",
+    "analyst",
+    "correspondent",
+    "editor",
+    "economist",
+    "professor",
+    "judge",
+    "attorney",
+    "lawyer",
+    "negotiator",
+    "representative",
+    "lawmaker",
+    "candidate",
+    "nominee",
+    "president-elect",
+    "pope",
+    "cardinal",
+    "archbishop",
+    "bishop",
+    "sheikh",
+    "emir",
+    "sultan",
+    "colonel",
+    "lieutenant",
+    "sergeant",
+    "admiral",
+    "officer",
+    "commissioner",
+    "chancellor",
+    "premier",
+    "executive",
+    "strategist",
+    "diplomat",
+    "researcher",
+    "expert",
+    "member",
+    "striker",
+    "midfielder",
+    "goalkeeper",
+    "defender",
+    "forward",
+    "champion",
+    "player",
+    "author",
+    "chairperson",
+    "speaker",
+];
+
+/// Lower-case words allowed inside a premodifying title (`State Department spokesman`).
+const TITLE_INNER: &[&str] = &[
+    "of", "for", "and", "'s", "’s", "foreign", "defense", "defence", "vice", "prime", "state",
+    "general", "former", "acting", "interim", "senior", "deputy", "top", "u.s.", "white", "house",
+];
+
+fn is_title_head(word: &str) -> bool {
+    let lower = word.to_lowercase();
+    TITLE_HEADS.contains(&lower.as_str())
+}
+
+fn is_capitalised(word: &str) -> bool {
+    word.chars().next().is_some_and(char::is_uppercase)
+}
+
+/// Titles from the words around one mention.
+fn titles_of(f: &Found, fields: &[FieldTokens<'_>]) -> Vec<String> {
+    let Some(ft) = fields
+        .iter()
+        .find(|x| x.field == f.field && x.media_index == f.media_index)
+    else {
+        return Vec::new();
+    };
+    let si = ft.tok.sentences.partition_point(|s| s.end <= f.first_token);
+    let Some(sentence) = ft
+        .tok
+        .sentences
+        .get(si)
+        .filter(|s| s.contains(&f.first_token))
+    else {
+        return Vec::new();
+    };
+    let word = |i: usize| ft.tok.tokens.get(i).map_or("", |t| t.text(ft.text));
+    let mut out = Vec::new();
+    // Premodifier: `US Secretary of State John Kerry`.
+    let mut j = f.first_token;
+    while j > sentence.start {
+        let w = word(j - 1);
+        let ok = is_capitalised(w)
+            || TITLE_INNER.contains(&w.to_lowercase().as_str())
+            || is_title_head(w);
+        if !ok
+            || w.chars()
+                .all(|c| !c.is_alphanumeric() && c != '\'' && c != '’')
+        {
+            break;
+        }
+        j -= 1;
+    }
+    while j < f.first_token
+        && matches!(
+            word(j).to_lowercase().as_str(),
+            "of" | "for" | "and" | "'s" | "’s" | "the"
+        )
+    {
+        j += 1;
+    }
+    if j < f.first_token && (j..f.first_token).any(|i| is_title_head(word(i))) {
+        if let Some(t) = span_text(ft, j, f.first_token) {
+            out.push(t);
+        }
+    }
+    // Apposition: `Toner, a State Department spokesman,`.
+    if word(f.end_token) == "," {
+        let mut k = f.end_token + 1;
+        if matches!(word(k).to_lowercase().as_str(), "a" | "an" | "the") {
+            k += 1;
+        }
+        let start = k;
+        while k < sentence.end && k - start < 8 {
+            let w = word(k);
+            let ok = is_capitalised(w)
+                || TITLE_INNER.contains(&w.to_lowercase().as_str())
+                || is_title_head(w);
+            if !ok || w.chars().all(|c| !c.is_alphanumeric()) {
+                break;
+            }
+            k += 1;
+        }
+        let ends_phrase =
+            k >= sentence.end || matches!(word(k), "," | "." | ";" | ")" | "--" | "–" | "—");
+        if k > start && ends_phrase && is_title_head(word(k - 1)) {
+            if let Some(t) = span_text(ft, start, k) {
+                out.push(t);
+            }
+        }
+    }
+    out
+}
+
+fn span_text(ft: &FieldTokens<'_>, first: usize, end: usize) -> Option<String> {
+    let s = ft.tok.tokens.get(first)?.start;
+    let e = ft.tok.tokens.get(end.checked_sub(1)?)?.end;
+    Some(ft.text.get(s..e)?.to_owned())
+}
+
+/// Salience: mention count (headline mentions count double) plus how early the entity is
+/// first mentioned, scaled so the most salient entity has 1.
+fn set_salience(entities: &mut [Entity], story: &Story) {
+    let body_len = story.body.len().max(1) as f64;
+    let raw: Vec<f64> = entities
+        .iter()
+        .map(|e| {
+            let count: f64 = e
+                .mentions
+                .iter()
+                .map(|m| match m.field {
+                    Some(Field::Headline) => 2.0,
+                    Some(Field::Caption) => 0.5,
+                    None => 1.0,
+                })
+                .sum();
+            let first_body = e
+                .mentions
+                .iter()
+                .filter(|m| m.field.is_none())
+                .map(|m| m.start)
+                .min();
+            let early = first_body.map_or(0.0, |s| 1.0 - s as f64 / body_len);
+            let headline = e.mentions.iter().any(|m| m.field == Some(Field::Headline));
+            count.sqrt() + 1.5 * early + if headline { 1.0 } else { 0.0 }
+        })
+        .collect();
+    let max = raw.iter().copied().fold(0.0, f64::max);
+    for (e, r) in entities.iter_mut().zip(raw) {
+        e.salience = if max > 0.0 {
+            (r / max * 1000.0).round() / 1000.0
+        } else {
+            0.0
+        };
+    }
+}
+
+/// Links quote speakers the quote stage left open to entities, and upgrades `speaker` to
+/// the entity's canonical name.
+pub fn link_speakers(entities: &[Entity], quotes: &mut [Quote]) {
+    for q in quotes.iter_mut().filter(|q| q.speaker_entity.is_none()) {
+        let by_mention = q.speaker_mention.as_ref().and_then(|m| {
+            entities.iter().find(|e| {
+                e.mentions.iter().any(|x| {
+                    x.field == m.field
+                        && x.media_index == m.media_index
+                        && x.start < m.end
+                        && m.start < x.end
+                })
+            })
+        });
+        let found =
+            by_mention.or_else(|| q.speaker.as_deref().and_then(|s| entity_named(entities, s)));
+        if let Some(e) = found {
+            q.speaker_entity = Some(e.id.clone());
+            q.speaker = Some(e.name.clone());
+        }
+    }
+}
+
+/// The entity a speaker string names: same form as a mention, else (people first) the same
+/// last word.
+fn entity_named<'a>(entities: &'a [Entity], speaker: &str) -> Option<&'a Entity> {
+    let norm = normalise(speaker);
+    let norm = norm
+        .strip_suffix(" 's")
+        .or_else(|| norm.strip_suffix("'s"))
+        .unwrap_or(&norm);
+    if norm.is_empty() {
+        return None;
+    }
+    let exact = entities.iter().find(|e| {
+        e.mentions.iter().any(|m| normalise(&m.text) == norm) || normalise(&e.name) == norm
+    });
+    exact.or_else(|| {
+        let last = last_key(norm);
+        let capitalised = speaker
+            .split_whitespace()
+            .last()
+            .is_some_and(is_capitalised);
+        if !capitalised {
+            return None;
+        }
+        entities
+            .iter()
+            .filter(|e| e.kind == EntityType::Per)
+            .find(|e| {
+                e.mentions
+                    .iter()
+                    .any(|m| last_key(&normalise(&m.text)) == last)
+            })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalises_and_keys() {
+        assert_eq!(normalise("U.S."), "us");
+        assert_eq!(normalise("The  Hague"), "hague");
+        assert_eq!(last_key("bashar al-assad"), "assad");
+        assert_eq!(acronym("United Nations"), "un");
+        assert!(same_person_variant("sergey lavrov", "sergei lavrov"));
+        assert!(!same_person_variant("john kerry", "jane kerry"));
+        assert_eq!(edit_distance("kitten", "sitting", 3), 3);
+    }
+}

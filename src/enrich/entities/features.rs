@@ -1,0 +1,615 @@
+//! Feature extraction for the tagger: hashed keys for every token of a document.
+//!
+//! Token features (word, lower case, shape, affixes), context (neighbouring words and
+//! shapes), sentence position, gazetteer hits, and document-level evidence (how the same
+//! word is written elsewhere in the story, which handles all-caps headlines). Features are
+//! 64-bit hashes of (template, parts); the model maps them to weights.
+//!
+//! Must not: allocate per feature, panic on any text, or look further than the document.
+
+use std::ops::Range;
+
+use rustc_hash::FxHashMap;
+
+use super::gazetteer::{self, Gazetteer};
+use super::hash;
+use super::tokenize::Tokenized;
+
+/// Hashed feature keys for every token, flattened.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Features {
+    /// All keys.
+    pub(crate) keys: Vec<u64>,
+    /// `keys[offsets[i]..offsets[i + 1]]` are token i's keys.
+    pub(crate) offsets: Vec<u32>,
+}
+
+impl Features {
+    /// Token `i`'s keys.
+    pub(crate) fn of(&self, i: usize) -> &[u64] {
+        let (Some(&s), Some(&e)) = (self.offsets.get(i), self.offsets.get(i + 1)) else {
+            return &[];
+        };
+        self.keys.get(s as usize..e as usize).unwrap_or(&[])
+    }
+
+    /// Number of tokens.
+    pub(crate) fn len(&self) -> usize {
+        self.offsets.len().saturating_sub(1)
+    }
+}
+
+const F_TITLE: u8 = 1;
+const F_CAPS: u8 = 2;
+const F_LOWER: u8 = 4;
+const F_DIGIT: u8 = 8;
+const F_HYPHEN: u8 = 16;
+const F_PERIOD: u8 = 32;
+const F_ALPHA: u8 = 64;
+
+/// What is computed once per token.
+#[derive(Debug, Clone, Copy, Default)]
+struct Info {
+    word: u64,
+    lower: u64,
+    gaz_token: u64,
+    shape: u64,
+    short_shape: u64,
+    prefix: [u64; 4],
+    suffix: [u64; 4],
+    flags: u8,
+    class: u8,
+    gaz_begin: u16,
+    gaz_inside: u16,
+    long_begin: u16,
+    long_inside: u16,
+}
+
+/// Template ids (the first part of every key).
+mod t {
+    pub(super) const BIAS: u64 = 1;
+    pub(super) const WORD: u64 = 2;
+    pub(super) const LOWER: u64 = 3;
+    pub(super) const SHAPE: u64 = 4;
+    pub(super) const SHORT_SHAPE: u64 = 5;
+    pub(super) const PREFIX: u64 = 6;
+    pub(super) const SUFFIX: u64 = 10;
+    pub(super) const LOWER_M1: u64 = 14;
+    pub(super) const LOWER_P1: u64 = 15;
+    pub(super) const LOWER_M2: u64 = 16;
+    pub(super) const LOWER_P2: u64 = 17;
+    pub(super) const SHAPE_M1: u64 = 18;
+    pub(super) const SHAPE_P1: u64 = 19;
+    pub(super) const BIGRAM_M1: u64 = 20;
+    pub(super) const BIGRAM_P1: u64 = 21;
+    pub(super) const SHAPE3: u64 = 22;
+    pub(super) const FIRST: u64 = 23;
+    pub(super) const CAPS_SENT: u64 = 24;
+    pub(super) const GAZ_BEGIN: u64 = 25;
+    pub(super) const GAZ_INSIDE: u64 = 26;
+    pub(super) const GAZ_M1: u64 = 27;
+    pub(super) const GAZ_P1: u64 = 28;
+    pub(super) const GAZ_CLASS: u64 = 29;
+    pub(super) const DOC_TITLE: u64 = 30;
+    pub(super) const DOC_LOWER: u64 = 31;
+    pub(super) const DOC_WORD: u64 = 32;
+    pub(super) const WORD_M1: u64 = 33;
+    pub(super) const WORD_P1: u64 = 34;
+    pub(super) const CLASS_M1_W: u64 = 35;
+    pub(super) const LEN: u64 = 36;
+    pub(super) const GAZ_SPAN: u64 = 37;
+    pub(super) const PRIOR_SELF: u64 = 38;
+    pub(super) const PRIOR_M1: u64 = 39;
+    pub(super) const PRIOR_P1: u64 = 40;
+    pub(super) const DOC_PRIOR: u64 = 41;
+    pub(super) const DOC_PRIOR_O: u64 = 42;
+    pub(super) const GAZ_LONG_BEGIN: u64 = 43;
+    pub(super) const GAZ_LONG_INSIDE: u64 = 44;
+}
+
+#[inline]
+fn key1(tmpl: u64, a: u64) -> u64 {
+    hash::finish(hash::mix(hash::mix(0x5eed, tmpl), a))
+}
+
+#[inline]
+fn key2(tmpl: u64, a: u64, b: u64) -> u64 {
+    hash::finish(hash::mix(hash::mix(hash::mix(0x5eed, tmpl), a), b))
+}
+
+#[inline]
+fn key3(tmpl: u64, a: u64, b: u64, c: u64) -> u64 {
+    hash::finish(hash::mix(
+        hash::mix(hash::mix(hash::mix(0x5eed, tmpl), a), b),
+        c,
+    ))
+}
+
+/// Capitalisation class: 0 other, 1 Title, 2 CAPS, 3 lower, 4 number.
+fn class_of(flags: u8) -> u8 {
+    if flags & F_TITLE != 0 {
+        1
+    } else if flags & F_CAPS != 0 {
+        2
+    } else if flags & F_LOWER != 0 {
+        3
+    } else if flags & F_DIGIT != 0 {
+        4
+    } else {
+        0
+    }
+}
+
+/// Shape hashes (`Xxxxx` capped, and `Xx` with repeats collapsed) and flags of a word.
+fn shape_of(word: &str) -> (u64, u64, u8) {
+    let mut long = hash::mix(0, 0x5348);
+    let mut short = hash::mix(0, 0x5353);
+    let mut last = 0u8;
+    let mut flags = 0u8;
+    let (mut upper, mut lower, mut n) = (0usize, 0usize, 0usize);
+    for (i, c) in word.chars().enumerate() {
+        let s = if c.is_uppercase() {
+            upper += 1;
+            b'X'
+        } else if c.is_lowercase() {
+            lower += 1;
+            b'x'
+        } else if c.is_ascii_digit() {
+            flags |= F_DIGIT;
+            b'd'
+        } else if c == '-' {
+            flags |= F_HYPHEN;
+            b'-'
+        } else if c == '.' {
+            flags |= F_PERIOD;
+            b'.'
+        } else if c.is_ascii() {
+            c as u8
+        } else if c.is_alphabetic() {
+            b'a'
+        } else {
+            b'o'
+        };
+        if i < 12 {
+            long = hash::mix(long, u64::from(s));
+        }
+        if s != last {
+            short = hash::mix(short, u64::from(s));
+            last = s;
+        }
+        n += 1;
+    }
+    let first_upper = word.chars().next().is_some_and(char::is_uppercase);
+    if upper + lower > 0 {
+        flags |= F_ALPHA;
+    }
+    if upper > 0 && lower == 0 && (upper > 1 || n == 1) {
+        flags |= F_CAPS;
+    } else if first_upper {
+        flags |= F_TITLE;
+    } else if lower > 0 && upper == 0 {
+        flags |= F_LOWER;
+    }
+    (hash::finish(long), hash::finish(short), flags)
+}
+
+/// Lower-cases `word` into `buf` (cleared first).
+fn lower_into(word: &str, buf: &mut String) {
+    buf.clear();
+    if word.is_ascii() {
+        buf.extend(word.bytes().map(|b| char::from(b.to_ascii_lowercase())));
+    } else {
+        buf.extend(word.chars().flat_map(char::to_lowercase));
+    }
+}
+
+fn affixes(lower: &str) -> ([u64; 4], [u64; 4]) {
+    let mut prefix = [0u64; 4];
+    let mut suffix = [0u64; 4];
+    // Byte ends of the first 4 chars and byte starts of the last 4.
+    let mut ends = [lower.len(); 4];
+    for (k, (i, c)) in lower.char_indices().take(4).enumerate() {
+        ends[k] = i + c.len_utf8();
+    }
+    let mut starts = [0usize; 4];
+    for (k, (i, _)) in lower.char_indices().rev().take(4).enumerate() {
+        starts[k] = i;
+    }
+    let n = lower.chars().take(4).count();
+    for k in 0..4 {
+        let end = if k < n { ends[k] } else { lower.len() };
+        let start = if k < n { starts[k] } else { 0 };
+        prefix[k] = hash::str(0x7072 + k as u64, lower.get(..end).unwrap_or(lower));
+        suffix[k] = hash::str(0x7375 + k as u64, lower.get(start..).unwrap_or(lower));
+    }
+    (prefix, suffix)
+}
+
+/// Whether most words of the sentence are in capitals (a headline or a sports table).
+fn is_caps_sentence(infos: &[Info]) -> bool {
+    let alpha = infos.iter().filter(|i| i.flags & F_ALPHA != 0).count();
+    let caps = infos.iter().filter(|i| i.flags & F_CAPS != 0).count();
+    caps >= 2 && caps * 10 >= alpha * 6
+}
+
+/// How a lower-cased word is written elsewhere in the document.
+#[derive(Debug, Clone, Copy, Default)]
+struct DocCase {
+    title_mid: u16,
+    lower: u16,
+    /// The word hash of a mixed-case spelling seen in a normal sentence.
+    cased_word: u64,
+}
+
+/// Computes the features of every token of `text`. `prior` holds a first tagging pass's
+/// labels (one per token) for the second pass's document-level features.
+pub(crate) fn extract(
+    text: &str,
+    tok: &Tokenized,
+    gaz: &Gazetteer,
+    prior: Option<&[u8]>,
+    out: &mut Features,
+) {
+    let doc = Doc::new(text, tok, gaz);
+    match prior {
+        Some(p) => doc.with_prior(p, out),
+        None => out.clone_from(&doc.base),
+    }
+}
+
+/// A featurised document: per-token facts and the first pass's keys, reused by later passes.
+#[derive(Debug)]
+pub(crate) struct Doc {
+    infos: Vec<Info>,
+    sentences: Vec<Range<usize>>,
+    base: Features,
+}
+
+impl Doc {
+    /// Computes the token facts and the base (first-pass) keys.
+    pub(crate) fn new(text: &str, tok: &Tokenized, gaz: &Gazetteer) -> Self {
+        let infos = token_infos(text, tok, gaz);
+        let caps_sentence: Vec<bool> = tok
+            .sentences
+            .iter()
+            .map(|s| is_caps_sentence(infos.get(s.clone()).unwrap_or(&[])))
+            .collect();
+        let doc = doc_cases(&infos, &tok.sentences, &caps_sentence);
+        let mut base = Features::default();
+        base.offsets.push(0);
+        for (s, range) in tok.sentences.iter().enumerate() {
+            let sent = &infos[range.clone()];
+            for j in 0..sent.len() {
+                token_keys(sent, j, caps_sentence[s], &doc, &mut base.keys);
+                base.offsets.push(base.keys.len() as u32);
+            }
+        }
+        Self {
+            infos,
+            sentences: tok.sentences.clone(),
+            base,
+        }
+    }
+
+    /// The first pass's keys.
+    pub(crate) fn base(&self) -> &Features {
+        &self.base
+    }
+
+    /// The base keys plus the keys from a previous pass's labels.
+    pub(crate) fn with_prior(&self, prior: &[u8], out: &mut Features) {
+        out.keys.clear();
+        out.offsets.clear();
+        if prior.len() != self.infos.len() {
+            out.clone_from(&self.base);
+            return;
+        }
+        let counts = prior_counts(&self.infos, prior);
+        out.offsets.push(0);
+        for range in &self.sentences {
+            let sent = &self.infos[range.clone()];
+            for j in 0..sent.len() {
+                out.keys.extend_from_slice(self.base.of(range.start + j));
+                prior_keys(sent, j, &prior[range.clone()], &counts, &mut out.keys);
+                out.offsets.push(out.keys.len() as u32);
+            }
+        }
+    }
+}
+
+/// The class slot of a label: 0 for `O`, 1..=4 for PER, ORG, LOC, MISC.
+fn prior_class(label: u8) -> usize {
+    if label == 0 {
+        0
+    } else {
+        1 + usize::from((label - 1) / 2).min(3)
+    }
+}
+
+/// Per lower-cased word: how often the first pass gave each class in the document.
+fn prior_counts(infos: &[Info], prior: &[u8]) -> FxHashMap<u64, [u16; 5]> {
+    let mut counts: FxHashMap<u64, [u16; 5]> = FxHashMap::default();
+    for (info, &l) in infos.iter().zip(prior) {
+        if info.flags & F_ALPHA == 0 {
+            continue;
+        }
+        let c = counts.entry(info.lower).or_default();
+        let slot = &mut c[prior_class(l)];
+        *slot = slot.saturating_add(1);
+    }
+    counts
+}
+
+/// Second-pass keys: the first pass's labels here and nearby, and what it said about the
+/// same word elsewhere in the document.
+fn prior_keys(
+    sent: &[Info],
+    j: usize,
+    labels: &[u8],
+    counts: &FxHashMap<u64, [u16; 5]>,
+    keys: &mut Vec<u64>,
+) {
+    let w = &sent[j];
+    let own = labels.get(j).copied().unwrap_or(0);
+    let m1 = if j >= 1 {
+        labels.get(j - 1).copied().unwrap_or(9)
+    } else {
+        9
+    };
+    let p1 = labels.get(j + 1).copied().unwrap_or(9);
+    keys.push(key1(t::PRIOR_SELF, u64::from(own)));
+    keys.push(key2(t::PRIOR_M1, u64::from(m1), u64::from(own)));
+    keys.push(key2(t::PRIOR_P1, u64::from(p1), u64::from(own)));
+    if w.flags & F_ALPHA == 0 {
+        return;
+    }
+    let Some(c) = counts.get(&w.lower) else {
+        return;
+    };
+    let mut others = *c;
+    let own_slot = &mut others[prior_class(own)];
+    *own_slot = own_slot.saturating_sub(1);
+    let best = (1..5)
+        .max_by_key(|&k| (others[k], std::cmp::Reverse(k)))
+        .unwrap_or(1);
+    if others[best] > 0 {
+        keys.push(key3(
+            t::DOC_PRIOR,
+            best as u64,
+            u64::from(w.class),
+            prior_class(own) as u64,
+        ));
+    } else if others[0] > 0 {
+        keys.push(key2(
+            t::DOC_PRIOR_O,
+            u64::from(w.class),
+            prior_class(own) as u64,
+        ));
+    }
+}
+
+fn token_infos(text: &str, tok: &Tokenized, gaz: &Gazetteer) -> Vec<Info> {
+    let mut infos = Vec::with_capacity(tok.tokens.len());
+    let mut lower = String::new();
+    for t in &tok.tokens {
+        let word = t.text(text);
+        lower_into(word, &mut lower);
+        let (shape, short_shape, flags) = shape_of(word);
+        let (prefix, suffix) = affixes(&lower);
+        infos.push(Info {
+            word: hash::str(0x776f, word),
+            lower: hash::str(0x6c77, &lower),
+            gaz_token: gazetteer::token_hash(&lower),
+            shape,
+            short_shape,
+            prefix,
+            suffix,
+            flags,
+            class: class_of(flags),
+            gaz_begin: 0,
+            gaz_inside: 0,
+            long_begin: 0,
+            long_inside: 0,
+        });
+    }
+    mark_gazetteer(&mut infos, &tok.sentences, gaz);
+    infos
+}
+
+fn mark_gazetteer(infos: &mut [Info], sentences: &[Range<usize>], gaz: &Gazetteer) {
+    let mut hashes = Vec::new();
+    let mut bufs: [Vec<u16>; 4] = Default::default();
+    for s in sentences {
+        let Some(sent) = infos.get_mut(s.clone()) else {
+            continue;
+        };
+        hashes.clear();
+        hashes.extend(sent.iter().map(|i| i.gaz_token));
+        for b in &mut bufs {
+            b.clear();
+            b.resize(sent.len(), 0);
+        }
+        let [begin, inside, long_begin, long_inside] = &mut bufs;
+        gaz.mark(&hashes, (begin, inside), (long_begin, long_inside));
+        for (k, info) in sent.iter_mut().enumerate() {
+            info.gaz_begin = begin[k];
+            info.gaz_inside = inside[k];
+            info.long_begin = long_begin[k];
+            info.long_inside = long_inside[k];
+        }
+    }
+}
+
+fn doc_cases(
+    infos: &[Info],
+    sentences: &[Range<usize>],
+    caps_sentence: &[bool],
+) -> FxHashMap<u64, DocCase> {
+    let mut doc: FxHashMap<u64, DocCase> = FxHashMap::default();
+    for (s, range) in sentences.iter().enumerate() {
+        if caps_sentence.get(s).copied().unwrap_or(false) {
+            continue;
+        }
+        for (j, info) in infos[range.clone()].iter().enumerate() {
+            if info.flags & F_ALPHA == 0 {
+                continue;
+            }
+            let d = doc.entry(info.lower).or_default();
+            if info.flags & F_TITLE != 0 && j > 0 {
+                d.title_mid = d.title_mid.saturating_add(1);
+                d.cased_word = info.word;
+            } else if info.flags & F_LOWER != 0 {
+                d.lower = d.lower.saturating_add(1);
+            } else if info.flags & F_CAPS != 0 && d.cased_word == 0 {
+                d.cased_word = info.word;
+            }
+        }
+    }
+    doc
+}
+
+/// Appends token `j`'s keys.
+fn token_keys(
+    sent: &[Info],
+    j: usize,
+    caps: bool,
+    doc: &FxHashMap<u64, DocCase>,
+    keys: &mut Vec<u64>,
+) {
+    let w = &sent[j];
+    let none = Info::default();
+    let m1 = if j >= 1 { &sent[j - 1] } else { &none };
+    let m2 = if j >= 2 { &sent[j - 2] } else { &none };
+    let p1 = sent.get(j + 1).unwrap_or(&none);
+    let p2 = sent.get(j + 2).unwrap_or(&none);
+    let caps_bit = u64::from(caps);
+    keys.push(key1(t::BIAS, 0));
+    keys.push(key2(t::WORD, w.word, caps_bit));
+    keys.push(key1(t::LOWER, w.lower));
+    keys.push(key2(t::SHAPE, w.shape, caps_bit));
+    keys.push(key2(t::SHORT_SHAPE, w.short_shape, caps_bit));
+    for k in 0..4 {
+        keys.push(key1(t::PREFIX + k as u64, w.prefix[k]));
+        keys.push(key1(t::SUFFIX + k as u64, w.suffix[k]));
+    }
+    keys.push(key1(t::LOWER_M1, m1.lower));
+    keys.push(key1(t::LOWER_P1, p1.lower));
+    keys.push(key1(t::LOWER_M2, m2.lower));
+    keys.push(key1(t::LOWER_P2, p2.lower));
+    keys.push(key2(t::SHAPE_M1, m1.short_shape, caps_bit));
+    keys.push(key2(t::SHAPE_P1, p1.short_shape, caps_bit));
+    keys.push(key2(t::BIGRAM_M1, m1.lower, w.lower));
+    keys.push(key2(t::BIGRAM_P1, w.lower, p1.lower));
+    keys.push(key3(
+        t::SHAPE3,
+        m1.short_shape,
+        w.short_shape,
+        p1.short_shape,
+    ));
+    keys.push(key2(t::WORD_M1, m1.word, u64::from(w.class)));
+    keys.push(key2(t::WORD_P1, p1.word, u64::from(w.class)));
+    keys.push(key3(
+        t::CLASS_M1_W,
+        u64::from(m1.class),
+        u64::from(w.class),
+        w.lower,
+    ));
+    keys.push(key2(t::FIRST, u64::from(j == 0), w.short_shape));
+    keys.push(key2(t::CAPS_SENT, caps_bit, u64::from(w.class)));
+    keys.push(key2(t::LEN, (sent.len().min(8)) as u64, u64::from(j == 0)));
+    gazetteer_keys(w, m1, p1, keys);
+    document_keys(w, j, caps, doc, keys);
+}
+
+fn gazetteer_keys(w: &Info, m1: &Info, p1: &Info, keys: &mut Vec<u64>) {
+    let any = w.gaz_begin | w.gaz_inside;
+    for bit in 0..gazetteer::BITS {
+        let mask = 1u16 << bit;
+        let b = u64::from(bit);
+        if w.gaz_begin & mask != 0 {
+            keys.push(key1(t::GAZ_BEGIN, b));
+            keys.push(key2(t::GAZ_CLASS, b, u64::from(w.class)));
+        }
+        if w.long_begin & mask != 0 {
+            keys.push(key2(t::GAZ_LONG_BEGIN, b, u64::from(w.class)));
+        }
+        if w.long_inside & mask != 0 {
+            keys.push(key2(t::GAZ_LONG_INSIDE, b, u64::from(w.class)));
+        }
+        if w.gaz_inside & mask != 0 {
+            keys.push(key1(t::GAZ_INSIDE, b));
+        }
+        if (m1.gaz_begin | m1.gaz_inside) & mask != 0 {
+            keys.push(key2(t::GAZ_M1, b, u64::from(w.class)));
+        }
+        if (p1.gaz_begin | p1.gaz_inside) & mask != 0 {
+            keys.push(key2(t::GAZ_P1, b, u64::from(w.class)));
+        }
+    }
+    if any != 0 {
+        keys.push(key2(
+            t::GAZ_SPAN,
+            u64::from(w.gaz_begin),
+            u64::from(w.gaz_inside),
+        ));
+    }
+}
+
+fn document_keys(
+    w: &Info,
+    j: usize,
+    caps: bool,
+    doc: &FxHashMap<u64, DocCase>,
+    keys: &mut Vec<u64>,
+) {
+    if w.flags & F_ALPHA == 0 {
+        return;
+    }
+    let d = doc.get(&w.lower).copied().unwrap_or_default();
+    let seen_title = d.title_mid > 0;
+    let seen_lower = d.lower > 0;
+    keys.push(key3(
+        t::DOC_TITLE,
+        u64::from(seen_title),
+        u64::from(w.class),
+        u64::from(j == 0),
+    ));
+    keys.push(key3(
+        t::DOC_LOWER,
+        u64::from(seen_lower),
+        u64::from(w.class),
+        u64::from(caps),
+    ));
+    if caps && d.cased_word != 0 {
+        keys.push(key1(t::DOC_WORD, d.cased_word));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tokenize::tokenize;
+    use super::*;
+
+    #[test]
+    fn every_token_gets_features_and_shapes_differ() {
+        let text = "John Kerry met Lavrov .\nKERRY MEETS LAVROV";
+        let tok = tokenize(text);
+        let mut f = Features::default();
+        extract(text, &tok, &Gazetteer::default(), None, &mut f);
+        assert_eq!(f.len(), tok.tokens.len());
+        assert!(f.of(0).len() > 20);
+        assert_ne!(shape_of("Kerry").0, shape_of("kerry").0);
+        assert_eq!(shape_of("Kerry").2 & F_TITLE, F_TITLE);
+        assert_eq!(shape_of("US").2 & F_CAPS, F_CAPS);
+    }
+
+    #[test]
+    fn caps_headline_borrows_the_cased_form() {
+        let text = "KERRY MEETS LAVROV IN GENEVA\nThen Kerry met Lavrov .";
+        let tok = tokenize(text);
+        let mut f = Features::default();
+        extract(text, &tok, &Gazetteer::default(), None, &mut f);
+        let kerry_cased = key1(t::DOC_WORD, hash::str(0x776f, "Kerry"));
+        assert!(f.of(0).contains(&kerry_cased));
+    }
+}

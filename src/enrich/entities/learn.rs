@@ -1,0 +1,498 @@
+//! Training: an averaged structured perceptron over the tagger's features, with Viterbi
+//! decoding, deterministic document shuffling, count-pruned features, and model selection
+//! on a development set by entity F1.
+//!
+//! Must not: do I/O (the `train-ner` command reads the files), or use a random seed that is
+//! not given.
+
+use rustc_hash::FxHashMap;
+
+use super::features::{self, Features};
+use super::gazetteer::Gazetteer;
+use super::tagger::{self, Viterbi, Weights, LABELS, O};
+use super::tokenize::{tokenize, Tokenized};
+use crate::enrich::record::EntityType;
+
+/// One annotated document: text and gold entity spans (byte offsets).
+#[derive(Debug, Clone)]
+pub struct Doc {
+    /// The text.
+    pub text: String,
+    /// Gold entities: byte span and class.
+    pub entities: Vec<(usize, usize, EntityType)>,
+}
+
+/// Training settings.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Passes over the training data.
+    pub epochs: usize,
+    /// Features seen fewer times than this in training are dropped.
+    pub min_count: u32,
+    /// Seed of the document shuffle.
+    pub seed: u64,
+    /// The model's name and version.
+    pub name: String,
+}
+
+/// What training reports per epoch: dev precision, recall, F1 (token-span level).
+#[derive(Debug, Clone, Copy)]
+pub struct EpochScore {
+    /// 1-based epoch.
+    pub epoch: usize,
+    /// Dev precision.
+    pub precision: f64,
+    /// Dev recall.
+    pub recall: f64,
+    /// Dev F1.
+    pub f1: f64,
+}
+
+/// The result of training.
+#[derive(Debug)]
+pub struct Trained {
+    /// The model file bytes (best dev epoch of each pass).
+    pub bytes: Vec<u8>,
+    /// The chosen epoch's dev score, per pass.
+    pub epochs: Vec<EpochScore>,
+    /// Features kept in the model.
+    pub features: usize,
+    /// Gold entities that did not align with token boundaries.
+    pub misaligned: usize,
+}
+
+/// A document prepared for training: feature ids and gold labels.
+struct Prepared {
+    sentences: Vec<std::ops::Range<usize>>,
+    ids: Vec<u32>,
+    offsets: Vec<u32>,
+    gold: Vec<u8>,
+}
+
+fn label_of(kind: EntityType) -> u8 {
+    match kind {
+        EntityType::Per => 1,
+        EntityType::Org => 3,
+        EntityType::Loc => 5,
+        EntityType::Misc => 7,
+    }
+}
+
+/// Gold BIO labels per token; counts entities whose edges fall inside a token.
+fn gold_labels(doc: &Doc, tok: &Tokenized, misaligned: &mut usize) -> Vec<u8> {
+    let mut gold = vec![O; tok.tokens.len()];
+    for &(start, end, kind) in &doc.entities {
+        let first = tok.tokens.partition_point(|t| t.start < start);
+        let last = tok.tokens.partition_point(|t| t.end <= end);
+        let aligned = first < last
+            && tok.tokens.get(first).is_some_and(|t| t.start == start)
+            && tok.tokens.get(last - 1).is_some_and(|t| t.end == end);
+        if !aligned {
+            *misaligned += 1;
+            continue;
+        }
+        let b = label_of(kind);
+        gold[first] = b;
+        for g in &mut gold[first + 1..last] {
+            *g = b + 1;
+        }
+    }
+    gold
+}
+
+/// Folds of the jackknife that gives the second pass honest first-pass labels.
+const FOLDS: usize = 5;
+
+/// A featurised document.
+struct Featurised {
+    text_index: usize,
+    tok: Tokenized,
+    feats: Features,
+    gold: Vec<u8>,
+}
+
+/// Trains a two-pass model on `train`, choosing each pass's epoch by F1 on `dev`. The
+/// second pass sees the first pass's labels; on training documents those come from a
+/// 5-fold jackknife so they are as noisy as at run time.
+pub fn train(
+    train: &[Doc],
+    dev: &[Doc],
+    gaz: &Gazetteer,
+    opts: &Options,
+    mut progress: impl FnMut(usize, &EpochScore),
+) -> Trained {
+    let mut misaligned = 0;
+    let mut train_f: Vec<Featurised> = train
+        .iter()
+        .enumerate()
+        .map(|(i, d)| featurise(i, d, gaz, None, &mut misaligned))
+        .collect();
+    let mut dev_misaligned = 0;
+    let mut dev_f: Vec<Featurised> = dev
+        .iter()
+        .enumerate()
+        .map(|(i, d)| featurise(i, d, gaz, None, &mut dev_misaligned))
+        .collect();
+    let all: Vec<&Featurised> = train_f.iter().collect();
+    let dev_refs: Vec<&Featurised> = dev_f.iter().collect();
+    let (first, first_best) = fit(&all, &dev_refs, opts, opts.epochs, gaz, &mut |s| {
+        progress(1, s)
+    });
+    // Jackknife first-pass labels for the training documents.
+    let mut priors: Vec<Vec<u8>> = vec![Vec::new(); train_f.len()];
+    for k in 0..FOLDS {
+        let fold_train: Vec<&Featurised> = train_f
+            .iter()
+            .filter(|d| d.text_index % FOLDS != k)
+            .collect();
+        let (w, _) = fit(&fold_train, &[], opts, first_best.epoch, gaz, &mut |_| {});
+        for d in train_f.iter().filter(|d| d.text_index % FOLDS == k) {
+            priors[d.text_index] = w.tag(&d.feats, &d.tok.sentences);
+        }
+    }
+    for d in &mut train_f {
+        let text = &train[d.text_index].text;
+        features::extract(text, &d.tok, gaz, Some(&priors[d.text_index]), &mut d.feats);
+    }
+    for d in &mut dev_f {
+        let prior = first.tag(&d.feats, &d.tok.sentences);
+        features::extract(
+            &dev[d.text_index].text,
+            &d.tok,
+            gaz,
+            Some(&prior),
+            &mut d.feats,
+        );
+    }
+    let all: Vec<&Featurised> = train_f.iter().collect();
+    let dev_refs: Vec<&Featurised> = dev_f.iter().collect();
+    let (second, second_best) = fit(&all, &dev_refs, opts, opts.epochs, gaz, &mut |s| {
+        progress(2, s)
+    });
+    let features = first.len() + second.len();
+    Trained {
+        bytes: tagger::passes_to_bytes(&[first, second]),
+        epochs: vec![first_best, second_best],
+        features,
+        misaligned,
+    }
+}
+
+/// Trains one pass; returns the weights of the best dev epoch (the last without dev).
+fn fit(
+    train: &[&Featurised],
+    dev: &[&Featurised],
+    opts: &Options,
+    epochs: usize,
+    gaz: &Gazetteer,
+    progress: &mut dyn FnMut(&EpochScore),
+) -> (Weights, EpochScore) {
+    let mut counts: FxHashMap<u64, u32> = FxHashMap::default();
+    for d in train {
+        for &k in &d.feats.keys {
+            *counts.entry(k).or_insert(0) += 1;
+        }
+    }
+    let mut keys: Vec<u64> = counts
+        .iter()
+        .filter(|(_, &c)| c >= opts.min_count)
+        .map(|(&k, _)| k)
+        .collect();
+    keys.sort_unstable();
+    drop(counts);
+    let index: FxHashMap<u64, u32> = keys
+        .iter()
+        .enumerate()
+        .map(|(i, &k)| (k, i as u32))
+        .collect();
+    let train_docs: Vec<Prepared> = train.iter().map(|d| prepare(d, &index)).collect();
+    let dev_docs: Vec<Prepared> = dev.iter().map(|d| prepare(d, &index)).collect();
+    let mut p = Perceptron::new(keys.len());
+    let mut order: Vec<usize> = (0..train_docs.len()).collect();
+    let mut rng = opts.seed.max(1);
+    let mut best: Option<(EpochScore, Vec<f32>, [[f32; LABELS]; LABELS + 1])> = None;
+    for epoch in 1..=epochs {
+        shuffle(&mut order, &mut rng);
+        for &d in &order {
+            p.train_doc(&train_docs[d]);
+        }
+        let keep = dev.is_empty() && epoch == epochs;
+        if !dev.is_empty() || keep {
+            let (w, trans) = p.averaged();
+            let s = evaluate(&dev_docs, &w, &trans, epoch);
+            progress(&s);
+            if keep || best.as_ref().is_none_or(|b| s.f1 > b.0.f1) {
+                best = Some((s, w, trans));
+            }
+        }
+    }
+    let empty = EpochScore {
+        epoch: 0,
+        precision: 0.0,
+        recall: 0.0,
+        f1: 0.0,
+    };
+    let (score, w, trans) =
+        best.unwrap_or_else(|| (empty, vec![0.0; keys.len() * LABELS], p.trans));
+    (
+        Weights::quantise(&opts.name, gaz.checksum(), keys, &w, trans),
+        score,
+    )
+}
+
+fn featurise(
+    i: usize,
+    d: &Doc,
+    gaz: &Gazetteer,
+    prior: Option<&[u8]>,
+    misaligned: &mut usize,
+) -> Featurised {
+    let tok = tokenize(&d.text);
+    let mut feats = Features::default();
+    features::extract(&d.text, &tok, gaz, prior, &mut feats);
+    let gold = gold_labels(d, &tok, misaligned);
+    Featurised {
+        text_index: i,
+        tok,
+        feats,
+        gold,
+    }
+}
+
+fn prepare(d: &Featurised, index: &FxHashMap<u64, u32>) -> Prepared {
+    let f = &d.feats;
+    let mut ids = Vec::with_capacity(f.keys.len());
+    let mut offsets = Vec::with_capacity(f.len() + 1);
+    offsets.push(0);
+    for i in 0..f.len() {
+        ids.extend(f.of(i).iter().filter_map(|k| index.get(k)));
+        offsets.push(ids.len() as u32);
+    }
+    Prepared {
+        sentences: d.tok.sentences.clone(),
+        ids,
+        offsets,
+        gold: d.gold.clone(),
+    }
+}
+
+/// Fisher-Yates with xorshift64*.
+fn shuffle(order: &mut [usize], state: &mut u64) {
+    for i in (1..order.len()).rev() {
+        *state ^= *state >> 12;
+        *state ^= *state << 25;
+        *state ^= *state >> 27;
+        let r = state.wrapping_mul(0x2545_F491_4F6C_DD1D);
+        order.swap(i, (r % (i as u64 + 1)) as usize);
+    }
+}
+
+/// Perceptron state with lazy averaging (w - u / c).
+struct Perceptron {
+    w: Vec<f32>,
+    u: Vec<f32>,
+    trans: [[f32; LABELS]; LABELS + 1],
+    trans_u: [[f32; LABELS]; LABELS + 1],
+    c: f32,
+    viterbi: Viterbi,
+    scores: Vec<[f32; LABELS]>,
+    pred: Vec<u8>,
+}
+
+impl Perceptron {
+    fn new(n: usize) -> Self {
+        Self {
+            w: vec![0.0; n * LABELS],
+            u: vec![0.0; n * LABELS],
+            trans: [[0.0; LABELS]; LABELS + 1],
+            trans_u: [[0.0; LABELS]; LABELS + 1],
+            c: 1.0,
+            viterbi: Viterbi::default(),
+            scores: Vec::new(),
+            pred: Vec::new(),
+        }
+    }
+
+    fn train_doc(&mut self, d: &Prepared) {
+        for s in &d.sentences {
+            let gold = &d.gold[s.clone()];
+            emissions(&self.w, d, s.clone(), &mut self.scores);
+            self.pred.clear();
+            self.pred.resize(gold.len(), O);
+            self.viterbi
+                .decode(&self.scores, &self.trans, &mut self.pred);
+            if self.pred != gold {
+                let pred = std::mem::take(&mut self.pred);
+                self.update(d, s.start, gold, &pred);
+                self.pred = pred;
+            }
+            self.c += 1.0;
+        }
+    }
+
+    fn update(&mut self, d: &Prepared, first: usize, gold: &[u8], pred: &[u8]) {
+        let c = self.c;
+        for (j, (&g, &p)) in gold.iter().zip(pred).enumerate() {
+            if g != p {
+                let i = first + j;
+                for &f in &d.ids[d.offsets[i] as usize..d.offsets[i + 1] as usize] {
+                    let base = f as usize * LABELS;
+                    self.w[base + usize::from(g)] += 1.0;
+                    self.u[base + usize::from(g)] += c;
+                    self.w[base + usize::from(p)] -= 1.0;
+                    self.u[base + usize::from(p)] -= c;
+                }
+            }
+            let (gp, pp) = if j == 0 {
+                (LABELS, LABELS)
+            } else {
+                (usize::from(gold[j - 1]), usize::from(pred[j - 1]))
+            };
+            if (gp, g) != (pp, p) {
+                self.trans[gp][usize::from(g)] += 1.0;
+                self.trans_u[gp][usize::from(g)] += c;
+                self.trans[pp][usize::from(p)] -= 1.0;
+                self.trans_u[pp][usize::from(p)] -= c;
+            }
+        }
+    }
+
+    fn averaged(&self) -> (Vec<f32>, [[f32; LABELS]; LABELS + 1]) {
+        let w = self
+            .w
+            .iter()
+            .zip(&self.u)
+            .map(|(w, u)| w - u / self.c)
+            .collect();
+        let mut t = self.trans;
+        for (row, urow) in t.iter_mut().zip(&self.trans_u) {
+            for (x, u) in row.iter_mut().zip(urow) {
+                *x -= u / self.c;
+            }
+        }
+        (w, t)
+    }
+}
+
+fn emissions(w: &[f32], d: &Prepared, s: std::ops::Range<usize>, out: &mut Vec<[f32; LABELS]>) {
+    out.clear();
+    for i in s {
+        let mut e = [0f32; LABELS];
+        for &f in &d.ids[d.offsets[i] as usize..d.offsets[i + 1] as usize] {
+            let base = f as usize * LABELS;
+            for (x, wv) in e.iter_mut().zip(&w[base..base + LABELS]) {
+                *x += wv;
+            }
+        }
+        out.push(e);
+    }
+}
+
+/// Entity spans `(start, end, label)` of a BIO sequence (token indices).
+pub(crate) fn spans(labels: &[u8]) -> Vec<(usize, usize, u8)> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < labels.len() {
+        let l = labels[i];
+        if l == O {
+            i += 1;
+            continue;
+        }
+        let b = if tagger::is_inside(l) { l - 1 } else { l };
+        let mut j = i + 1;
+        while j < labels.len() && labels[j] == b + 1 {
+            j += 1;
+        }
+        out.push((i, j, b));
+        i = j;
+    }
+    out
+}
+
+fn evaluate(
+    docs: &[Prepared],
+    w: &[f32],
+    trans: &[[f32; LABELS]; LABELS + 1],
+    epoch: usize,
+) -> EpochScore {
+    let (mut tp, mut np, mut ng) = (0usize, 0usize, 0usize);
+    let mut viterbi = Viterbi::default();
+    let mut scores = Vec::new();
+    for d in docs {
+        let mut pred = vec![O; d.gold.len()];
+        for s in &d.sentences {
+            emissions(w, d, s.clone(), &mut scores);
+            viterbi.decode(&scores, trans, &mut pred[s.clone()]);
+        }
+        let gold = spans(&d.gold);
+        let pred = spans(&pred);
+        ng += gold.len();
+        np += pred.len();
+        tp += pred.iter().filter(|p| gold.contains(p)).count();
+    }
+    let precision = if np == 0 { 0.0 } else { tp as f64 / np as f64 };
+    let recall = if ng == 0 { 0.0 } else { tp as f64 / ng as f64 };
+    let f1 = if precision + recall == 0.0 {
+        0.0
+    } else {
+        2.0 * precision * recall / (precision + recall)
+    };
+    EpochScore {
+        epoch,
+        precision,
+        recall,
+        f1,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn learns_a_tiny_pattern() {
+        let doc = |t: &str, e: Vec<(usize, usize, EntityType)>| Doc {
+            text: t.to_owned(),
+            entities: e,
+        };
+        let train = vec![
+            doc(
+                "John Smith went to Paris .",
+                vec![(0, 10, EntityType::Per), (19, 24, EntityType::Loc)],
+            ),
+            doc(
+                "Mary Jones flew to Rome .",
+                vec![(0, 10, EntityType::Per), (19, 23, EntityType::Loc)],
+            ),
+            doc(
+                "Paul Brown drove to Paris .",
+                vec![(0, 10, EntityType::Per), (20, 25, EntityType::Loc)],
+            ),
+        ];
+        let opts = Options {
+            epochs: 5,
+            min_count: 1,
+            seed: 7,
+            name: "test".to_owned(),
+        };
+        let trained = train_and_check(&train, &opts);
+        assert!(
+            trained.epochs.last().is_some_and(|e| e.f1 > 0.99),
+            "{:?}",
+            trained.epochs
+        );
+        assert_eq!(trained.misaligned, 0);
+    }
+
+    fn train_and_check(docs: &[Doc], opts: &Options) -> Trained {
+        train(docs, docs, &Gazetteer::default(), opts, |_, _| {})
+    }
+
+    #[test]
+    fn spans_of_bio() {
+        assert_eq!(
+            spans(&[1, 2, 0, 5, 7, 8]),
+            vec![(0, 2, 1), (3, 4, 5), (4, 6, 7)]
+        );
+    }
+}
