@@ -293,10 +293,12 @@ fn date_and_byline(line: &str) -> Option<Kind> {
     if !line.bytes().any(|b| b.is_ascii_digit()) {
         return None;
     }
-    for sep in [" | ", " - ", " – ", " • ", " · ", ", "] {
-        let Some((a, b)) = line.split_once(sep) else {
-            continue;
-        };
+    let seps = [" | ", " / ", " - ", " – ", " • ", " · ", ", "];
+    let splits = seps
+        .iter()
+        .flat_map(|sep| [line.split_once(sep), line.rsplit_once(sep)])
+        .flatten();
+    for (a, b) in splits {
         let (date, who) = if dates::is_date_line(b) {
             (b, a)
         } else if dates::is_date_line(a) {
@@ -307,7 +309,8 @@ fn date_and_byline(line: &str) -> Option<Kind> {
         let who = who.trim();
         let is_person =
             byline::looks_like_person(who.trim_start_matches("By ").trim_start_matches("by "));
-        if byline::is_byline_line(who) || is_person {
+        let agency = byline::agency_name(who).is_some() && who.split_whitespace().count() <= 4;
+        if byline::is_byline_line(who) || is_person || agency {
             return Some(Kind::DateByline(date.to_owned(), byline::parse(who)));
         }
     }
