@@ -293,10 +293,12 @@ fn date_and_byline(line: &str) -> Option<Kind> {
     if !line.bytes().any(|b| b.is_ascii_digit()) {
         return None;
     }
-    for sep in [" | ", " - ", " – ", " • ", " · ", ", "] {
-        let Some((a, b)) = line.split_once(sep) else {
-            continue;
-        };
+    let seps = [" | ", " / ", " - ", " – ", " • ", " · ", ", "];
+    let splits = seps
+        .iter()
+        .flat_map(|sep| [line.split_once(sep), line.rsplit_once(sep)])
+        .flatten();
+    for (a, b) in splits {
         let (date, who) = if dates::is_date_line(b) {
             (b, a)
         } else if dates::is_date_line(a) {
@@ -307,7 +309,8 @@ fn date_and_byline(line: &str) -> Option<Kind> {
         let who = who.trim();
         let is_person =
             byline::looks_like_person(who.trim_start_matches("By ").trim_start_matches("by "));
-        if byline::is_byline_line(who) || is_person {
+        let agency = byline::agency_name(who).is_some() && who.split_whitespace().count() <= 4;
+        if byline::is_byline_line(who) || is_person || agency {
             return Some(Kind::DateByline(date.to_owned(), byline::parse(who)));
         }
     }
@@ -317,16 +320,31 @@ fn date_and_byline(line: &str) -> Option<Kind> {
 /// Image placeholders and inline markers a text dump leaves: `[INS::INS]`, `[image-1]`.
 fn is_marker(line: &str) -> bool {
     let t = line.trim();
-    (t.starts_with('[') && t.ends_with(']') && !t[1..].contains('[') && t.len() < 120)
-        || t.chars().all(|c| !c.is_alphanumeric())
+    if t.chars().all(|c| !c.is_alphanumeric()) {
+        return true;
+    }
+    // Only bracketed groups (`[INS::INS]`, `[ ] [submit]`, `[Social-Fac] [Social-Twi]`).
+    let mut depth = 0usize;
+    let mut outside = 0usize;
+    for c in t.chars() {
+        match c {
+            '[' => depth += 1,
+            ']' => depth = depth.saturating_sub(1),
+            c if depth == 0 && c.is_alphanumeric() => outside += 1,
+            _ => {}
+        }
+    }
+    t.starts_with('[') && outside == 0 && t.len() < 200
 }
 
 /// A list item (`• item`, `- item`, `* item`, `□ item`).
 fn is_bullet(line: &str) -> bool {
     let t = line.trim_start();
-    ["• ", "- ", "* ", "□ ", "■ ", "· ", "◦ ", "+ ", "o "]
-        .iter()
-        .any(|b| t.starts_with(b))
+    [
+        "• ", "- ", "* ", "□ ", "■ ", "· ", "◦ ", "+ ", "o ", "○ ", "☆ ", "▪ ", "► ", "» ",
+    ]
+    .iter()
+    .any(|b| t.starts_with(b))
 }
 
 /// The text of a list item without its marker.
@@ -475,8 +493,8 @@ fn pick_headline(header: &[Unit], wire: bool) -> Option<String> {
         if wire {
             return candidates.first().copied();
         }
-        // Titles sit just above (or below) the byline and date: prefer the longest
-        // candidate within two lines of them.
+        // Titles sit just above (or below) the byline and date, and close to the body:
+        // score each candidate by length, nearness to those lines, and nearness to the body.
         let is_meta = |j: usize| {
             header.get(j).is_some_and(|u| {
                 matches!(
@@ -485,13 +503,19 @@ fn pick_headline(header: &[Unit], wire: bool) -> Option<String> {
                 )
             })
         };
-        let near_meta = candidates
+        let score = |i: usize| {
+            let near_meta = is_meta(i + 1) || is_meta(i + 2) || i > 0 && is_meta(i - 1);
+            let to_body = header.len() - i;
+            header[i].words.min(20) as i64
+                + if near_meta { 12 } else { 0 }
+                + (10 - to_body as i64).max(0)
+        };
+        candidates
             .iter()
             .copied()
-            .filter(|&i| is_meta(i + 1) || is_meta(i + 2) || i > 0 && is_meta(i - 1));
-        near_meta
-            .max_by_key(|&i| header[i].words)
-            .or_else(|| candidates.iter().copied().max_by_key(|&i| header[i].words))
+            .filter(|&i| header[i].words >= 3)
+            .max_by_key(|&i| (score(i), i))
+            .or_else(|| candidates.first().copied())
     })?;
     let text = header[chosen].text.as_str();
     Some(strip_update_prefix(text).to_owned())
