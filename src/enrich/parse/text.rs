@@ -124,7 +124,8 @@ fn story_from_units(units: &[Unit], format: Format) -> Story {
         wire_run(units)
     } else {
         best_run(units)
-    };
+    }
+    .or_else(|| short_text_run(units));
     let Some((start, end)) = run else {
         return story;
     };
@@ -410,6 +411,15 @@ fn best_run(units: &[Unit]) -> Option<(usize, usize)> {
     units[s].is_body_text().then_some((s, e))
 }
 
+/// A story made only of short lines (a brief, a test input) has no positive-scoring run:
+/// then the body is everything from the first to the last body-text line, so a plain
+/// short story is kept instead of being rejected as having no body.
+fn short_text_run(units: &[Unit]) -> Option<(usize, usize)> {
+    let start = units.iter().position(Unit::is_body_text)?;
+    let end = units.iter().rposition(Unit::is_body_text)?;
+    Some((start, end))
+}
+
 /// Wire copy has no furniture inside the story: the body runs from the first prose unit
 /// to the last text unit before an end mark (trailer, slug, junk, section end).
 fn wire_run(units: &[Unit]) -> Option<(usize, usize)> {
@@ -653,6 +663,13 @@ mod tests {
         assert_eq!(d.date.as_deref(), Some("May 9"));
         assert_eq!(s.paragraphs.len(), 2);
         assert!(s.body.starts_with("Harbour workers ended"));
+    }
+
+    #[test]
+    fn short_plain_story_keeps_its_lines() {
+        let story = parse("First paragraph.\n\nSecond paragraph.");
+        assert_eq!(story.body, "First paragraph.\n\nSecond paragraph.");
+        assert_eq!(story.paragraphs.len(), 2);
     }
 
     #[test]
