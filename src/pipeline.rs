@@ -378,7 +378,7 @@ async fn settle(sink: Sink, envelope: Envelope<OutboundRecord>, max_deliver: u64
                     Outcome::Published
                 }
                 Err(error) => {
-                    tracing::warn!(%error, delivered = meta.delivered, "Record publish failed.");
+                    tracing::warn!(error = %crate::bus::error_chain(&error), delivered = meta.delivered, "Record publish failed.");
                     give_up_or_retry(&sink, &meta, payload, &ack, max_deliver, &error).await
                 }
             },
@@ -410,14 +410,18 @@ async fn give_up_or_retry(
         // left; if that fails too the story is lost, which core mode documents.
         let letter = DeadLetter {
             kind: headers::REASON_PUBLISH_FAILED,
-            message: error.to_string(),
+            message: crate::bus::error_chain(error),
         };
         return reject(sink, meta, payload, ack, letter, max_deliver).await;
     }
     if meta.delivered >= max_deliver {
         let letter = DeadLetter {
             kind: headers::REASON_PUBLISH_FAILED,
-            message: format!("gave up after {} deliveries: {error}", meta.delivered),
+            message: format!(
+                "gave up after {} deliveries: {}",
+                meta.delivered,
+                crate::bus::error_chain(error)
+            ),
         };
         return reject(sink, meta, payload, ack, letter, max_deliver).await;
     }
@@ -443,12 +447,12 @@ async fn reject(
         }
         Err(error) if ack.is_acknowledged() && meta.delivered < max_deliver => {
             crate::metrics::publish_retry();
-            tracing::warn!(%error, reason = letter.kind, "Dead letter publish failed; retrying.");
+            tracing::warn!(error = %crate::bus::error_chain(&error), reason = letter.kind, "Dead letter publish failed; retrying.");
             Outcome::Retry(nak_delay(meta.delivered))
         }
         Err(error) => {
             tracing::error!(
-                %error,
+                error = %crate::bus::error_chain(&error),
                 reason = letter.kind,
                 delivered = meta.delivered,
                 "Dead letter publish failed on the last delivery; the story is dropped."

@@ -44,7 +44,7 @@ pub mod headers {
 #[derive(Debug, Error)]
 pub enum BusError {
     /// A secret or credentials file could not be read.
-    #[error("cannot read {what} file {path}: {source}")]
+    #[error("cannot read {what} file {path}")]
     ReadSecret {
         /// Which setting (`nats.token_file`, ...).
         what: &'static str,
@@ -55,14 +55,14 @@ pub enum BusError {
         source: std::io::Error,
     },
     /// The client could not be built or connected.
-    #[error("cannot connect to NATS: {source}")]
+    #[error("cannot connect to NATS")]
     Connect {
         /// The client error.
         #[source]
         source: async_nats::ConnectError,
     },
     /// A stream could not be looked up or created.
-    #[error("stream {stream}: {source}")]
+    #[error("cannot set up stream {stream}")]
     Stream {
         /// The stream name.
         stream: String,
@@ -71,7 +71,7 @@ pub enum BusError {
         source: async_nats::Error,
     },
     /// The durable consumer could not be looked up or created.
-    #[error("consumer {durable} on stream {stream}: {source}")]
+    #[error("cannot set up consumer {durable} on stream {stream}")]
     Consumer {
         /// The stream name.
         stream: String,
@@ -82,7 +82,7 @@ pub enum BusError {
         source: async_nats::Error,
     },
     /// A core subscription could not be made.
-    #[error("cannot subscribe to {subject}: {source}")]
+    #[error("cannot subscribe to {subject}")]
     Subscribe {
         /// The subject.
         subject: String,
@@ -99,8 +99,21 @@ pub enum PublishError {
     #[error("no publish acknowledgement within {0:?}")]
     Timeout(Duration),
     /// The client or the server refused the publish.
-    #[error("publish failed: {0}")]
+    #[error("publish failed")]
     Failed(#[source] async_nats::Error),
+}
+
+/// An error and its causes on one line (`outer: inner: root`), for logs: error types
+/// keep their causes in `source()`, not in their own message.
+pub fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(inner) = cause {
+        text.push_str(": ");
+        text.push_str(&inner.to_string());
+        cause = inner.source();
+    }
+    text
 }
 
 /// Where raw stories come from.
@@ -229,5 +242,23 @@ impl Delivery {
             ack,
             span,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_chain_joins_causes() {
+        let error = BusError::ReadSecret {
+            what: "nats.token_file",
+            path: "/run/token".into(),
+            source: std::io::Error::new(std::io::ErrorKind::NotFound, "gone"),
+        };
+        assert_eq!(
+            error_chain(&error),
+            "cannot read nats.token_file file /run/token: gone"
+        );
     }
 }

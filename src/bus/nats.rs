@@ -503,7 +503,7 @@ impl JetStreamSource {
                     self.health.set_consuming(false);
                     let delay = retry_delay(failures);
                     failures += 1;
-                    tracing::warn!(%error, ?delay, "Cannot get the input consumer, retrying.");
+                    tracing::warn!(error = %super::error_chain(&error), ?delay, "Cannot get the input consumer, retrying.");
                     if sleep_or_cancel(delay, &token).await {
                         break;
                     }
