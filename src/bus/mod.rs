@@ -192,6 +192,9 @@ pub struct InputMeta {
     pub stream_sequence: Option<u64>,
     /// Delivery count, 1 on first delivery (always 1 in core mode).
     pub delivered: u64,
+    /// The consumer's delivery limit as the server applies it (the existing consumer's,
+    /// which may differ from the config); None when unlimited or in core mode.
+    pub max_deliver: Option<u64>,
     /// The input's `Nats-Msg-Id` header.
     pub message_id: Option<String>,
     /// The input's `Content-Type` header.
@@ -201,6 +204,11 @@ pub struct InputMeta {
 }
 
 impl InputMeta {
+    /// Whether the server will not deliver this message again after a nak.
+    pub fn is_last_delivery(&self) -> bool {
+        self.max_deliver.is_some_and(|max| self.delivered >= max)
+    }
+
     /// The input's id for dead letters: its message id, else the hash of its bytes.
     pub fn original_id(&self, payload: &[u8]) -> String {
         self.message_id
@@ -248,6 +256,26 @@ impl Delivery {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn last_delivery_follows_the_consumer_limit() {
+        let mut meta = InputMeta {
+            subject: "s".to_owned(),
+            stream: None,
+            stream_sequence: None,
+            delivered: 2,
+            max_deliver: Some(2),
+            message_id: None,
+            content_type: None,
+            received_at: jiff::Timestamp::UNIX_EPOCH,
+        };
+        assert!(meta.is_last_delivery());
+        meta.delivered = 1;
+        assert!(!meta.is_last_delivery());
+        meta.max_deliver = None;
+        meta.delivered = 1000;
+        assert!(!meta.is_last_delivery(), "unlimited");
+    }
 
     #[test]
     fn error_chain_joins_causes() {

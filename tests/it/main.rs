@@ -639,7 +639,22 @@ async fn records_that_cannot_be_published_are_retried_then_dead_lettered() {
     })
     .await
     .expect("create output stream");
-    let mut worker = Worker::start(&topology, &server.url(), &[("INPUT__MAX_DELIVER", "2")]);
+    // An existing consumer allowing 2 deliveries while the config says 5: the limit the
+    // server applies wins, or the last nak would silently drop the story.
+    create_input_stream(&js, &topology).await;
+    js.get_stream(&topology.input_stream)
+        .await
+        .unwrap()
+        .create_consumer(async_nats::jetstream::consumer::pull::Config {
+            durable_name: Some(topology.durable.clone()),
+            ack_policy: async_nats::jetstream::consumer::AckPolicy::Explicit,
+            ack_wait: Duration::from_secs(3),
+            max_deliver: 2,
+            ..Default::default()
+        })
+        .await
+        .expect("create consumer");
+    let mut worker = Worker::start(&topology, &server.url(), &[("INPUT__MAX_DELIVER", "5")]);
     worker.wait_ready(Duration::from_secs(20));
     let stories = generated_stories(5);
     publish_all(&js, &topology.input_subject, &stories).await;
@@ -676,10 +691,15 @@ async fn records_that_cannot_be_published_are_retried_then_dead_lettered() {
         .metrics()
         .lines()
         .any(|l| l.contains("publish_failed")));
-    // The existing stream (2m duplicate window, config says 5m) was used as it is, with
-    // the difference logged, not changed.
+    // The existing stream (2m duplicate window, config says 5m) and consumer were used as
+    // they are, with the differences logged, not changed.
     assert!(
         worker.log_count("Existing stream differs from the config") >= 1,
+        "{}",
+        worker.log()
+    );
+    assert!(
+        worker.log_count("Existing consumer differs from the config") >= 1,
         "{}",
         worker.log()
     );
