@@ -24,7 +24,7 @@ pub const ENV_PREFIX: &str = "WIRE_ENRICHER__";
 #[derive(Debug, Error)]
 pub enum ConfigError {
     /// The configuration file could not be read.
-    #[error("cannot read config file {path}: {source}")]
+    #[error("cannot read config file {path}")]
     Read {
         /// The file.
         path: PathBuf,
@@ -33,7 +33,7 @@ pub enum ConfigError {
         source: std::io::Error,
     },
     /// The configuration file is not valid TOML.
-    #[error("config file {path} is not valid TOML: {source}")]
+    #[error("config file {path} is not valid TOML")]
     Toml {
         /// The file.
         path: PathBuf,

@@ -29,7 +29,7 @@ const MIN_CLIENT_DRAIN_MS: u64 = 500;
 #[derive(Debug, Error)]
 pub enum DaemonError {
     /// The HTTP listen address could not be bound.
-    #[error("cannot listen on {address}: {source}")]
+    #[error("cannot listen on {address}")]
     Listen {
         /// The configured address.
         address: String,

@@ -12,7 +12,7 @@
 //!   records may therefore leave in a different order than stories came in.
 //! - Outcomes ([`Outcome`]): `Published` -> ack; `Rejected` (parse error or a stage panic,
 //!   permanent) -> dead letter, then `Term`; `Retry` (publish failed) -> `Nak(delay)`, or a
-//!   dead letter once `input.max_deliver` deliveries are used up. Every input ends as one
+//!   dead letter on the consumer's last allowed delivery. Every input ends as one
 //!   record or one dead letter.
 //! - Shutdown: only the source watches the token. It stops and drops its sender; each
 //!   stage finishes what it holds and drops its own sender, so the close cascades to the
@@ -103,8 +103,6 @@ pub struct Settings {
     pub channel_capacity: usize,
     /// Stories each CPU stage works on at once.
     pub parallelism: usize,
-    /// Deliveries after which a story that cannot be published is dead-lettered.
-    pub max_deliver: u64,
 }
 
 impl Settings {
@@ -113,7 +111,6 @@ impl Settings {
         Self {
             channel_capacity: config.pipeline.channel_capacity,
             parallelism: config.pipeline.effective_parallelism(),
-            max_deliver: u64::try_from(config.input.max_deliver).unwrap_or(1),
         }
     }
 }
@@ -176,7 +173,7 @@ pub async fn run(
         parallelism,
         entities,
     ));
-    stages.spawn(run_sink(record_rx, sink, settings.max_deliver, capacity));
+    stages.spawn(run_sink(record_rx, sink, capacity));
 
     let source_result = match source {
         Source::JetStream(source) => {
@@ -341,7 +338,6 @@ where
 async fn run_sink(
     mut rx: mpsc::Receiver<Envelope<OutboundRecord>>,
     sink: Sink,
-    max_deliver: u64,
     max_in_flight: usize,
 ) {
     let mut in_flight = FuturesUnordered::new();
@@ -351,7 +347,7 @@ async fn run_sink(
             biased;
             Some(_) = in_flight.next(), if !in_flight.is_empty() => {}
             next = rx.recv(), if open && in_flight.len() < max_in_flight => match next {
-                Some(envelope) => in_flight.push(settle(sink.clone(), envelope, max_deliver)),
+                Some(envelope) => in_flight.push(settle(sink.clone(), envelope)),
                 None => open = false,
             },
         }
@@ -360,7 +356,7 @@ async fn run_sink(
 }
 
 /// Publishes one story's outcome and settles its input accordingly.
-async fn settle(sink: Sink, envelope: Envelope<OutboundRecord>, max_deliver: u64) -> Outcome {
+async fn settle(sink: Sink, envelope: Envelope<OutboundRecord>) -> Outcome {
     let Envelope {
         item,
         meta,
@@ -378,11 +374,11 @@ async fn settle(sink: Sink, envelope: Envelope<OutboundRecord>, max_deliver: u64
                     Outcome::Published
                 }
                 Err(error) => {
-                    tracing::warn!(%error, delivered = meta.delivered, "Record publish failed.");
-                    give_up_or_retry(&sink, &meta, payload, &ack, max_deliver, &error).await
+                    tracing::warn!(error = %crate::bus::error_chain(&error), delivered = meta.delivered, "Record publish failed.");
+                    give_up_or_retry(&sink, &meta, payload, &ack, &error).await
                 }
             },
-            Err(letter) => reject(&sink, &meta, payload, &ack, letter, max_deliver).await,
+            Err(letter) => reject(&sink, &meta, payload, &ack, letter).await,
         };
         crate::metrics::stage_seconds("publish", started.elapsed().as_secs_f64());
         match &outcome {
@@ -402,7 +398,6 @@ async fn give_up_or_retry(
     meta: &InputMeta,
     payload: Bytes,
     ack: &AckHandle,
-    max_deliver: u64,
     error: &crate::bus::PublishError,
 ) -> Outcome {
     if !ack.is_acknowledged() {
@@ -410,16 +405,20 @@ async fn give_up_or_retry(
         // left; if that fails too the story is lost, which core mode documents.
         let letter = DeadLetter {
             kind: headers::REASON_PUBLISH_FAILED,
-            message: error.to_string(),
+            message: crate::bus::error_chain(error),
         };
-        return reject(sink, meta, payload, ack, letter, max_deliver).await;
+        return reject(sink, meta, payload, ack, letter).await;
     }
-    if meta.delivered >= max_deliver {
+    if meta.is_last_delivery() {
         let letter = DeadLetter {
             kind: headers::REASON_PUBLISH_FAILED,
-            message: format!("gave up after {} deliveries: {error}", meta.delivered),
+            message: format!(
+                "gave up after {} deliveries: {}",
+                meta.delivered,
+                crate::bus::error_chain(error)
+            ),
         };
-        return reject(sink, meta, payload, ack, letter, max_deliver).await;
+        return reject(sink, meta, payload, ack, letter).await;
     }
     crate::metrics::publish_retry();
     Outcome::Retry(nak_delay(meta.delivered))
@@ -433,7 +432,6 @@ async fn reject(
     payload: Bytes,
     ack: &AckHandle,
     letter: DeadLetter,
-    max_deliver: u64,
 ) -> Outcome {
     match sink.publish_dead_letter(&letter, meta, payload).await {
         Ok(()) => {
@@ -441,14 +439,14 @@ async fn reject(
             tracing::warn!(reason = letter.kind, message = %letter.message, "Story dead-lettered.");
             Outcome::Rejected(letter.kind)
         }
-        Err(error) if ack.is_acknowledged() && meta.delivered < max_deliver => {
+        Err(error) if ack.is_acknowledged() && !meta.is_last_delivery() => {
             crate::metrics::publish_retry();
-            tracing::warn!(%error, reason = letter.kind, "Dead letter publish failed; retrying.");
+            tracing::warn!(error = %crate::bus::error_chain(&error), reason = letter.kind, "Dead letter publish failed; retrying.");
             Outcome::Retry(nak_delay(meta.delivered))
         }
         Err(error) => {
             tracing::error!(
-                %error,
+                error = %crate::bus::error_chain(&error),
                 reason = letter.kind,
                 delivered = meta.delivered,
                 "Dead letter publish failed on the last delivery; the story is dropped."
@@ -488,6 +486,7 @@ mod tests {
             stream: None,
             stream_sequence: None,
             delivered: 1,
+            max_deliver: Some(5),
             message_id: None,
             content_type: None,
             received_at: jiff::Timestamp::UNIX_EPOCH,

@@ -44,7 +44,7 @@ pub mod headers {
 #[derive(Debug, Error)]
 pub enum BusError {
     /// A secret or credentials file could not be read.
-    #[error("cannot read {what} file {path}: {source}")]
+    #[error("cannot read {what} file {path}")]
     ReadSecret {
         /// Which setting (`nats.token_file`, ...).
         what: &'static str,
@@ -55,14 +55,14 @@ pub enum BusError {
         source: std::io::Error,
     },
     /// The client could not be built or connected.
-    #[error("cannot connect to NATS: {source}")]
+    #[error("cannot connect to NATS")]
     Connect {
         /// The client error.
         #[source]
         source: async_nats::ConnectError,
     },
     /// A stream could not be looked up or created.
-    #[error("stream {stream}: {source}")]
+    #[error("cannot set up stream {stream}")]
     Stream {
         /// The stream name.
         stream: String,
@@ -71,7 +71,7 @@ pub enum BusError {
         source: async_nats::Error,
     },
     /// The durable consumer could not be looked up or created.
-    #[error("consumer {durable} on stream {stream}: {source}")]
+    #[error("cannot set up consumer {durable} on stream {stream}")]
     Consumer {
         /// The stream name.
         stream: String,
@@ -82,7 +82,7 @@ pub enum BusError {
         source: async_nats::Error,
     },
     /// A core subscription could not be made.
-    #[error("cannot subscribe to {subject}: {source}")]
+    #[error("cannot subscribe to {subject}")]
     Subscribe {
         /// The subject.
         subject: String,
@@ -99,8 +99,21 @@ pub enum PublishError {
     #[error("no publish acknowledgement within {0:?}")]
     Timeout(Duration),
     /// The client or the server refused the publish.
-    #[error("publish failed: {0}")]
+    #[error("publish failed")]
     Failed(#[source] async_nats::Error),
+}
+
+/// An error and its causes on one line (`outer: inner: root`), for logs: error types
+/// keep their causes in `source()`, not in their own message.
+pub fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(inner) = cause {
+        text.push_str(": ");
+        text.push_str(&inner.to_string());
+        cause = inner.source();
+    }
+    text
 }
 
 /// Where raw stories come from.
@@ -179,6 +192,9 @@ pub struct InputMeta {
     pub stream_sequence: Option<u64>,
     /// Delivery count, 1 on first delivery (always 1 in core mode).
     pub delivered: u64,
+    /// The consumer's delivery limit as the server applies it (the existing consumer's,
+    /// which may differ from the config); None when unlimited or in core mode.
+    pub max_deliver: Option<u64>,
     /// The input's `Nats-Msg-Id` header.
     pub message_id: Option<String>,
     /// The input's `Content-Type` header.
@@ -188,6 +204,11 @@ pub struct InputMeta {
 }
 
 impl InputMeta {
+    /// Whether the server will not deliver this message again after a nak.
+    pub fn is_last_delivery(&self) -> bool {
+        self.max_deliver.is_some_and(|max| self.delivered >= max)
+    }
+
     /// The input's id for dead letters: its message id, else the hash of its bytes.
     pub fn original_id(&self, payload: &[u8]) -> String {
         self.message_id
@@ -229,5 +250,43 @@ impl Delivery {
             ack,
             span,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn last_delivery_follows_the_consumer_limit() {
+        let mut meta = InputMeta {
+            subject: "s".to_owned(),
+            stream: None,
+            stream_sequence: None,
+            delivered: 2,
+            max_deliver: Some(2),
+            message_id: None,
+            content_type: None,
+            received_at: jiff::Timestamp::UNIX_EPOCH,
+        };
+        assert!(meta.is_last_delivery());
+        meta.delivered = 1;
+        assert!(!meta.is_last_delivery());
+        meta.max_deliver = None;
+        meta.delivered = 1000;
+        assert!(!meta.is_last_delivery(), "unlimited");
+    }
+
+    #[test]
+    fn error_chain_joins_causes() {
+        let error = BusError::ReadSecret {
+            what: "nats.token_file",
+            path: "/run/token".into(),
+            source: std::io::Error::new(std::io::ErrorKind::NotFound, "gone"),
+        };
+        assert_eq!(
+            error_chain(&error),
+            "cannot read nats.token_file file /run/token: gone"
+        );
     }
 }

@@ -503,7 +503,7 @@ impl JetStreamSource {
                     self.health.set_consuming(false);
                     let delay = retry_delay(failures);
                     failures += 1;
-                    tracing::warn!(%error, ?delay, "Cannot get the input consumer, retrying.");
+                    tracing::warn!(error = %super::error_chain(&error), ?delay, "Cannot get the input consumer, retrying.");
                     if sleep_or_cancel(delay, &token).await {
                         break;
                     }
@@ -546,6 +546,10 @@ impl JetStreamSource {
         token: &CancellationToken,
     ) -> BatchEnd {
         let input = &self.config.input;
+        // The limit the server applies is the existing consumer's, whatever the config says.
+        let max_deliver = u64::try_from(consumer.cached_info().config.max_deliver)
+            .ok()
+            .filter(|max| *max > 0);
         let request = consumer
             .batch()
             .max_messages(input.batch)
@@ -593,7 +597,7 @@ impl JetStreamSource {
                     }
                 },
                 next = batch.next(), if !received_all => match next {
-                    Some(Ok(message)) => queue.push_back(self.delivery(message)),
+                    Some(Ok(message)) => queue.push_back(self.delivery(message, max_deliver)),
                     Some(Err(error)) => {
                         tracing::warn!(%error, "Pull batch failed.");
                         received_all = true;
@@ -616,7 +620,7 @@ impl JetStreamSource {
         }
         let grace = Duration::from_millis(PREFETCH_NAK_GRACE_MS);
         while let Ok(Some(Ok(message))) = tokio::time::timeout(grace, batch.next()).await {
-            self.delivery(message).ack.nak(None).await;
+            self.delivery(message, None).ack.nak(None).await;
             count += 1;
         }
         if count > 0 {
@@ -624,7 +628,11 @@ impl JetStreamSource {
         }
     }
 
-    fn delivery(&self, message: async_nats::jetstream::Message) -> Delivery {
+    fn delivery(
+        &self,
+        message: async_nats::jetstream::Message,
+        max_deliver: Option<u64>,
+    ) -> Delivery {
         let received_at = jiff::Timestamp::now();
         let (stream, stream_sequence, delivered) = match message.info() {
             Ok(info) => (
@@ -641,6 +649,7 @@ impl JetStreamSource {
             stream,
             stream_sequence,
             delivered,
+            max_deliver,
             message_id: header(headers, "Nats-Msg-Id"),
             content_type: header(headers, "Content-Type"),
             received_at,
@@ -743,6 +752,7 @@ impl CoreSource {
                 stream: None,
                 stream_sequence: None,
                 delivered: 1,
+                max_deliver: None,
                 message_id: header(headers, "Nats-Msg-Id"),
                 content_type: header(headers, "Content-Type"),
                 received_at: jiff::Timestamp::now(),
@@ -930,6 +940,7 @@ mod tests {
             stream: Some("RAW".to_owned()),
             stream_sequence: Some(7),
             delivered: 2,
+            max_deliver: Some(5),
             message_id: None,
             content_type: None,
             received_at: jiff::Timestamp::UNIX_EPOCH,

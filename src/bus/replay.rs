@@ -55,7 +55,7 @@ pub enum ReplayError {
     #[error(transparent)]
     Bus(#[from] super::BusError),
     /// A publish failed or was not acknowledged.
-    #[error("publishing story {name}: {source}")]
+    #[error("publishing story {name}")]
     Publish {
         /// The input's name.
         name: String,
@@ -64,7 +64,7 @@ pub enum ReplayError {
         source: async_nats::Error,
     },
     /// The final flush failed.
-    #[error("flushing publishes: {0}")]
+    #[error("flushing publishes")]
     Flush(#[source] async_nats::client::FlushError),
 }
 

@@ -639,7 +639,22 @@ async fn records_that_cannot_be_published_are_retried_then_dead_lettered() {
     })
     .await
     .expect("create output stream");
-    let mut worker = Worker::start(&topology, &server.url(), &[("INPUT__MAX_DELIVER", "2")]);
+    // An existing consumer allowing 2 deliveries while the config says 5: the limit the
+    // server applies wins, or the last nak would silently drop the story.
+    create_input_stream(&js, &topology).await;
+    js.get_stream(&topology.input_stream)
+        .await
+        .unwrap()
+        .create_consumer(async_nats::jetstream::consumer::pull::Config {
+            durable_name: Some(topology.durable.clone()),
+            ack_policy: async_nats::jetstream::consumer::AckPolicy::Explicit,
+            ack_wait: Duration::from_secs(3),
+            max_deliver: 2,
+            ..Default::default()
+        })
+        .await
+        .expect("create consumer");
+    let mut worker = Worker::start(&topology, &server.url(), &[("INPUT__MAX_DELIVER", "5")]);
     worker.wait_ready(Duration::from_secs(20));
     let stories = generated_stories(5);
     publish_all(&js, &topology.input_subject, &stories).await;
@@ -676,6 +691,22 @@ async fn records_that_cannot_be_published_are_retried_then_dead_lettered() {
         .metrics()
         .lines()
         .any(|l| l.contains("publish_failed")));
+    // The existing stream (2m duplicate window, config says 5m) and consumer were used as
+    // they are, with the differences logged, not changed.
+    assert!(
+        worker.log_count("Existing stream differs from the config") >= 1,
+        "{}",
+        worker.log()
+    );
+    assert!(
+        worker.log_count("Existing consumer differs from the config") >= 1,
+        "{}",
+        worker.log()
+    );
+    let mut output = js.get_stream(&topology.output_stream).await.unwrap();
+    let info = output.info().await.unwrap();
+    assert_eq!(info.config.max_message_size, 64);
+    assert_eq!(info.config.duplicate_window, Duration::from_secs(120));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -902,4 +933,39 @@ async fn a_second_signal_exits_at_once() {
         .expect("the second signal exits at once");
     assert!(signalled.elapsed() < Duration::from_secs(3));
     assert_eq!(status.code(), Some(130), "{}", worker.log());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn user_and_password_from_a_file_work_and_the_password_is_never_logged() {
+    const PASSWORD: &str = "pa55-that-must-not-leak";
+    let server = NatsServer::start_with(None, &["--user", "enricher", "--pass", PASSWORD]);
+    let topology = Topology::unique();
+    let dir = tempfile::tempdir().unwrap();
+    let password_file = dir.path().join("password");
+    std::fs::write(&password_file, PASSWORD).unwrap();
+    let password_path = password_file.to_string_lossy().into_owned();
+    let mut worker = Worker::start(
+        &topology,
+        &server.url(),
+        &[
+            ("NATS__USER", "enricher"),
+            ("NATS__PASSWORD_FILE", password_path.as_str()),
+            ("LOG__LEVEL", "debug"),
+        ],
+    );
+    worker.wait_ready(Duration::from_secs(20));
+    let nats =
+        async_nats::ConnectOptions::with_user_and_password("enricher".into(), PASSWORD.into())
+            .connect(server.url())
+            .await
+            .expect("test client");
+    let js = async_nats::jetstream::new(nats);
+    let stories = generated_stories(5);
+    publish_all(&js, &topology.input_subject, &stories).await;
+    let records = read_stream(&js, &topology.output_stream, 5, DRAIN, Duration::ZERO).await;
+    assert_exactly_once(&records, &expected_ids(&stories));
+    assert!(
+        !worker.log().contains(PASSWORD),
+        "password leaked into the log"
+    );
 }

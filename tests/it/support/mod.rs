@@ -229,9 +229,12 @@ impl Worker {
                 extra
                     .iter()
                     .map(|(k, v)| (format!("WIRE_ENRICHER__{k}"), *v)),
-            )
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log).expect("worker log"));
+            );
+        // Logs go to stderr, but capture stdout too so the tests never depend on which.
+        let file = std::fs::File::create(&log).expect("worker log");
+        command
+            .stdout(file.try_clone().expect("clone log file"))
+            .stderr(file);
         let child = command.spawn().expect("start wire-enricher");
         Self {
             child: Some(child),
