@@ -109,6 +109,44 @@ async fn run_metrics_upkeep(metrics: MetricsHandle, shutdown: CancellationToken)
     }
 }
 
+/// How long `wire-enricher healthcheck` waits for the listener before it reports failure.
+pub const PROBE_TIMEOUT_SECS: u64 = 3;
+
+/// Asks a running worker's listener for `path` (e.g. `/healthz`) and returns the HTTP
+/// status code. This backs `wire-enricher healthcheck`, the container `HEALTHCHECK` of an
+/// image that has no shell or curl. A wildcard listen address (`0.0.0.0`, `::`) is probed
+/// on loopback. Blocking on purpose: it is a one-shot CLI call, not part of the daemon.
+///
+/// # Errors
+/// Connection, timeout and I/O errors, and a response that is not HTTP.
+pub fn probe(listen: std::net::SocketAddr, path: &str) -> std::io::Result<u16> {
+    use std::io::{Read, Write};
+    let mut addr = listen;
+    if addr.ip().is_unspecified() {
+        addr.set_ip(if addr.is_ipv4() {
+            std::net::Ipv4Addr::LOCALHOST.into()
+        } else {
+            std::net::Ipv6Addr::LOCALHOST.into()
+        });
+    }
+    let timeout = Duration::from_secs(PROBE_TIMEOUT_SECS);
+    let mut stream = std::net::TcpStream::connect_timeout(&addr, timeout)?;
+    stream.set_read_timeout(Some(timeout))?;
+    stream.set_write_timeout(Some(timeout))?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )?;
+    let mut head = [0u8; 64];
+    let n = stream.read(&mut head)?;
+    let line = std::str::from_utf8(&head[..n]).unwrap_or("");
+    line.strip_prefix("HTTP/1.1 ")
+        .or_else(|| line.strip_prefix("HTTP/1.0 "))
+        .and_then(|rest| rest.get(..3))
+        .and_then(|code| code.parse().ok())
+        .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidData, "not an HTTP response"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -149,6 +187,27 @@ mod tests {
             .and_then(|s| s.parse().ok())
             .expect("status code");
         (status, head.to_ascii_lowercase(), body.to_owned())
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn probe_reads_the_status_code_and_maps_wildcard_to_loopback() {
+        let server = start(Health::new()).await;
+        let wildcard = std::net::SocketAddr::from(([0, 0, 0, 0], server.addr.port()));
+        let codes = tokio::task::spawn_blocking(move || {
+            (
+                probe(wildcard, "/healthz").ok(),
+                probe(wildcard, "/readyz").ok(),
+            )
+        })
+        .await
+        .expect("join");
+        assert_eq!(codes, (Some(200), Some(503)));
+        server.shutdown.cancel();
+        server.task.await.expect("join").expect("clean stop");
+        let closed = tokio::task::spawn_blocking(move || probe(wildcard, "/healthz"))
+            .await
+            .expect("join");
+        assert!(closed.is_err(), "a stopped listener must fail the probe");
     }
 
     #[tokio::test]

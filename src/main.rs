@@ -73,6 +73,13 @@ enum Command {
     PrintConfig,
     /// Print the JSON Schema of the published record.
     Schema,
+    /// Probe a running worker's `/healthz` on `http.listen`; exit 0 when it answers 200
+    /// (the container HEALTHCHECK: the image has no shell or curl).
+    Healthcheck {
+        /// Path to probe: `/healthz` (liveness) or `/readyz` (readiness).
+        #[arg(long, default_value = "/healthz")]
+        path: String,
+    },
     /// Accuracy evaluations against the development data.
     #[command(subcommand)]
     Eval(EvalCommand),
@@ -154,6 +161,7 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
             println!("{text}");
             Ok(())
         }
+        Command::Healthcheck { path } => healthcheck(&load()?, &path),
         Command::Eval(command) => {
             init_cli_logging()?;
             let result = match command {
@@ -171,6 +179,24 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
                 .context("training failed")
                 .map_err(Failure::runtime)
         }
+    }
+}
+
+fn healthcheck(config: &Config, path: &str) -> Result<(), Failure> {
+    let listen: std::net::SocketAddr = config
+        .http
+        .listen
+        .parse()
+        .context("http.listen is not an address")
+        .map_err(Failure::config)?;
+    match wire_enricher::http::probe(listen, path) {
+        Ok(200) => Ok(()),
+        Ok(code) => Err(Failure::runtime(anyhow::anyhow!(
+            "{path} on {listen} answered HTTP {code}"
+        ))),
+        Err(error) => Err(Failure::runtime(
+            anyhow::Error::new(error).context(format!("cannot probe {path} on {listen}")),
+        )),
     }
 }
 
