@@ -199,13 +199,17 @@ impl<'a> Context<'a> {
             }
             hi = c.first;
         }
-        if let Some(att) = self.colon_speaker(left) {
-            return att;
-        }
-        // `She then addressed the supporters again: "…"`: the sentence's subject.
-        let colon = left.1 > left.0 && self.toks[left.1 - 1].is(':');
-        if let Some(np) = self.sentence_subject(left.1).filter(|_| colon) {
-            return self.resolve(np, previous);
+        let colon = self.toks[left.1..a.min(self.toks.len())]
+            .iter()
+            .any(|t| t.is(':'));
+        if colon {
+            if let Some(att) = self.colon_speaker(left) {
+                return att;
+            }
+            // `She then addressed the supporters again: "…"`: the sentence's subject.
+            if let Some(np) = self.sentence_subject(left.1) {
+                return self.resolve(np, previous);
+            }
         }
         if kind == QuoteKind::Direct {
             if let Some(c) = right_far {
@@ -278,8 +282,7 @@ impl<'a> Context<'a> {
     /// `Carl Bialik: "…"`: a name right before the colon that opens the quote.
     fn colon_speaker(&self, left: (usize, usize)) -> Option<Attribution> {
         let (lo, hi) = left;
-        let colon = (lo..hi).rev().take(2).find(|&i| self.toks[i].is(':'))?;
-        let np = self.np_ending_at(colon, lo)?;
+        let np = self.np_ending_at(hi, lo)?;
         let last = self.word(np.last - 1);
         if !is_capitalised(last) || np.last - np.first > 5 {
             return None;
@@ -990,7 +993,10 @@ impl<'a> Context<'a> {
             let Some(c) = self.cue_at(i).filter(|c| c.kind == CueKind::Verb) else {
                 continue;
             };
-            if let Some(np) = self.subject_left(c.first, lo.max(c.first.saturating_sub(12))) {
+            let np = self
+                .subject_left(c.first, lo.max(c.first.saturating_sub(12)))
+                .or_else(|| self.subject_right(c.last));
+            if let Some(np) = np {
                 let att = self.resolve(np, previous);
                 if att.speaker.is_some() {
                     return Some(att);

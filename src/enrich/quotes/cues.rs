@@ -22,6 +22,14 @@ pub(crate) enum CueKind {
 
 /// Finite speech verbs (lower case).
 const VERBS: &[&str] = &[
+    "reacted",
+    "conclude",
+    "mocked",
+    "mocks",
+    "puts",
+    "stated",
+    "continued",
+    "countered",
     "pressed",
     "presses",
     "interrupted",
@@ -1422,12 +1430,12 @@ const LISTS: [&[&str]; 14] = [
 ];
 
 /// Lower-case word -> bit set of the lists that hold it, built once.
-static LEXICON: std::sync::LazyLock<rustc_hash::FxHashMap<&'static str, u16>> =
+static LEXICON: std::sync::LazyLock<rustc_hash::FxHashMap<&'static [u8], u16>> =
     std::sync::LazyLock::new(|| {
-        let mut map: rustc_hash::FxHashMap<&'static str, u16> = Default::default();
+        let mut map: rustc_hash::FxHashMap<&'static [u8], u16> = Default::default();
         for (bit, list) in LISTS.iter().enumerate() {
             for w in list.iter() {
-                *map.entry(*w).or_default() |= 1 << bit;
+                *map.entry(w.as_bytes()).or_default() |= 1 << bit;
             }
         }
         map
@@ -1441,9 +1449,8 @@ fn in_list(word: &str, list: usize) -> bool {
     };
     slot.copy_from_slice(word.as_bytes());
     slot.make_ascii_lowercase();
-    std::str::from_utf8(slot)
-        .ok()
-        .and_then(|w| LEXICON.get(w))
+    LEXICON
+        .get(&*slot)
         .is_some_and(|bits| bits & (1 << list) != 0)
 }
 
