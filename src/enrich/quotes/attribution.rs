@@ -267,9 +267,12 @@ impl<'a> Context<'a> {
         let mut i = end;
         while i > 0 && end - i < WINDOW {
             let t = &self.toks[i - 1];
+            // A short quoted phrase earlier in the sentence (`called his "claim of right"
+            // "significant"`) is part of the sentence, not its end.
+            let short_quote = t.quote.is_some_and(|q| self.is_short(q as usize));
             if t.para != para
-                || t.quote.is_some()
-                || t.ends_sentence()
+                || (t.quote.is_some() && !short_quote)
+                || (t.ends_sentence() && t.quote.is_none())
                 || is_close_mark(t, self.body)
             {
                 break;
@@ -277,6 +280,16 @@ impl<'a> Context<'a> {
             i -= 1;
         }
         (i, end)
+    }
+
+    /// Whether segment `q` is a phrase of at most four words.
+    fn is_short(&self, q: usize) -> bool {
+        self.segs.get(q).is_some_and(|s| {
+            self.body[s.content.start..s.content.end]
+                .split_whitespace()
+                .nth(4)
+                .is_none()
+        })
     }
 
     /// `Carl Bialik: "…"`: a name right before the colon that opens the quote.
@@ -407,7 +420,7 @@ impl<'a> Context<'a> {
             let ni = self.names.index_at(self.toks[k].start);
             if let Some(n) = self.names.names.get(ni).filter(|n| n.first == k) {
                 let possessive = strip_possessive(self.word(n.last - 1)) != self.word(n.last - 1);
-                if !possessive && !self.is_object(n) && n.kind != NameKind::Other {
+                if !possessive && !self.is_object(n) {
                     return Some(Np {
                         first: n.first,
                         last: n.last,
@@ -437,16 +450,41 @@ impl<'a> Context<'a> {
         if j > lo && self.toks[j - 1].is(',') {
             j = self.skip_apposition_left(j, lo)?;
         }
-        self.np_ending_at(j, lo).or_else(|| {
-            let coordinated =
-                j > 0 && self.is_word(j - 1) && ["and", "but"].contains(&self.word(j - 1));
-            if coordinated {
-                self.sentence_subject(j)
-                    .or_else(|| self.coordinated_subject(j))
-            } else {
-                self.coordinated_subject(j)
+        self.np_ending_at(j, lo)
+            .or_else(|| self.before_relative_clause(j, lo))
+            .or_else(|| {
+                let coordinated =
+                    j > 0 && self.is_word(j - 1) && ["and", "but"].contains(&self.word(j - 1));
+                if coordinated {
+                    self.sentence_subject(j)
+                        .or_else(|| self.coordinated_subject(j))
+                } else {
+                    self.coordinated_subject(j)
+                }
+            })
+    }
+
+    /// `a White House official who spoke anonymously … said`: the phrase before `who`.
+    fn before_relative_clause(&self, j: usize, lo: usize) -> Option<Np> {
+        let mut k = j;
+        while k > lo && j - k < 15 {
+            k -= 1;
+            if !self.is_word(k) {
+                if self.toks[k].is(',') {
+                    continue;
+                }
+                return None;
             }
-        })
+            if ["who", "which", "whose"].contains(&self.word(k)) {
+                let end = if k > lo && self.toks[k - 1].is(',') {
+                    k - 1
+                } else {
+                    k
+                };
+                return self.np_ending_at(end, lo);
+            }
+        }
+        None
     }
 
     /// `he laughed and said`, `which Trump had called … and promised to`: the nearest
