@@ -1441,17 +1441,21 @@ static LEXICON: std::sync::LazyLock<rustc_hash::FxHashMap<&'static [u8], u16>> =
         map
     });
 
-/// Whether `word`, case-folded (ASCII), is in list number `list` of [`LISTS`].
-fn in_list(word: &str, list: usize) -> bool {
+/// The lists of [`LISTS`] that hold `word`, case-folded (ASCII), as a bit set: one hash
+/// lookup answers every list.
+fn lists_of(word: &str) -> u16 {
     let mut buf = [0u8; 24];
     let Some(slot) = buf.get_mut(..word.len()) else {
-        return false;
+        return 0;
     };
     slot.copy_from_slice(word.as_bytes());
     slot.make_ascii_lowercase();
-    LEXICON
-        .get(&*slot)
-        .is_some_and(|bits| bits & (1 << list) != 0)
+    LEXICON.get(&*slot).copied().unwrap_or(0)
+}
+
+/// Whether `word` is in list number `list` of [`LISTS`].
+fn in_list(word: &str, list: usize) -> bool {
+    lists_of(word) & (1 << list) != 0
 }
 
 /// The cue kind of a single word, if it is a cue.
@@ -1459,11 +1463,12 @@ pub(crate) fn cue_word(word: &str) -> Option<CueKind> {
     if word.len() < 3 || word.len() > 14 || !word.is_ascii() {
         return None;
     }
-    if in_list(word, 0) {
+    let bits = lists_of(word);
+    if bits & 1 != 0 {
         Some(CueKind::Verb)
-    } else if in_list(word, 1) {
+    } else if bits & 2 != 0 {
         Some(CueKind::Participle)
-    } else if in_list(word, 2) {
+    } else if bits & 4 != 0 {
         Some(CueKind::Framing)
     } else {
         None

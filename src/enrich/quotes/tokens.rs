@@ -82,9 +82,13 @@ pub(crate) fn tokenize(text: &str, paragraphs: &[ByteSpan], segments: &[Segment]
     let mut seg = 0usize;
     let mut i = 0usize;
     while i < bytes.len() {
-        let c = match text.get(i..).and_then(|s| s.chars().next()) {
-            Some(c) => c,
-            None => break,
+        let c = if bytes[i].is_ascii() {
+            bytes[i] as char
+        } else {
+            match text.get(i..).and_then(|s| s.chars().next()) {
+                Some(c) => c,
+                None => break,
+            }
         };
         let len = c.len_utf8();
         if c.is_whitespace() {
