@@ -39,7 +39,7 @@ pub fn extract(story: &Story) -> Extracted {
     let singles = marks::single_marks_policy(body);
     let mut segs = marks::segments(body, &paragraphs, singles, &mut warnings);
     segs.retain(|s| !is_markup_value(body, s));
-    let toks = tokens::tokenize(body, &paragraphs, &segs);
+    let toks = tokens::tokenize(body, &segs);
     let table = names::NameTable::new(body, &toks);
     let ctx = Context::new(body, &toks, &segs, &table);
 

@@ -339,7 +339,7 @@ mod tests {
     use super::*;
 
     fn names(text: &str) -> Vec<(String, NameKind, String)> {
-        let toks = tokenize(text, &[], &[]);
+        let toks = tokenize(text, &[]);
         find_names(text, &toks)
             .into_iter()
             .map(|n| (n.text(text).to_owned(), n.kind, n.title.clone()))
@@ -367,7 +367,7 @@ mod tests {
     #[test]
     fn surname_resolves_to_full_name() {
         let text = "Spokesman Mark Toner spoke. Later Toner said no.";
-        let toks = tokenize(text, &[], &[]);
+        let toks = tokenize(text, &[]);
         let table = NameTable::new(text, &toks);
         let pos = text.rfind("Toner").unwrap_or(0);
         let full = table.full_name(text, "Toner", pos).map(|n| n.text(text));

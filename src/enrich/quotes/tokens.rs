@@ -4,8 +4,6 @@
 //! Must not: allocate per token beyond the token vector, or look back more than a few
 //! characters (linear time).
 
-use crate::enrich::story::ByteSpan;
-
 use super::marks::Segment;
 
 /// What a token is.
@@ -29,7 +27,7 @@ pub(crate) struct Tok {
     pub(crate) end: usize,
     /// Word or punctuation.
     pub(crate) kind: Kind,
-    /// Paragraph index.
+    /// Paragraph (line) index.
     pub(crate) para: u32,
     /// Index of the segment whose content holds the token, if any.
     pub(crate) quote: Option<u32>,
@@ -70,13 +68,12 @@ fn is_abbreviation(word: &str) -> bool {
         .contains(&w)
 }
 
-/// Splits `text` into tokens; `paragraphs` and `segments` are sorted byte spans.
-pub(crate) fn tokenize(text: &str, paragraphs: &[ByteSpan], segments: &[Segment]) -> Vec<Tok> {
+/// Splits `text` into tokens; `segments` are the quoted segments, in order. Each line is
+/// its own paragraph: many texts break paragraphs with one newline, and a story's
+/// paragraphs never span a line break.
+pub(crate) fn tokenize(text: &str, segments: &[Segment]) -> Vec<Tok> {
     let mut out = Vec::with_capacity(text.len() / 5);
     let bytes = text.as_bytes();
-    // Lines count as paragraphs: many texts break paragraphs with one newline, and a
-    // story's paragraphs never span a line break.
-    let _ = paragraphs;
     let mut line = 0u32;
     let mut line_has_token = false;
     let mut seg = 0usize;
@@ -161,10 +158,7 @@ mod tests {
     use super::*;
 
     fn words(text: &str) -> Vec<&str> {
-        tokenize(text, &[], &[])
-            .iter()
-            .map(|t| t.text(text))
-            .collect()
+        tokenize(text, &[]).iter().map(|t| t.text(text)).collect()
     }
 
     #[test]
