@@ -894,7 +894,7 @@ impl<'a> Context<'a> {
 
     /// Whether a cue verb follows the name (`Earnest said`, `Trump, who ..., told`).
     fn is_speech_subject(&self, n: &Name) -> bool {
-        let mut k = n.last;
+        let mut k = self.skip_aside_right(n.last);
         let mut steps = 0;
         while k < self.toks.len() && steps < 4 {
             if let Some(c) = self.cue_at(k) {
@@ -911,6 +911,33 @@ impl<'a> Context<'a> {
             steps += 1;
         }
         false
+    }
+
+    /// Past an apposition or parenthesis that starts at token `k` (`, an Obama
+    /// supporter,` or `(R)`), bounded; `k` itself when there is none.
+    fn skip_aside_right(&self, k: usize) -> usize {
+        let Some(open) = self.toks.get(k) else {
+            return k;
+        };
+        let close = if open.is(',') {
+            ','
+        } else if open.is('(') {
+            ')'
+        } else {
+            return k;
+        };
+        let mut j = k + 1;
+        while j < self.toks.len() && j - k < 14 {
+            let t = &self.toks[j];
+            if t.is(close) {
+                return j + 1;
+            }
+            if t.quote.is_some() || t.ends_sentence() {
+                break;
+            }
+            j += 1;
+        }
+        k
     }
 
     /// A name's gender, through its full form when it is a surname.

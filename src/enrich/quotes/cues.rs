@@ -22,6 +22,11 @@ pub(crate) enum CueKind {
 
 /// Finite speech verbs (lower case).
 const VERBS: &[&str] = &[
+    "demurred",
+    "conceded",
+    "cautioned",
+    "elaborated",
+    "acknowledged",
     "reacted",
     "conclude",
     "mocked",
