@@ -183,7 +183,15 @@ impl<'a> Context<'a> {
                     && self.is_word(c.first)
                     && is_speech_noun(self.word(c.first)))
         });
-        if let Some(c) = right_cue {
+        // After a quote that closes its sentence (`"…." Later, she revised …`), only a
+        // plain `Name said` clause attributes it.
+        let closed = self.body[self.segs[k].content.start..self.segs[k].content.end]
+            .ends_with(['.', '!', '?'])
+            && self.is_word(right.0)
+            && is_capitalised(self.word(right.0));
+        let plain =
+            |c: &Cue| c.kind == CueKind::Verb && !(right.0..c.first).any(|i| self.toks[i].is(','));
+        if let Some(c) = right_cue.filter(|c| !closed || plain(c)) {
             if c.first - right.0 <= NEAR {
                 if let Some(att) = self.attribution_of_cue(c, right.0, previous, k) {
                     return att;
