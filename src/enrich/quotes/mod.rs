@@ -547,6 +547,41 @@ mod tests {
     }
 
     #[test]
+    fn colon_quote_takes_the_sentence_subject() {
+        check(
+            "Hillary Clinton spoke in Iowa.\n\nShe then addressed the supporters again: “Here is what I regret.”",
+            &[("Here is what I regret.", Some("Hillary Clinton"))],
+        );
+    }
+
+    #[test]
+    fn participle_after_comma_takes_the_sentence_subject() {
+        check(
+            "On Thursday, Senator Elizabeth Warren appeared on television and endorsed Clinton, saying, “She is a fighter.”",
+            &[("She is a fighter.", Some("Elizabeth Warren"))],
+        );
+    }
+
+    #[test]
+    fn relative_clause_between_subject_and_cue() {
+        check(
+            "“We will see,” a White House official who spoke anonymously said.",
+            &[("We will see,", Some("a White House official"))],
+        );
+    }
+
+    #[test]
+    fn reported_speech_before_a_quote_in_the_paragraph() {
+        check(
+            "Pollster Dianne Bystrom agreed. “Mainstream Republicans are running out of time.”",
+            &[(
+                "Mainstream Republicans are running out of time.",
+                Some("Dianne Bystrom"),
+            )],
+        );
+    }
+
+    #[test]
     fn mention_and_cue_point_at_the_text() {
         let st = story(&["“We're not there yet,” Toner told reporters."]);
         let q = &extract(&st).quotes[0];
