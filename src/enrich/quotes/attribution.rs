@@ -881,6 +881,17 @@ impl<'a> Context<'a> {
         if let Some(n) = speech_subject {
             return Some(Antecedent::Name(n));
         }
+        // The subject of a recent sentence (`Petrilli, who …, called the law …`).
+        let sentence_subject = candidates()
+            .take(12)
+            .take_while(|n| para.saturating_sub(self.para_of(n.start)) <= 1)
+            .find(|n| {
+                self.sentence_subject(n.last.saturating_sub(1))
+                    .is_some_and(|np| np.first == n.first)
+            });
+        if let Some(n) = sentence_subject {
+            return Some(Antecedent::Name(n));
+        }
         let name = candidates().find(|n| !self.is_object(n));
         let speaker = previous.iter().rev().take(8).find(|p| {
             p.person
@@ -906,7 +917,7 @@ impl<'a> Context<'a> {
         let mut steps = 0;
         while k < self.toks.len() && steps < 4 {
             if let Some(c) = self.cue_at(k) {
-                return c.kind != CueKind::Source;
+                return matches!(c.kind, CueKind::Verb | CueKind::Framing);
             }
             if !self.is_word(k)
                 || !(cues::is_aux_or_adverb(self.word(k))
