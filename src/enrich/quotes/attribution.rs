@@ -682,8 +682,18 @@ impl<'a> Context<'a> {
             let connector = ["of", "for", "at", "de", "al", "bin"].contains(&w)
                 && has_head
                 && self.toks.get(j + 1).is_some_and(|n| n.is_word());
-            let modifier =
-                !has_head && !cues::is_not_name(w) && cues::cue_word(w).is_none() && j - i < 4;
+            let plain = !cues::is_not_name(w)
+                && cues::cue_word(w).is_none()
+                && !cues::is_adjunct_preposition(w);
+            // `said Clinton ally James Carville`: lower-case words before a name.
+            let before_name = plain
+                && (j + 1..(j + 4).min(self.toks.len()))
+                    .take_while(|&x| self.is_word(x))
+                    .any(|x| {
+                        let n = self.word(x);
+                        is_capitalised(n) && !cues::is_not_name(n)
+                    });
+            let modifier = plain && ((!has_head && j - i < 4) || before_name);
             if !(head || determiner || connector || modifier) {
                 break;
             }
@@ -978,7 +988,8 @@ impl<'a> Context<'a> {
         k > 0
             && self.is_word(k - 1)
             && [
-                "to", "with", "against", "by", "about", "on", "for", "from", "at",
+                "to", "with", "against", "by", "about", "on", "for", "from", "at", "in", "of",
+                "into", "near", "after", "before", "during", "under", "over", "like", "than",
             ]
             .contains(&self.word(k - 1))
     }
