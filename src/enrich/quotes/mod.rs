@@ -165,7 +165,9 @@ fn is_scare_quote(body: &str, s: &Segment, att: &Attribution) -> bool {
         return true;
     };
     if cue_start >= s.close_end {
-        return false; // `"Safety," said Grimm`
+        // `"Safety," said Grimm` is a statement; `"closed" primaries where …` is not.
+        let text = &body[s.content.start..s.content.end];
+        return !text.ends_with([',', '?', '!']);
     }
     let between = body.get(cue_end..s.open).unwrap_or("");
     between.split_whitespace().count() > 2
@@ -181,7 +183,7 @@ fn is_markup_value(body: &str, s: &Segment) -> bool {
 fn is_title(body: &str, s: &Segment) -> bool {
     let text = body[s.content.start..s.content.end].trim_end_matches([',', '.']);
     let words: Vec<&str> = text.split_whitespace().collect();
-    if words.is_empty() || words.len() > 6 || text.ends_with(['!', '?']) {
+    if words.is_empty() || words.len() > 12 || text.ends_with(['!', '?']) {
         return false;
     }
     let title_case = words
