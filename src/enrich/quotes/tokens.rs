@@ -133,11 +133,30 @@ fn continues_sentence(rest: &str) -> bool {
 
 /// The end of the word starting at `i`.
 fn word_end(text: &str, i: usize) -> usize {
+    // Fast path over ASCII letters and digits.
+    let bytes = text.as_bytes();
     let mut end = i;
-    let mut chars = text[i..].char_indices().peekable();
+    while end < bytes.len() && bytes[end].is_ascii_alphanumeric() {
+        end += 1;
+    }
+    if end == i {
+        return word_end_slow(text, i, i);
+    }
+    match bytes.get(end) {
+        Some(b) if b.is_ascii() && !matches!(b, b'\'' | b'-' | b'.' | b'&') => end,
+        None => end,
+        _ => word_end_slow(text, i, end),
+    }
+}
+
+/// The general case of [`word_end`]: the word starts at `i` and runs at least to `end`.
+fn word_end_slow(text: &str, i: usize, from: usize) -> usize {
+    let mut end = from;
+    let mut chars = text[from..].char_indices().peekable();
+    let i0 = from;
     while let Some((rel, c)) = chars.next() {
         if c.is_alphanumeric() {
-            end = i + rel + c.len_utf8();
+            end = i0 + rel + c.len_utf8();
             continue;
         }
         let joins = matches!(c, '\'' | '’' | '-' | '.' | '&');
@@ -146,7 +165,7 @@ fn word_end(text: &str, i: usize) -> usize {
             continue;
         }
         if c == '.' && is_abbreviation(&text[i..end]) {
-            end = i + rel + 1;
+            end = i0 + rel + 1;
         }
         break;
     }
