@@ -149,6 +149,14 @@ impl<'a> Context<'a> {
                 kind: CueKind::Source,
             });
         }
+        // A capitalised cue only at a sentence start (`Said Trump: …`, not `United States`).
+        if is_capitalised(w)
+            && i > 0
+            && !self.toks[i - 1].ends_sentence()
+            && self.toks[i - 1].para == self.toks[i].para
+        {
+            return None;
+        }
         let kind = cues::cue_word(w)?;
         let last = if ["pointed", "went", "summed"]
             .iter()
@@ -612,7 +620,8 @@ impl<'a> Context<'a> {
             let w = self.word(i);
             if cues::is_determiner(w) {
                 first = i;
-                has_head |= last - i <= 4;
+                // `the release`, `the boy`: a determiner phrase, not a lone `his`.
+                has_head |= last - i <= 4 && last - i >= 2;
                 break;
             }
             if is_capitalised(w) && !cues::is_not_name(strip_possessive(w)) {

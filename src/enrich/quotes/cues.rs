@@ -22,6 +22,9 @@ pub(crate) enum CueKind {
 
 /// Finite speech verbs (lower case).
 const VERBS: &[&str] = &[
+    "states",
+    "notes",
+    "claims",
     "demurred",
     "conceded",
     "cautioned",
@@ -261,6 +264,13 @@ const VERBS: &[&str] = &[
 
 /// Participles that continue a clause whose subject is the speaker.
 const PARTICIPLES: &[&str] = &[
+    "chanting",
+    "shouting",
+    "yelling",
+    "reading",
+    "singing",
+    "screaming",
+    "cheering",
     "labeling",
     "labelling",
     "dubbing",
