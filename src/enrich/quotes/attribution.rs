@@ -149,6 +149,14 @@ impl<'a> Context<'a> {
                 kind: CueKind::Source,
             });
         }
+        // A capitalised cue only at a sentence start (`Said Trump: …`, not `United States`).
+        if is_capitalised(w)
+            && i > 0
+            && !self.toks[i - 1].ends_sentence()
+            && self.toks[i - 1].para == self.toks[i].para
+        {
+            return None;
+        }
         let kind = cues::cue_word(w)?;
         let last = if ["pointed", "went", "summed"]
             .iter()
@@ -183,7 +191,15 @@ impl<'a> Context<'a> {
                     && self.is_word(c.first)
                     && is_speech_noun(self.word(c.first)))
         });
-        if let Some(c) = right_cue {
+        // After a quote that closes its sentence (`"…." Later, she revised …`), only a
+        // plain `Name said` clause attributes it.
+        let closed = self.body[self.segs[k].content.start..self.segs[k].content.end]
+            .ends_with(['.', '!', '?'])
+            && self.is_word(right.0)
+            && is_capitalised(self.word(right.0));
+        let plain =
+            |c: &Cue| c.kind == CueKind::Verb && !(right.0..c.first).any(|i| self.toks[i].is(','));
+        if let Some(c) = right_cue.filter(|c| !closed || plain(c)) {
             if c.first - right.0 <= NEAR {
                 if let Some(att) = self.attribution_of_cue(c, right.0, previous, k) {
                     return att;
@@ -199,13 +215,17 @@ impl<'a> Context<'a> {
             }
             hi = c.first;
         }
-        if let Some(att) = self.colon_speaker(left) {
-            return att;
-        }
-        // `She then addressed the supporters again: "…"`: the sentence's subject.
-        let colon = left.1 > left.0 && self.toks[left.1 - 1].is(':');
-        if let Some(np) = self.sentence_subject(left.1).filter(|_| colon) {
-            return self.resolve(np, previous);
+        let colon = self.toks[left.1..a.min(self.toks.len())]
+            .iter()
+            .any(|t| t.is(':'));
+        if colon {
+            if let Some(att) = self.colon_speaker(left) {
+                return att;
+            }
+            // `She then addressed the supporters again: "…"`: the sentence's subject.
+            if let Some(np) = self.sentence_subject(left.1) {
+                return self.resolve(np, previous);
+            }
         }
         if kind == QuoteKind::Direct {
             if let Some(c) = right_far {
@@ -263,9 +283,12 @@ impl<'a> Context<'a> {
         let mut i = end;
         while i > 0 && end - i < WINDOW {
             let t = &self.toks[i - 1];
+            // A short quoted phrase earlier in the sentence (`called his "claim of right"
+            // "significant"`) is part of the sentence, not its end.
+            let short_quote = t.quote.is_some_and(|q| self.is_short(q as usize));
             if t.para != para
-                || t.quote.is_some()
-                || t.ends_sentence()
+                || (t.quote.is_some() && !short_quote)
+                || (t.ends_sentence() && t.quote.is_none())
                 || is_close_mark(t, self.body)
             {
                 break;
@@ -275,11 +298,20 @@ impl<'a> Context<'a> {
         (i, end)
     }
 
+    /// Whether segment `q` is a phrase of at most four words.
+    fn is_short(&self, q: usize) -> bool {
+        self.segs.get(q).is_some_and(|s| {
+            self.body[s.content.start..s.content.end]
+                .split_whitespace()
+                .nth(4)
+                .is_none()
+        })
+    }
+
     /// `Carl Bialik: "…"`: a name right before the colon that opens the quote.
     fn colon_speaker(&self, left: (usize, usize)) -> Option<Attribution> {
         let (lo, hi) = left;
-        let colon = (lo..hi).rev().take(2).find(|&i| self.toks[i].is(':'))?;
-        let np = self.np_ending_at(colon, lo)?;
+        let np = self.np_ending_at(hi, lo)?;
         let last = self.word(np.last - 1);
         if !is_capitalised(last) || np.last - np.first > 5 {
             return None;
@@ -404,7 +436,7 @@ impl<'a> Context<'a> {
             let ni = self.names.index_at(self.toks[k].start);
             if let Some(n) = self.names.names.get(ni).filter(|n| n.first == k) {
                 let possessive = strip_possessive(self.word(n.last - 1)) != self.word(n.last - 1);
-                if !possessive && !self.is_object(n) && n.kind != NameKind::Other {
+                if !possessive && !self.is_object(n) {
                     return Some(Np {
                         first: n.first,
                         last: n.last,
@@ -434,16 +466,41 @@ impl<'a> Context<'a> {
         if j > lo && self.toks[j - 1].is(',') {
             j = self.skip_apposition_left(j, lo)?;
         }
-        self.np_ending_at(j, lo).or_else(|| {
-            let coordinated =
-                j > 0 && self.is_word(j - 1) && ["and", "but"].contains(&self.word(j - 1));
-            if coordinated {
-                self.sentence_subject(j)
-                    .or_else(|| self.coordinated_subject(j))
-            } else {
-                self.coordinated_subject(j)
+        self.np_ending_at(j, lo)
+            .or_else(|| self.before_relative_clause(j, lo))
+            .or_else(|| {
+                let coordinated =
+                    j > 0 && self.is_word(j - 1) && ["and", "but"].contains(&self.word(j - 1));
+                if coordinated {
+                    self.sentence_subject(j)
+                        .or_else(|| self.coordinated_subject(j))
+                } else {
+                    self.coordinated_subject(j)
+                }
+            })
+    }
+
+    /// `a White House official who spoke anonymously … said`: the phrase before `who`.
+    fn before_relative_clause(&self, j: usize, lo: usize) -> Option<Np> {
+        let mut k = j;
+        while k > lo && j - k < 15 {
+            k -= 1;
+            if !self.is_word(k) {
+                if self.toks[k].is(',') {
+                    continue;
+                }
+                return None;
             }
-        })
+            if ["who", "which", "whose"].contains(&self.word(k)) {
+                let end = if k > lo && self.toks[k - 1].is(',') {
+                    k - 1
+                } else {
+                    k
+                };
+                return self.np_ending_at(end, lo);
+            }
+        }
+        None
     }
 
     /// `he laughed and said`, `which Trump had called … and promised to`: the nearest
@@ -563,7 +620,8 @@ impl<'a> Context<'a> {
             let w = self.word(i);
             if cues::is_determiner(w) {
                 first = i;
-                has_head |= last - i <= 4;
+                // `the release`, `the boy`: a determiner phrase, not a lone `his`.
+                has_head |= last - i <= 4 && last - i >= 2;
                 break;
             }
             if is_capitalised(w) && !cues::is_not_name(strip_possessive(w)) {
@@ -633,8 +691,18 @@ impl<'a> Context<'a> {
             let connector = ["of", "for", "at", "de", "al", "bin"].contains(&w)
                 && has_head
                 && self.toks.get(j + 1).is_some_and(|n| n.is_word());
-            let modifier =
-                !has_head && !cues::is_not_name(w) && cues::cue_word(w).is_none() && j - i < 4;
+            let plain = !cues::is_not_name(w)
+                && cues::cue_word(w).is_none()
+                && !cues::is_adjunct_preposition(w);
+            // `said Clinton ally James Carville`: lower-case words before a name.
+            let before_name = plain
+                && (j + 1..(j + 4).min(self.toks.len()))
+                    .take_while(|&x| self.is_word(x))
+                    .any(|x| {
+                        let n = self.word(x);
+                        is_capitalised(n) && !cues::is_not_name(n)
+                    });
+            let modifier = plain && ((!has_head && j - i < 4) || before_name);
             if !(head || determiner || connector || modifier) {
                 break;
             }
@@ -832,6 +900,17 @@ impl<'a> Context<'a> {
         if let Some(n) = speech_subject {
             return Some(Antecedent::Name(n));
         }
+        // The subject of a recent sentence (`Petrilli, who …, called the law …`).
+        let sentence_subject = candidates()
+            .take(12)
+            .take_while(|n| para.saturating_sub(self.para_of(n.start)) <= 1)
+            .find(|n| {
+                self.sentence_subject(n.last.saturating_sub(1))
+                    .is_some_and(|np| np.first == n.first)
+            });
+        if let Some(n) = sentence_subject {
+            return Some(Antecedent::Name(n));
+        }
         let name = candidates().find(|n| !self.is_object(n));
         let speaker = previous.iter().rev().take(8).find(|p| {
             p.person
@@ -853,11 +932,11 @@ impl<'a> Context<'a> {
 
     /// Whether a cue verb follows the name (`Earnest said`, `Trump, who ..., told`).
     fn is_speech_subject(&self, n: &Name) -> bool {
-        let mut k = n.last;
+        let mut k = self.skip_aside_right(n.last);
         let mut steps = 0;
         while k < self.toks.len() && steps < 4 {
             if let Some(c) = self.cue_at(k) {
-                return c.kind != CueKind::Source;
+                return matches!(c.kind, CueKind::Verb | CueKind::Framing);
             }
             if !self.is_word(k)
                 || !(cues::is_aux_or_adverb(self.word(k))
@@ -870,6 +949,33 @@ impl<'a> Context<'a> {
             steps += 1;
         }
         false
+    }
+
+    /// Past an apposition or parenthesis that starts at token `k` (`, an Obama
+    /// supporter,` or `(R)`), bounded; `k` itself when there is none.
+    fn skip_aside_right(&self, k: usize) -> usize {
+        let Some(open) = self.toks.get(k) else {
+            return k;
+        };
+        let close = if open.is(',') {
+            ','
+        } else if open.is('(') {
+            ')'
+        } else {
+            return k;
+        };
+        let mut j = k + 1;
+        while j < self.toks.len() && j - k < 14 {
+            let t = &self.toks[j];
+            if t.is(close) {
+                return j + 1;
+            }
+            if t.quote.is_some() || t.ends_sentence() {
+                break;
+            }
+            j += 1;
+        }
+        k
     }
 
     /// A name's gender, through its full form when it is a surname.
@@ -891,7 +997,8 @@ impl<'a> Context<'a> {
         k > 0
             && self.is_word(k - 1)
             && [
-                "to", "with", "against", "by", "about", "on", "for", "from", "at",
+                "to", "with", "against", "by", "about", "on", "for", "from", "at", "in", "of",
+                "into", "near", "after", "before", "during", "under", "over", "like", "than",
             ]
             .contains(&self.word(k - 1))
     }
@@ -990,7 +1097,10 @@ impl<'a> Context<'a> {
             let Some(c) = self.cue_at(i).filter(|c| c.kind == CueKind::Verb) else {
                 continue;
             };
-            if let Some(np) = self.subject_left(c.first, lo.max(c.first.saturating_sub(12))) {
+            let np = self
+                .subject_left(c.first, lo.max(c.first.saturating_sub(12)))
+                .or_else(|| self.subject_right(c.last));
+            if let Some(np) = np {
                 let att = self.resolve(np, previous);
                 if att.speaker.is_some() {
                     return Some(att);

@@ -22,6 +22,22 @@ pub(crate) enum CueKind {
 
 /// Finite speech verbs (lower case).
 const VERBS: &[&str] = &[
+    "states",
+    "notes",
+    "claims",
+    "demurred",
+    "conceded",
+    "cautioned",
+    "elaborated",
+    "acknowledged",
+    "reacted",
+    "conclude",
+    "mocked",
+    "mocks",
+    "puts",
+    "stated",
+    "continued",
+    "countered",
     "pressed",
     "presses",
     "interrupted",
@@ -248,6 +264,13 @@ const VERBS: &[&str] = &[
 
 /// Participles that continue a clause whose subject is the speaker.
 const PARTICIPLES: &[&str] = &[
+    "chanting",
+    "shouting",
+    "yelling",
+    "reading",
+    "singing",
+    "screaming",
+    "cheering",
     "labeling",
     "labelling",
     "dubbing",
@@ -1070,6 +1093,41 @@ const PLACE_WORD_WORDS: &[&str] = &[
 ];
 
 const FEMALE_GIVEN_WORDS: &[&str] = &[
+    "megyn",
+    "maggie",
+    "mika",
+    "gretchen",
+    "joni",
+    "shelley",
+    "cathy",
+    "heidi",
+    "elena",
+    "sonia",
+    "neera",
+    "jen",
+    "betsy",
+    "juanita",
+    "phyllis",
+    "jeanine",
+    "greta",
+    "brooke",
+    "nina",
+    "lori",
+    "donna",
+    "gwen",
+    "tina",
+    "eva",
+    "irene",
+    "janine",
+    "suzanne",
+    "roxanne",
+    "marianne",
+    "elise",
+    "ayanna",
+    "ilhan",
+    "stacey",
+    "keisha",
+    "latoya",
     "hillary",
     "sarah",
     "nancy",
@@ -1231,6 +1289,46 @@ const FEMALE_GIVEN_WORDS: &[&str] = &[
 ];
 
 const MALE_GIVEN_WORDS: &[&str] = &[
+    "mitt",
+    "reince",
+    "newt",
+    "rudy",
+    "lindsey",
+    "orrin",
+    "chuck",
+    "marco",
+    "rand",
+    "mike",
+    "jeff",
+    "corey",
+    "jared",
+    "stephen",
+    "steve",
+    "sean",
+    "tucker",
+    "bret",
+    "wolf",
+    "jake",
+    "chris",
+    "bill",
+    "barney",
+    "elijah",
+    "jim",
+    "rick",
+    "ron",
+    "hugh",
+    "glenn",
+    "rush",
+    "karl",
+    "dick",
+    "colin",
+    "leon",
+    "ash",
+    "ashton",
+    "dennis",
+    "howard",
+    "martin",
+    "vladimir",
     "donald",
     "barack",
     "bernie",
@@ -1422,29 +1520,32 @@ const LISTS: [&[&str]; 14] = [
 ];
 
 /// Lower-case word -> bit set of the lists that hold it, built once.
-static LEXICON: std::sync::LazyLock<rustc_hash::FxHashMap<&'static str, u16>> =
+static LEXICON: std::sync::LazyLock<rustc_hash::FxHashMap<&'static [u8], u16>> =
     std::sync::LazyLock::new(|| {
-        let mut map: rustc_hash::FxHashMap<&'static str, u16> = Default::default();
+        let mut map: rustc_hash::FxHashMap<&'static [u8], u16> = Default::default();
         for (bit, list) in LISTS.iter().enumerate() {
             for w in list.iter() {
-                *map.entry(*w).or_default() |= 1 << bit;
+                *map.entry(w.as_bytes()).or_default() |= 1 << bit;
             }
         }
         map
     });
 
-/// Whether `word`, case-folded (ASCII), is in list number `list` of [`LISTS`].
-fn in_list(word: &str, list: usize) -> bool {
+/// The lists of [`LISTS`] that hold `word`, case-folded (ASCII), as a bit set: one hash
+/// lookup answers every list.
+fn lists_of(word: &str) -> u16 {
     let mut buf = [0u8; 24];
     let Some(slot) = buf.get_mut(..word.len()) else {
-        return false;
+        return 0;
     };
     slot.copy_from_slice(word.as_bytes());
     slot.make_ascii_lowercase();
-    std::str::from_utf8(slot)
-        .ok()
-        .and_then(|w| LEXICON.get(w))
-        .is_some_and(|bits| bits & (1 << list) != 0)
+    LEXICON.get(&*slot).copied().unwrap_or(0)
+}
+
+/// Whether `word` is in list number `list` of [`LISTS`].
+fn in_list(word: &str, list: usize) -> bool {
+    lists_of(word) & (1 << list) != 0
 }
 
 /// The cue kind of a single word, if it is a cue.
@@ -1452,11 +1553,12 @@ pub(crate) fn cue_word(word: &str) -> Option<CueKind> {
     if word.len() < 3 || word.len() > 14 || !word.is_ascii() {
         return None;
     }
-    if in_list(word, 0) {
+    let bits = lists_of(word);
+    if bits & 1 != 0 {
         Some(CueKind::Verb)
-    } else if in_list(word, 1) {
+    } else if bits & 2 != 0 {
         Some(CueKind::Participle)
-    } else if in_list(word, 2) {
+    } else if bits & 4 != 0 {
         Some(CueKind::Framing)
     } else {
         None

@@ -193,6 +193,10 @@ fn scan_paragraph(
     let mut open: Option<(usize, usize, Style)> = None; // (mark offset, content start, style)
     let ptext = &text[para.start..para.end];
     for (rel, c) in ptext.char_indices() {
+        // Fast path: plain ASCII other than the two marks never does anything.
+        if c.is_ascii() && c != '"' && c != '\'' {
+            continue;
+        }
         let i = para.start + rel;
         let after = i + c.len_utf8();
         let action = classify(text, i, c, open.map(|o| o.2), singles);

@@ -39,7 +39,7 @@ pub fn extract(story: &Story) -> Extracted {
     let singles = marks::single_marks_policy(body);
     let mut segs = marks::segments(body, &paragraphs, singles, &mut warnings);
     segs.retain(|s| !is_markup_value(body, s));
-    let toks = tokens::tokenize(body, &paragraphs, &segs);
+    let toks = tokens::tokenize(body, &segs);
     let table = names::NameTable::new(body, &toks);
     let ctx = Context::new(body, &toks, &segs, &table);
 
@@ -165,7 +165,9 @@ fn is_scare_quote(body: &str, s: &Segment, att: &Attribution) -> bool {
         return true;
     };
     if cue_start >= s.close_end {
-        return false; // `"Safety," said Grimm`
+        // `"Safety," said Grimm` is a statement; `"closed" primaries where …` is not.
+        let text = &body[s.content.start..s.content.end];
+        return !text.ends_with([',', '?', '!']);
     }
     let between = body.get(cue_end..s.open).unwrap_or("");
     between.split_whitespace().count() > 2
@@ -181,7 +183,7 @@ fn is_markup_value(body: &str, s: &Segment) -> bool {
 fn is_title(body: &str, s: &Segment) -> bool {
     let text = body[s.content.start..s.content.end].trim_end_matches([',', '.']);
     let words: Vec<&str> = text.split_whitespace().collect();
-    if words.is_empty() || words.len() > 6 || text.ends_with(['!', '?']) {
+    if words.is_empty() || words.len() > 12 || text.ends_with(['!', '?']) {
         return false;
     }
     let title_case = words
@@ -543,6 +545,41 @@ mod tests {
         check(
             "Hillary Clinton met Donald Trump on Monday.\n\n“It went well,” she said.",
             &[("It went well,", Some("Hillary Clinton"))],
+        );
+    }
+
+    #[test]
+    fn colon_quote_takes_the_sentence_subject() {
+        check(
+            "Hillary Clinton spoke in Iowa.\n\nShe then addressed the supporters again: “Here is what I regret.”",
+            &[("Here is what I regret.", Some("Hillary Clinton"))],
+        );
+    }
+
+    #[test]
+    fn participle_after_comma_takes_the_sentence_subject() {
+        check(
+            "On Thursday, Senator Elizabeth Warren appeared on television and endorsed Clinton, saying, “She is a fighter.”",
+            &[("She is a fighter.", Some("Elizabeth Warren"))],
+        );
+    }
+
+    #[test]
+    fn relative_clause_between_subject_and_cue() {
+        check(
+            "“We will see,” a White House official who spoke anonymously said.",
+            &[("We will see,", Some("a White House official"))],
+        );
+    }
+
+    #[test]
+    fn reported_speech_before_a_quote_in_the_paragraph() {
+        check(
+            "Pollster Dianne Bystrom agreed. “Mainstream Republicans are running out of time.”",
+            &[(
+                "Mainstream Republicans are running out of time.",
+                Some("Dianne Bystrom"),
+            )],
         );
     }
 

@@ -249,13 +249,11 @@ fn gender_of(titles: &[&str], name: &[&str], title: &str) -> Gender {
 /// personal title, or its last word used alone elsewhere in the story (`Mindy Romero` ...
 /// `Romero said`). `Regional Change` or `Wells Fargo` stay other names.
 fn confirm_people(body: &str, names: &mut [Name]) {
-    let mut singles: Vec<&str> = names
+    let singles: rustc_hash::FxHashSet<&str> = names
         .iter()
         .filter(|n| n.last - n.first == 1)
         .map(|n| strip_possessive(n.text(body)))
         .collect();
-    singles.sort_unstable();
-    singles.dedup();
     for n in names.iter_mut().filter(|n| n.kind == NameKind::Person) {
         let text = n.text(body);
         let first = text.split(' ').next().unwrap_or("");
@@ -265,7 +263,7 @@ fn confirm_people(body: &str, names: &mut [Name]) {
             .any(|w| cues::is_title(w) && !w.is_empty());
         let given = cues::is_female_given(first) || cues::is_male_given(first);
         let last = n.last_word(body);
-        let reused = singles.binary_search(&last).is_ok();
+        let reused = singles.contains(last);
         if !(titled || given || reused) {
             n.kind = NameKind::Other;
         }
@@ -341,7 +339,7 @@ mod tests {
     use super::*;
 
     fn names(text: &str) -> Vec<(String, NameKind, String)> {
-        let toks = tokenize(text, &[], &[]);
+        let toks = tokenize(text, &[]);
         find_names(text, &toks)
             .into_iter()
             .map(|n| (n.text(text).to_owned(), n.kind, n.title.clone()))
@@ -369,7 +367,7 @@ mod tests {
     #[test]
     fn surname_resolves_to_full_name() {
         let text = "Spokesman Mark Toner spoke. Later Toner said no.";
-        let toks = tokenize(text, &[], &[]);
+        let toks = tokenize(text, &[]);
         let table = NameTable::new(text, &toks);
         let pos = text.rfind("Toner").unwrap_or(0);
         let full = table.full_name(text, "Toner", pos).map(|n| n.text(text));

@@ -4,8 +4,6 @@
 //! Must not: allocate per token beyond the token vector, or look back more than a few
 //! characters (linear time).
 
-use crate::enrich::story::ByteSpan;
-
 use super::marks::Segment;
 
 /// What a token is.
@@ -29,7 +27,7 @@ pub(crate) struct Tok {
     pub(crate) end: usize,
     /// Word or punctuation.
     pub(crate) kind: Kind,
-    /// Paragraph index.
+    /// Paragraph (line) index.
     pub(crate) para: u32,
     /// Index of the segment whose content holds the token, if any.
     pub(crate) quote: Option<u32>,
@@ -70,21 +68,24 @@ fn is_abbreviation(word: &str) -> bool {
         .contains(&w)
 }
 
-/// Splits `text` into tokens; `paragraphs` and `segments` are sorted byte spans.
-pub(crate) fn tokenize(text: &str, paragraphs: &[ByteSpan], segments: &[Segment]) -> Vec<Tok> {
+/// Splits `text` into tokens; `segments` are the quoted segments, in order. Each line is
+/// its own paragraph: many texts break paragraphs with one newline, and a story's
+/// paragraphs never span a line break.
+pub(crate) fn tokenize(text: &str, segments: &[Segment]) -> Vec<Tok> {
     let mut out = Vec::with_capacity(text.len() / 5);
     let bytes = text.as_bytes();
-    // Lines count as paragraphs: many texts break paragraphs with one newline, and a
-    // story's paragraphs never span a line break.
-    let _ = paragraphs;
     let mut line = 0u32;
     let mut line_has_token = false;
     let mut seg = 0usize;
     let mut i = 0usize;
     while i < bytes.len() {
-        let c = match text.get(i..).and_then(|s| s.chars().next()) {
-            Some(c) => c,
-            None => break,
+        let c = if bytes[i].is_ascii() {
+            bytes[i] as char
+        } else {
+            match text.get(i..).and_then(|s| s.chars().next()) {
+                Some(c) => c,
+                None => break,
+            }
         };
         let len = c.len_utf8();
         if c.is_whitespace() {
@@ -132,11 +133,30 @@ fn continues_sentence(rest: &str) -> bool {
 
 /// The end of the word starting at `i`.
 fn word_end(text: &str, i: usize) -> usize {
+    // Fast path over ASCII letters and digits.
+    let bytes = text.as_bytes();
     let mut end = i;
-    let mut chars = text[i..].char_indices().peekable();
+    while end < bytes.len() && bytes[end].is_ascii_alphanumeric() {
+        end += 1;
+    }
+    if end == i {
+        return word_end_slow(text, i, i);
+    }
+    match bytes.get(end) {
+        Some(b) if b.is_ascii() && !matches!(b, b'\'' | b'-' | b'.' | b'&') => end,
+        None => end,
+        _ => word_end_slow(text, i, end),
+    }
+}
+
+/// The general case of [`word_end`]: the word starts at `i` and runs at least to `end`.
+fn word_end_slow(text: &str, i: usize, from: usize) -> usize {
+    let mut end = from;
+    let mut chars = text[from..].char_indices().peekable();
+    let i0 = from;
     while let Some((rel, c)) = chars.next() {
         if c.is_alphanumeric() {
-            end = i + rel + c.len_utf8();
+            end = i0 + rel + c.len_utf8();
             continue;
         }
         let joins = matches!(c, '\'' | '’' | '-' | '.' | '&');
@@ -145,7 +165,7 @@ fn word_end(text: &str, i: usize) -> usize {
             continue;
         }
         if c == '.' && is_abbreviation(&text[i..end]) {
-            end = i + rel + 1;
+            end = i0 + rel + 1;
         }
         break;
     }
@@ -157,10 +177,7 @@ mod tests {
     use super::*;
 
     fn words(text: &str) -> Vec<&str> {
-        tokenize(text, &[], &[])
-            .iter()
-            .map(|t| t.text(text))
-            .collect()
+        tokenize(text, &[]).iter().map(|t| t.text(text)).collect()
     }
 
     #[test]
