@@ -65,19 +65,3 @@ fn polnear_dev_floors() {
     assert!(span >= 0.93, "quote span F1 {span:.4} fell below 0.93");
     assert!(e2e >= 0.82, "quote+speaker F1 {e2e:.4} fell below 0.82");
 }
-
-/// Development aid: predictions on TRAIN kept in `target/quotes-train-pred.jsonl` for
-/// error analysis (`cargo test --features shared-data --test shared_quotes -- --ignored`).
-#[test]
-#[ignore = "development aid: writes train predictions for error analysis"]
-fn polnear_train_predictions() {
-    let shared = shared();
-    let out = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/quotes-train-pred.jsonl");
-    let args = Args {
-        input: shared.join("data/quotes/polnear-train.jsonl"),
-        out,
-        all_segments: std::env::var_os("QUOTES_ALL_SEGMENTS").is_some(),
-        no_score: false,
-    };
-    run(&args).expect("eval quotes runs");
-}

@@ -24,8 +24,7 @@ use serde_json::json;
 
 use super::EvalError;
 use crate::enrich::record::{EnrichedRecord, Format, SourceInfo};
-use crate::enrich::story::{ByteSpan, Stage1, Story};
-use crate::enrich::{EnrichOptions, Enricher};
+use crate::enrich::{EnrichOptions, Enricher, RawStory};
 
 /// Arguments of `wire-enricher eval quotes`.
 #[derive(Debug, Clone, clap::Args)]
@@ -84,7 +83,7 @@ pub fn run(args: &Args) -> Result<(), EvalError> {
             line: n + 1,
             source,
         })?;
-        let record = enrich_text(&enricher, &gold.id, &gold.text);
+        let record = enrich_text(&enricher, &gold.id, &gold.text)?;
         let pred = predictions(&gold.id, &record, args.all_segments);
         serde_json::to_writer(&mut out, &pred).map_err(|e| out_io(e.into()))?;
         out.write_all(b"\n").map_err(out_io)?;
@@ -119,13 +118,20 @@ fn shared_dir() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("../shared"))
 }
 
-/// Runs the core's quote and entity stages over `text` as a story body.
-pub fn enrich_text(enricher: &Enricher, id: &str, text: &str) -> EnrichedRecord {
-    let mut story = Story::new(Format::Json);
-    story.id = Some(id.to_owned());
-    story.body = text.to_owned();
-    story.paragraphs = blank_line_paragraphs(text);
-    let stage3 = enricher.entities(enricher.quotes(Stage1 { story }));
+/// Runs the whole core over `text` sent as a JSON envelope `{"id", "body"}`, exactly as
+/// a producer would send it to the worker. The envelope keeps `body` code point for code
+/// point (control characters become spaces; checked here), so record offsets are offsets
+/// into the gold text.
+///
+/// # Errors
+/// [`EvalError::Other`] when the core rejects the story or moves its text.
+pub fn enrich_text(enricher: &Enricher, id: &str, text: &str) -> Result<EnrichedRecord, EvalError> {
+    let envelope = serde_json::json!({ "id": id, "body": text }).to_string();
+    let raw = RawStory {
+        bytes: envelope.as_bytes(),
+        message_id: None,
+        content_type: Some("application/json"),
+    };
     let source = SourceInfo {
         subject: "eval".to_owned(),
         stream: None,
@@ -133,30 +139,15 @@ pub fn enrich_text(enricher: &Enricher, id: &str, text: &str) -> EnrichedRecord 
         format: Format::Json,
         received_at: "1970-01-01T00:00:00Z".to_owned(),
     };
-    enricher.finish(stage3, id.to_owned(), source)
-}
-
-/// Byte spans of the blank-line separated paragraphs of `text` (trimmed, non-empty).
-fn blank_line_paragraphs(text: &str) -> Vec<ByteSpan> {
-    let mut out = Vec::new();
-    let mut start = 0;
-    let mut push = |a: usize, b: usize| {
-        let p = &text[a..b];
-        let lead = p.len() - p.trim_start().len();
-        let inner = p.trim();
-        if !inner.is_empty() {
-            out.push(ByteSpan {
-                start: a + lead,
-                end: a + lead + inner.len(),
-            });
-        }
-    };
-    for (i, _) in text.match_indices("\n\n") {
-        push(start, i);
-        start = i + 2;
+    let record = enricher
+        .enrich(&raw, source)
+        .map_err(|e| EvalError::Other(format!("{id}: {e}")))?;
+    if record.body.chars().count() != text.chars().count() {
+        return Err(EvalError::Other(format!(
+            "{id}: the envelope body changed in parsing; offsets would not map back"
+        )));
     }
-    push(start, text.len());
-    out
+    Ok(record)
 }
 
 /// The prediction line for one record: body quotes in code points, a multi-paragraph
@@ -245,18 +236,5 @@ mod tests {
     fn multi_paragraph_quotes_split_at_blank_lines() {
         let chars: Vec<char> = "“One.\n\n“Two.”".chars().collect();
         assert_eq!(split_paragraphs(&chars, 1, 12), [(1, 5), (7, 12)]);
-    }
-
-    #[test]
-    fn paragraphs_are_trimmed_spans() {
-        let p = blank_line_paragraphs(" a \n\nb\n\n\n\nc");
-        assert_eq!(
-            p,
-            [
-                ByteSpan { start: 1, end: 2 },
-                ByteSpan { start: 5, end: 6 },
-                ByteSpan { start: 10, end: 11 }
-            ]
-        );
     }
 }

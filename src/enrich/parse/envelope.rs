@@ -2,8 +2,8 @@
 //! (RECORD.md, "The JSON input envelope").
 //!
 //! Must not: move any text of `body` — tools that annotate body offsets map them back to
-//! the input, so `body` is returned byte for byte (only control characters become spaces of
-//! the same length). Optional fields are validated; a bad one is dropped with a warning.
+//! the input, so `body` is returned byte for byte (only control characters become one space
+//! each, so code point offsets into it stay valid). Optional fields are validated; a bad one is dropped with a warning.
 
 use serde_json::{Map, Value};
 

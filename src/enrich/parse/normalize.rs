@@ -86,9 +86,10 @@ pub(crate) fn join_lines(text: &str) -> String {
     out
 }
 
-/// Length-preserving clean-up for text whose offsets must survive (the JSON envelope's
-/// body): C0/C1 control characters other than tab, newline and carriage return become
-/// spaces of the same byte length. Returns `None` when nothing changed.
+/// Offset-preserving clean-up for text whose offsets must survive (the JSON envelope's
+/// body): C0/C1 control characters other than tab, newline and carriage return become one
+/// space each, so every **code point** offset (what the record contract and annotators
+/// use) still points at the same character. Returns `None` when nothing changed.
 pub(crate) fn in_place(text: &str) -> Option<String> {
     let bad = |c: char| c.is_control() && !matches!(c, '\t' | '\n' | '\r');
     if !text.chars().any(bad) {
@@ -97,9 +98,7 @@ pub(crate) fn in_place(text: &str) -> Option<String> {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         if bad(c) {
-            for _ in 0..c.len_utf8() {
-                out.push(' ');
-            }
+            out.push(' ');
         } else {
             out.push(c);
         }
@@ -243,11 +242,11 @@ mod tests {
     }
 
     #[test]
-    fn in_place_keeps_length() {
+    fn in_place_keeps_code_point_offsets() {
         let s = "a\u{0001}b\u{0085}c\n";
         let out = in_place(s).unwrap_or_default();
-        assert_eq!(out.len(), s.len());
-        assert_eq!(out, "a b  c\n");
+        assert_eq!(out.chars().count(), s.chars().count());
+        assert_eq!(out, "a b c\n");
         assert_eq!(in_place("clean\n\ntext"), None);
     }
 }

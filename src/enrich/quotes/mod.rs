@@ -752,26 +752,4 @@ mod tests {
             "{small:?} for 500 units, {large:?} for 4000"
         );
     }
-
-    /// Development aid: prints the quotes of the text in `$QUOTES_DEBUG`.
-    #[test]
-    #[ignore = "development aid"]
-    fn debug_dump() {
-        let Some(path) = std::env::var_os("QUOTES_DEBUG") else {
-            return;
-        };
-        let text = std::fs::read_to_string(path).unwrap_or_default();
-        let paras: Vec<&str> = text.split("\n\n").collect();
-        let story = Story::from_paragraphs(Format::Text, &paras);
-        for q in extract(&story).quotes {
-            println!(
-                "{:?} {:?} <- {:?} [{:?}] cue={:?}",
-                q.kind,
-                q.text.chars().take(50).collect::<String>(),
-                q.speaker,
-                q.speaker_mention.map(|m| m.text),
-                q.cue
-            );
-        }
-    }
 }
