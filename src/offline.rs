@@ -72,7 +72,7 @@ pub enum OfflineError {
 /// - `-`: standard input, as one story, or as JSONL when every non-empty line is a JSON
 ///   object;
 /// - a directory: its files, recursively, sorted by name, skipping hidden entries,
-///   `*.expected.json`, `manifest.jsonl` and `README*`;
+///   `*.expected.json`, `manifest.jsonl`, `README*` and `ATTRIBUTION*`;
 /// - a `*.jsonl` file: one story per non-empty line;
 /// - any other file: one story.
 ///
@@ -217,7 +217,7 @@ fn read_dir_into(
 }
 
 /// Files in a directory that are not stories: hidden entries, golden expectations,
-/// corpus manifests and READMEs.
+/// corpus manifests, READMEs and ATTRIBUTION files.
 fn is_skipped(path: &Path) -> bool {
     let Some(name) = path.file_name().map(|n| n.to_string_lossy()) else {
         return true;
@@ -226,6 +226,7 @@ fn is_skipped(path: &Path) -> bool {
         || name.ends_with(".expected.json")
         || name == "manifest.jsonl"
         || name.starts_with("README")
+        || name.starts_with("ATTRIBUTION")
 }
 
 /// How `enrich` reports while it runs.
@@ -476,6 +477,7 @@ mod tests {
         write(&root.join("a.expected.json"), "{}");
         write(&root.join("manifest.jsonl"), "{\"x\":1}\n");
         write(&root.join("README.md"), "docs");
+        write(&root.join("ATTRIBUTION.md"), "credits");
         write(&root.join(".hidden.txt"), "no");
         write(&root.join(".git/objects.txt"), "no");
         write(&root.join("sub/c.txt"), "C story");

@@ -52,6 +52,7 @@ pub(crate) fn cases() -> Vec<Case> {
         if file_name.starts_with('.')
             || file_name.ends_with(".expected.json")
             || file_name.starts_with("README")
+            || file_name.starts_with("ATTRIBUTION")
             || file_name == "manifest.jsonl"
         {
             continue;

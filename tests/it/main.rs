@@ -23,8 +23,15 @@ async fn replayed_stories_come_out_once_each_and_equal_offline_enrich() {
     let mut worker = Worker::start(&topology, &server.url(), &[]);
     worker.wait_ready(Duration::from_secs(20));
 
-    let mut stories = generated_stories(220);
-    stories.push(seed_story());
+    // Every shipped fixture story (seed, corpus renderings in all formats), topped up with
+    // generated wire stories to 221.
+    let mut stories = fixture_stories();
+    assert!(
+        stories.len() >= 25,
+        "fixture stories missing: {}",
+        stories.len()
+    );
+    stories.extend(generated_stories(221 - stories.len()));
     let dir = write_story_dir(&stories);
     // The CLI replay: a directory, Nats-Msg-Id = content hash, JetStream acks awaited.
     let replay = Command::new(BIN)

@@ -475,6 +475,18 @@ pub(crate) fn seed_story() -> Vec<u8> {
     std::fs::read(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
 }
 
+/// Every input story shipped in `tests/fixtures/stories/` (the seed, hand-written cases
+/// and the attributed corpus renderings in every raw format), read the way offline
+/// `enrich` reads a directory.
+pub(crate) fn fixture_stories() -> Vec<Vec<u8>> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/stories");
+    wire_enricher::offline::read_inputs(&[dir])
+        .expect("read tests/fixtures/stories")
+        .into_iter()
+        .map(|story| story.bytes)
+        .collect()
+}
+
 /// Writes stories as `NNNN.txt` files into a new directory.
 pub(crate) fn write_story_dir(stories: &[Vec<u8>]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -528,11 +540,26 @@ pub(crate) fn assert_exactly_once(
     );
 }
 
-/// The record ids the worker will give these (plain-text, id-less) stories: the input's
-/// `Nats-Msg-Id`, which the test publisher sets to the content hash.
+/// The record ids the worker will give these stories: the payload's own id when it has
+/// one, else the input's `Nats-Msg-Id`, which the test publishers set to the content hash.
 pub(crate) fn expected_ids(stories: &[Vec<u8>]) -> Vec<String> {
+    use wire_enricher::enrich::{content_hash_id, story_id, EnrichOptions, Enricher, RawStory};
+    // What the worker does: the payload's own id (ninjs uri, envelope id) wins over the
+    // Nats-Msg-Id that replay sets to the content hash.
+    let enricher = Enricher::with_embedded_model(EnrichOptions::default());
     stories
         .iter()
-        .map(|s| wire_enricher::enrich::content_hash_id(s))
+        .map(|bytes| {
+            let hash = content_hash_id(bytes);
+            let raw = RawStory {
+                bytes,
+                message_id: Some(&hash),
+                content_type: None,
+            };
+            match enricher.parse(&raw) {
+                Ok(stage) => story_id(&stage.story, &raw),
+                Err(_) => hash.clone(),
+            }
+        })
         .collect()
 }
