@@ -407,3 +407,124 @@ mod tests {
         assert!(Model::load(b"not a model").is_err());
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use crate::enrich::record::{Format, Media};
+    use proptest::prelude::*;
+
+    /// Text mixing news-like words, punctuation, quotes, dashes, newlines and any Unicode.
+    fn texty() -> impl Strategy<Value = String> {
+        let piece = prop_oneof![
+            Just("John".to_owned()),
+            Just("Kerry".to_owned()),
+            Just("U.S.".to_owned()),
+            Just("'s".to_owned()),
+            Just("’s".to_owned()),
+            Just("al-Assad".to_owned()),
+            Just("\"".to_owned()),
+            Just("“".to_owned()),
+            Just("—".to_owned()),
+            Just("--".to_owned()),
+            Just("...".to_owned()),
+            Just(".".to_owned()),
+            Just(",".to_owned()),
+            Just("\n".to_owned()),
+            Just("\n\n".to_owned()),
+            Just(" ".to_owned()),
+            Just("GENEVA".to_owned()),
+            "[a-zA-Z]{1,8}",
+            "\\PC{1,6}",
+            any::<String>(),
+        ];
+        prop::collection::vec(piece, 0..60).prop_map(|v| v.join(" "))
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(96))]
+
+        #[test]
+        fn tokens_are_ordered_exact_and_cover_sentences(text in texty()) {
+            let t = tokenize::tokenize(&text);
+            let mut last_end = 0;
+            for tok in &t.tokens {
+                prop_assert!(tok.start >= last_end && tok.start < tok.end && tok.end <= text.len());
+                prop_assert!(text.is_char_boundary(tok.start) && text.is_char_boundary(tok.end));
+                prop_assert!(!tok.text(&text).chars().any(char::is_whitespace));
+                last_end = tok.end;
+            }
+            let mut next = 0;
+            for s in &t.sentences {
+                prop_assert_eq!(s.start, next);
+                prop_assert!(s.end > s.start);
+                next = s.end;
+            }
+            prop_assert_eq!(next, t.tokens.len());
+        }
+
+        #[test]
+        fn extract_never_panics_and_mentions_point_into_their_field(
+            body in texty(),
+            headline in texty(),
+            caption in texty(),
+        ) {
+            let mut story = Story::new(Format::Text);
+            story.body = body;
+            story.headline = Some(headline);
+            story.media.push(Media { caption: Some(caption), credit: None });
+            let entities = extract(&story, &mut [], &Model::embedded());
+            for (n, e) in entities.iter().enumerate() {
+                prop_assert_eq!(&e.id, &format!("e{}", n + 1));
+                prop_assert!((0.0..=1.0).contains(&e.salience));
+                prop_assert!(!e.mentions.is_empty());
+                for m in &e.mentions {
+                    let field = cluster::field_text(&story, m.field, m.media_index).unwrap_or("");
+                    prop_assert_eq!(field.get(m.start..m.end), Some(m.text.as_str()));
+                }
+            }
+        }
+    }
+
+    /// Work grows linearly: 16 times the text takes far less than 16 squared times as long.
+    #[test]
+    fn time_is_linear_in_input_length() {
+        let paragraph = "US Secretary of State John Kerry met Russian Foreign Minister Sergei \
+                         Lavrov in Geneva, the State Department said. \"We're not there yet,\" \
+                         spokesman Mark Toner said. Kerry, Lavrov and Toner left for Moscow.\n\n";
+        let model = Model::embedded();
+        let time = |n: usize| {
+            let mut story = Story::new(Format::Text);
+            story.body = paragraph.repeat(n);
+            let started = std::time::Instant::now();
+            let entities = extract(&story, &mut [], &model);
+            assert!(!entities.is_empty());
+            started.elapsed().as_secs_f64()
+        };
+        let small = (0..3).map(|_| time(20)).fold(f64::INFINITY, f64::min);
+        let large = (0..3).map(|_| time(320)).fold(f64::INFINITY, f64::min);
+        assert!(
+            large < small * 64.0,
+            "20 paragraphs {small:.4}s, 320 paragraphs {large:.4}s"
+        );
+    }
+
+    /// Pathological one-chunk inputs stay linear too.
+    #[test]
+    fn degenerate_inputs_are_handled() {
+        let model = Model::embedded();
+        for text in [
+            "'".repeat(20_000),
+            ".".repeat(20_000),
+            "a-".repeat(10_000),
+            "A. ".repeat(5_000),
+            "é".repeat(10_000),
+        ] {
+            let started = std::time::Instant::now();
+            let mut story = Story::new(Format::Text);
+            story.body = text;
+            let _ = extract(&story, &mut [], &model);
+            assert!(started.elapsed().as_secs_f64() < 5.0);
+        }
+    }
+}
