@@ -29,7 +29,7 @@ pub struct Args {
     #[arg(long, default_value = "src/enrich/entities/data/gazetteer.bin")]
     pub gazetteer_out: PathBuf,
     /// Passes over the training data (the best dev epoch is kept).
-    #[arg(long, default_value_t = 20)]
+    #[arg(long, default_value_t = 12)]
     pub epochs: usize,
     /// Drop features seen fewer times than this.
     #[arg(long, default_value_t = 2)]
