@@ -145,6 +145,56 @@ fn type_of(label: u8) -> EntityType {
     }
 }
 
+/// Per field: its tokens and tagged spans (token ranges), field-relative.
+type FieldTags = (tokenize::Tokenized, Vec<(usize, usize, EntityType)>);
+
+/// Tags headline, captions and body as one document (so document-level evidence, such as
+/// how a word in an all-caps headline is written in the body, is shared), then splits the
+/// tokens and spans back into fields with field-relative offsets.
+fn tag_jointly(texts: &[(Option<Field>, Option<usize>, &str)], model: &Model) -> Vec<FieldTags> {
+    let mut combined = String::new();
+    let mut bases = Vec::with_capacity(texts.len());
+    for &(_, _, t) in texts {
+        if !combined.is_empty() {
+            combined.push_str("\n\n");
+        }
+        bases.push(combined.len());
+        combined.push_str(t);
+    }
+    let (tok, spans) = model.tag_tokens(&combined);
+    let mut out = Vec::with_capacity(texts.len());
+    for (&base, &(_, _, t)) in bases.iter().zip(texts) {
+        let first = tok.tokens.partition_point(|x| x.start < base);
+        let end = tok.tokens.partition_point(|x| x.start < base + t.len());
+        let tokens = tok
+            .tokens
+            .get(first..end)
+            .unwrap_or(&[])
+            .iter()
+            .map(|x| tokenize::Token {
+                start: x.start - base,
+                end: x.end.min(base + t.len()) - base,
+            });
+        let sentences = tok
+            .sentences
+            .iter()
+            .filter(|s| s.start < end && s.end > first)
+            .map(|s| s.start.max(first) - first..s.end.min(end) - first);
+        let field_spans = spans
+            .iter()
+            .filter(|&&(a, _, _)| a >= first && a < end)
+            .map(|&(a, b, k)| (a - first, b.min(end) - first, k));
+        out.push((
+            tokenize::Tokenized {
+                tokens: tokens.collect(),
+                sentences: sentences.collect(),
+            },
+            field_spans.collect(),
+        ));
+    }
+    out
+}
+
 /// Finds the story's entities and links quote speakers to them.
 pub fn extract(story: &Story, quotes: &mut [Quote], model: &Model) -> Vec<Entity> {
     let mut texts: Vec<(Option<Field>, Option<usize>, &str)> = Vec::new();
@@ -157,7 +207,7 @@ pub fn extract(story: &Story, quotes: &mut [Quote], model: &Model) -> Vec<Entity
         }
     }
     texts.push((None, None, &story.body));
-    let tagged: Vec<_> = texts.iter().map(|&(_, _, t)| model.tag_tokens(t)).collect();
+    let tagged = tag_jointly(&texts, model);
     let mut found = Vec::new();
     for (&(field, media_index, _), (tok, spans)) in texts.iter().zip(&tagged) {
         for &(a, b, kind) in spans {
@@ -398,6 +448,35 @@ mod tests {
             Some(entity(&entities, "Mark Toner").id.as_str())
         );
         assert_eq!(quotes[1].speaker.as_deref(), Some("Barack Obama"));
+    }
+
+    #[test]
+    fn all_caps_headline_mentions_join_body_entities() {
+        let mut story = Story::from_paragraphs(
+            Format::Text,
+            &[
+                "US Secretary of State John Kerry met Russian Foreign Minister Sergei Lavrov \
+               in Geneva on Friday. Kerry said the talks would go on.",
+            ],
+        );
+        story.headline = Some("KERRY MEETS LAVROV IN GENEVA".to_owned());
+        let entities = extract(&story, &mut [], &Model::embedded());
+        // Headline mentions join the body's entities (the tagger sees the whole story).
+        let lavrov = entity(&entities, "Sergei Lavrov");
+        assert!(
+            lavrov
+                .mentions
+                .iter()
+                .any(|m| m.field == Some(Field::Headline) && m.text == "LAVROV"),
+            "{:#?}",
+            names(&entities)
+        );
+        assert_eq!(lavrov.kind, EntityType::Per);
+        let geneva = entity(&entities, "Geneva");
+        assert!(geneva
+            .mentions
+            .iter()
+            .any(|m| m.field == Some(Field::Headline)));
     }
 
     #[test]
