@@ -452,8 +452,8 @@ const TITLE_HEADS: &[&str] = &[
 
 /// Lower-case words allowed inside a premodifying title (`State Department spokesman`).
 const TITLE_INNER: &[&str] = &[
-    "of", "for", "and", "'s", "’s", "foreign", "defense", "defence", "vice", "prime", "state",
-    "general", "former", "acting", "interim", "senior", "deputy", "top", "u.s.", "white", "house",
+    "of", "for", "'s", "’s", "foreign", "defense", "defence", "vice", "prime", "state", "general",
+    "former", "acting", "interim", "senior", "deputy", "top", "u.s.", "white", "house",
 ];
 
 fn is_title_head(word: &str) -> bool {

@@ -391,6 +391,8 @@ mod tests {
             "{:?}",
             toner.titles
         );
+        let lavrov = entity(&entities, "Sergey Lavrov");
+        assert_eq!(lavrov.titles, ["Russian Foreign Minister"]);
         let obama = entity(&entities, "Barack Obama");
         assert!(
             obama.titles.iter().any(|t| t == "US President"),
