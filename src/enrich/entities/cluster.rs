@@ -251,7 +251,7 @@ impl Index {
             }
         }
         if let Some(people) = self.by_last.get(last_key(&c.norm)) {
-            for &id in people {
+            for &id in people.iter().take(16) {
                 let canon = &cands[built[id].canonical];
                 let short_form = c.words < canon.words && canon.norm.ends_with(&c.norm);
                 let surname = c.words == 1;
@@ -452,8 +452,8 @@ const TITLE_HEADS: &[&str] = &[
 
 /// Lower-case words allowed inside a premodifying title (`State Department spokesman`).
 const TITLE_INNER: &[&str] = &[
-    "of", "for", "and", "'s", "’s", "foreign", "defense", "defence", "vice", "prime", "state",
-    "general", "former", "acting", "interim", "senior", "deputy", "top", "u.s.", "white", "house",
+    "of", "for", "'s", "’s", "foreign", "defense", "defence", "vice", "prime", "state", "general",
+    "former", "acting", "interim", "senior", "deputy", "top", "u.s.", "white", "house",
 ];
 
 fn is_title_head(word: &str) -> bool {
@@ -584,44 +584,104 @@ fn set_salience(entities: &mut [Entity], story: &Story) {
 }
 
 /// Links quote speakers the quote stage left open to entities, and upgrades `speaker` to
-/// the entity's canonical name.
+/// the entity's canonical name. Linear: mentions and names are indexed once.
 pub fn link_speakers(entities: &[Entity], quotes: &mut [Quote]) {
+    if quotes.is_empty() || entities.is_empty() {
+        return;
+    }
+    let index = SpeakerIndex::new(entities);
     for q in quotes.iter_mut().filter(|q| q.speaker_entity.is_none()) {
-        let by_mention = q.speaker_mention.as_ref().and_then(|m| {
-            entities.iter().find(|e| {
-                e.mentions.iter().any(|x| {
-                    x.field == m.field
-                        && x.media_index == m.media_index
-                        && x.start < m.end
-                        && m.start < x.end
-                })
-            })
-        });
-        let found =
-            by_mention.or_else(|| q.speaker.as_deref().and_then(|s| entity_named(entities, s)));
-        if let Some(e) = found {
+        let by_mention = q
+            .speaker_mention
+            .as_ref()
+            .and_then(|m| index.overlapping(m));
+        let found = by_mention.or_else(|| q.speaker.as_deref().and_then(|s| index.named(s)));
+        if let Some(e) = found.and_then(|i| entities.get(i)) {
             q.speaker_entity = Some(e.id.clone());
             q.speaker = Some(e.name.clone());
         }
     }
 }
 
-/// The entity a speaker string names: same form as a mention, else (people first) the same
-/// last word.
-fn entity_named<'a>(entities: &'a [Entity], speaker: &str) -> Option<&'a Entity> {
-    let norm = normalise(speaker);
-    let norm = norm
-        .strip_suffix(" 's")
-        .or_else(|| norm.strip_suffix("'s"))
-        .unwrap_or(&norm);
-    if norm.is_empty() {
-        return None;
+/// Entity lookups for speaker linking.
+struct SpeakerIndex {
+    /// `(field, media index, start, end, entity)`, sorted.
+    spans: Vec<(u8, usize, usize, usize, usize)>,
+    by_norm: FxHashMap<String, usize>,
+    /// People by last-name key.
+    by_last: FxHashMap<String, usize>,
+}
+
+fn field_code(f: Option<Field>) -> u8 {
+    match f {
+        None => 0,
+        Some(Field::Headline) => 1,
+        Some(Field::Caption) => 2,
     }
-    let exact = entities.iter().find(|e| {
-        e.mentions.iter().any(|m| normalise(&m.text) == norm) || normalise(&e.name) == norm
-    });
-    exact.or_else(|| {
-        let last = last_key(norm);
+}
+
+impl SpeakerIndex {
+    fn new(entities: &[Entity]) -> Self {
+        let mut spans = Vec::new();
+        let mut by_norm = FxHashMap::default();
+        let mut by_last = FxHashMap::default();
+        for (i, e) in entities.iter().enumerate() {
+            by_norm.entry(normalise(&e.name)).or_insert(i);
+            for m in &e.mentions {
+                spans.push((
+                    field_code(m.field),
+                    m.media_index.unwrap_or(0),
+                    m.start,
+                    m.end,
+                    i,
+                ));
+                let norm = normalise(&m.text);
+                if e.kind == EntityType::Per {
+                    by_last.entry(last_key(&norm).to_owned()).or_insert(i);
+                }
+                by_norm.entry(norm).or_insert(i);
+            }
+        }
+        spans.sort_unstable();
+        Self {
+            spans,
+            by_norm,
+            by_last,
+        }
+    }
+
+    /// The entity with a mention overlapping `m`.
+    fn overlapping(&self, m: &Mention) -> Option<usize> {
+        let (f, mi) = (field_code(m.field), m.media_index.unwrap_or(0));
+        let first = self
+            .spans
+            .partition_point(|s| (s.0, s.1, s.2) < (f, mi, m.start));
+        // Tagged spans do not overlap, so only the one just before can reach into `m`.
+        for s in self.spans.get(first.saturating_sub(1)..)? {
+            if (s.0, s.1) > (f, mi) || ((s.0, s.1) == (f, mi) && s.2 >= m.end) {
+                break;
+            }
+            if (s.0, s.1) == (f, mi) && m.start < s.3 {
+                return Some(s.4);
+            }
+        }
+        None
+    }
+
+    /// The entity a speaker string names: same form as a mention, else a person with the
+    /// same (capitalised) last word.
+    fn named(&self, speaker: &str) -> Option<usize> {
+        let norm = normalise(speaker);
+        let norm = norm
+            .strip_suffix(" 's")
+            .or_else(|| norm.strip_suffix("'s"))
+            .unwrap_or(&norm);
+        if norm.is_empty() {
+            return None;
+        }
+        if let Some(&i) = self.by_norm.get(norm) {
+            return Some(i);
+        }
         let capitalised = speaker
             .split_whitespace()
             .last()
@@ -629,15 +689,8 @@ fn entity_named<'a>(entities: &'a [Entity], speaker: &str) -> Option<&'a Entity>
         if !capitalised {
             return None;
         }
-        entities
-            .iter()
-            .filter(|e| e.kind == EntityType::Per)
-            .find(|e| {
-                e.mentions
-                    .iter()
-                    .any(|m| last_key(&normalise(&m.text)) == last)
-            })
-    })
+        self.by_last.get(last_key(norm)).copied()
+    }
 }
 
 #[cfg(test)]

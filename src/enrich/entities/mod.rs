@@ -145,6 +145,101 @@ fn type_of(label: u8) -> EntityType {
     }
 }
 
+/// Per field: its tokens and tagged spans (token ranges), field-relative.
+type FieldTags = (tokenize::Tokenized, Vec<(usize, usize, EntityType)>);
+
+/// Tags headline, captions and body as one document (so document-level evidence, such as
+/// how a word in an all-caps headline is written in the body, is shared), then splits the
+/// tokens and spans back into fields with field-relative offsets.
+fn tag_jointly(texts: &[(Option<Field>, Option<usize>, &str)], model: &Model) -> Vec<FieldTags> {
+    let mut combined = String::new();
+    let mut bases = Vec::with_capacity(texts.len());
+    for &(_, _, t) in texts {
+        if !combined.is_empty() {
+            combined.push_str("\n\n");
+        }
+        bases.push(combined.len());
+        combined.push_str(t);
+    }
+    let (tok, spans) = model.tag_tokens(&combined);
+    let mut out = Vec::with_capacity(texts.len());
+    for (&base, &(_, _, t)) in bases.iter().zip(texts) {
+        let first = tok.tokens.partition_point(|x| x.start < base);
+        let end = tok.tokens.partition_point(|x| x.start < base + t.len());
+        let tokens = tok
+            .tokens
+            .get(first..end)
+            .unwrap_or(&[])
+            .iter()
+            .map(|x| tokenize::Token {
+                start: x.start - base,
+                end: x.end.min(base + t.len()) - base,
+            });
+        let sentences = tok
+            .sentences
+            .iter()
+            .filter(|s| s.start < end && s.end > first)
+            .map(|s| s.start.max(first) - first..s.end.min(end) - first);
+        let field_spans = spans
+            .iter()
+            .filter(|&&(a, _, _)| a >= first && a < end)
+            .map(|&(a, b, k)| (a - first, b.min(end) - first, k));
+        out.push((
+            tokenize::Tokenized {
+                tokens: tokens.collect(),
+                sentences: sentences.collect(),
+            },
+            field_spans.collect(),
+        ));
+    }
+    out
+}
+
+/// One sense per story: a capitalised single word the tagger left untagged becomes a
+/// mention when the same word is tagged elsewhere in the story as a one-word name or as a
+/// person's surname (`KERRY` in a headline when the body has `John Kerry`).
+fn propagate_names(texts: &[(Option<Field>, Option<usize>, &str)], tagged: &mut [FieldTags]) {
+    let mut names: rustc_hash::FxHashMap<String, EntityType> = rustc_hash::FxHashMap::default();
+    for (&(_, _, text), (tok, spans)) in texts.iter().zip(tagged.iter()) {
+        for &(a, b, kind) in spans {
+            let last = b.saturating_sub(1);
+            if b == a + 1 || kind == EntityType::Per {
+                if let Some(t) = tok.tokens.get(last) {
+                    let w = t.text(text);
+                    if w.chars().count() > 2 {
+                        names.entry(w.to_lowercase()).or_insert(kind);
+                    }
+                }
+            }
+        }
+    }
+    if names.is_empty() {
+        return;
+    }
+    for (&(_, _, text), (tok, spans)) in texts.iter().zip(tagged.iter_mut()) {
+        let mut covered = vec![false; tok.tokens.len()];
+        for &(a, b, _) in spans.iter() {
+            for c in covered.iter_mut().take(b).skip(a) {
+                *c = true;
+            }
+        }
+        let mut added = Vec::new();
+        for (i, t) in tok.tokens.iter().enumerate() {
+            let w = t.text(text);
+            if covered[i] || !w.chars().next().is_some_and(char::is_uppercase) {
+                continue;
+            }
+            if let Some(&kind) = names.get(&w.to_lowercase()) {
+                added.push((i, i + 1, kind));
+            }
+        }
+        if !added.is_empty() {
+            spans.extend(added);
+            spans.sort_unstable_by_key(|s| s.0);
+        }
+    }
+}
+
 /// Finds the story's entities and links quote speakers to them.
 pub fn extract(story: &Story, quotes: &mut [Quote], model: &Model) -> Vec<Entity> {
     let mut texts: Vec<(Option<Field>, Option<usize>, &str)> = Vec::new();
@@ -157,7 +252,8 @@ pub fn extract(story: &Story, quotes: &mut [Quote], model: &Model) -> Vec<Entity
         }
     }
     texts.push((None, None, &story.body));
-    let tagged: Vec<_> = texts.iter().map(|&(_, _, t)| model.tag_tokens(t)).collect();
+    let mut tagged = tag_jointly(&texts, model);
+    propagate_names(&texts, &mut tagged);
     let mut found = Vec::new();
     for (&(field, media_index, _), (tok, spans)) in texts.iter().zip(&tagged) {
         for &(a, b, kind) in spans {
@@ -341,6 +437,8 @@ mod tests {
             "{:?}",
             toner.titles
         );
+        let lavrov = entity(&entities, "Sergey Lavrov");
+        assert_eq!(lavrov.titles, ["Russian Foreign Minister"]);
         let obama = entity(&entities, "Barack Obama");
         assert!(
             obama.titles.iter().any(|t| t == "US President"),
@@ -401,9 +499,166 @@ mod tests {
     }
 
     #[test]
+    fn all_caps_headline_mentions_join_body_entities() {
+        let mut story = Story::from_paragraphs(
+            Format::Text,
+            &[
+                "US Secretary of State John Kerry met Russian Foreign Minister Sergei Lavrov \
+               in Geneva on Friday. Kerry said the talks would go on.",
+            ],
+        );
+        story.headline = Some("KERRY MEETS LAVROV IN GENEVA".to_owned());
+        let entities = extract(&story, &mut [], &Model::embedded());
+        // Headline mentions join the body's entities (the tagger sees the whole story).
+        let lavrov = entity(&entities, "Sergei Lavrov");
+        assert!(
+            lavrov
+                .mentions
+                .iter()
+                .any(|m| m.field == Some(Field::Headline) && m.text == "LAVROV"),
+            "{:#?}",
+            names(&entities)
+        );
+        assert_eq!(lavrov.kind, EntityType::Per);
+        // The tagger leaves a headline-initial `KERRY` untagged (CoNLL headlines start with
+        // a topic word); the story's own `John Kerry` brings it in.
+        let kerry = entity(&entities, "John Kerry");
+        assert!(kerry
+            .mentions
+            .iter()
+            .any(|m| m.field == Some(Field::Headline) && m.text == "KERRY"));
+        let geneva = entity(&entities, "Geneva");
+        assert!(geneva
+            .mentions
+            .iter()
+            .any(|m| m.field == Some(Field::Headline)));
+    }
+
+    #[test]
     fn embedded_model_loads_and_rejects_garbage() {
         let m = Model::embedded();
         assert!(m.features() > 1000, "embedded model is empty");
         assert!(Model::load(b"not a model").is_err());
+    }
+}
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use crate::enrich::record::{Format, Media};
+    use proptest::prelude::*;
+
+    /// Text mixing news-like words, punctuation, quotes, dashes, newlines and any Unicode.
+    fn texty() -> impl Strategy<Value = String> {
+        let piece = prop_oneof![
+            Just("John".to_owned()),
+            Just("Kerry".to_owned()),
+            Just("U.S.".to_owned()),
+            Just("'s".to_owned()),
+            Just("’s".to_owned()),
+            Just("al-Assad".to_owned()),
+            Just("\"".to_owned()),
+            Just("“".to_owned()),
+            Just("—".to_owned()),
+            Just("--".to_owned()),
+            Just("...".to_owned()),
+            Just(".".to_owned()),
+            Just(",".to_owned()),
+            Just("\n".to_owned()),
+            Just("\n\n".to_owned()),
+            Just(" ".to_owned()),
+            Just("GENEVA".to_owned()),
+            "[a-zA-Z]{1,8}",
+            "\\PC{1,6}",
+            any::<String>(),
+        ];
+        prop::collection::vec(piece, 0..60).prop_map(|v| v.join(" "))
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(96))]
+
+        #[test]
+        fn tokens_are_ordered_exact_and_cover_sentences(text in texty()) {
+            let t = tokenize::tokenize(&text);
+            let mut last_end = 0;
+            for tok in &t.tokens {
+                prop_assert!(tok.start >= last_end && tok.start < tok.end && tok.end <= text.len());
+                prop_assert!(text.is_char_boundary(tok.start) && text.is_char_boundary(tok.end));
+                prop_assert!(!tok.text(&text).chars().any(char::is_whitespace));
+                last_end = tok.end;
+            }
+            let mut next = 0;
+            for s in &t.sentences {
+                prop_assert_eq!(s.start, next);
+                prop_assert!(s.end > s.start);
+                next = s.end;
+            }
+            prop_assert_eq!(next, t.tokens.len());
+        }
+
+        #[test]
+        fn extract_never_panics_and_mentions_point_into_their_field(
+            body in texty(),
+            headline in texty(),
+            caption in texty(),
+        ) {
+            let mut story = Story::new(Format::Text);
+            story.body = body;
+            story.headline = Some(headline);
+            story.media.push(Media { caption: Some(caption), credit: None });
+            let entities = extract(&story, &mut [], &Model::embedded());
+            for (n, e) in entities.iter().enumerate() {
+                prop_assert_eq!(&e.id, &format!("e{}", n + 1));
+                prop_assert!((0.0..=1.0).contains(&e.salience));
+                prop_assert!(!e.mentions.is_empty());
+                for m in &e.mentions {
+                    let field = cluster::field_text(&story, m.field, m.media_index).unwrap_or("");
+                    prop_assert_eq!(field.get(m.start..m.end), Some(m.text.as_str()));
+                }
+            }
+        }
+    }
+
+    /// Work grows linearly: 16 times the text takes far less than 16 squared times as long.
+    #[test]
+    fn time_is_linear_in_input_length() {
+        let paragraph = "US Secretary of State John Kerry met Russian Foreign Minister Sergei \
+                         Lavrov in Geneva, the State Department said. \"We're not there yet,\" \
+                         spokesman Mark Toner said. Kerry, Lavrov and Toner left for Moscow.\n\n";
+        let model = Model::embedded();
+        let time = |n: usize| {
+            let mut story = Story::new(Format::Text);
+            story.body = paragraph.repeat(n);
+            let started = std::time::Instant::now();
+            let entities = extract(&story, &mut [], &model);
+            assert!(!entities.is_empty());
+            started.elapsed().as_secs_f64()
+        };
+        let small = (0..3).map(|_| time(20)).fold(f64::INFINITY, f64::min);
+        let large = (0..3).map(|_| time(320)).fold(f64::INFINITY, f64::min);
+        assert!(
+            large < small * 64.0,
+            "20 paragraphs {small:.4}s, 320 paragraphs {large:.4}s"
+        );
+    }
+
+    /// Pathological one-chunk inputs stay linear too.
+    #[test]
+    fn degenerate_inputs_are_handled() {
+        let model = Model::embedded();
+        for text in [
+            "'".repeat(20_000),
+            ".".repeat(20_000),
+            "a-".repeat(10_000),
+            "A. ".repeat(5_000),
+            "é".repeat(10_000),
+        ] {
+            let started = std::time::Instant::now();
+            let mut story = Story::new(Format::Text);
+            story.body = text;
+            let _ = extract(&story, &mut [], &model);
+            assert!(started.elapsed().as_secs_f64() < 5.0);
+        }
     }
 }
