@@ -2,8 +2,10 @@
 //! `../shared/data/ner/dev.jsonl`) and writes every entity mention as a prediction that
 //! `../shared/data/score.py --task ner` scores.
 //!
-//! Each document's text becomes a story body and goes through the core's quote and entity
-//! stages and `record::build` (so offsets are the record's code point offsets).
+//! Each document's text is sent through the whole core as a JSON envelope
+//! (`super::enrich_envelope`), exactly as a producer would send it, so offsets are the
+//! record's code point offsets into the text. With `--score` (and `--out` a file) the
+//! predictions are scored by `../shared/data/score.py --task ner`.
 //!
 //! Must not: look at the gold entities while predicting.
 
@@ -15,8 +17,6 @@ use serde::Serialize;
 
 use super::EvalError;
 use crate::enrich::entities::Model;
-use crate::enrich::record::{Format, SourceInfo};
-use crate::enrich::story::{Stage1, Story};
 use crate::enrich::{EnrichOptions, Enricher};
 
 /// Arguments of `wire-enricher eval ner`.
@@ -31,6 +31,9 @@ pub struct Args {
     /// A model file to use instead of the embedded one.
     #[arg(long)]
     pub model: Option<PathBuf>,
+    /// Score the predictions with `../shared/data/score.py` (needs `--out FILE`).
+    #[arg(long)]
+    pub score: bool,
 }
 
 /// One prediction line.
@@ -70,7 +73,7 @@ pub fn run(args: &Args) -> Result<(), EvalError> {
     let mut out = Vec::with_capacity(lines.len());
     for line in lines {
         tokens += line.text.split_whitespace().count();
-        out.push(predict(&enricher, line.id, line.text));
+        out.push(predict(&enricher, line.id, &line.text)?);
     }
     let secs = started.elapsed().as_secs_f64();
     eprintln!(
@@ -79,22 +82,18 @@ pub fn run(args: &Args) -> Result<(), EvalError> {
         tokens as f64 / secs.max(1e-9),
         enricher.model_name()
     );
-    write_predictions(args, &out)
+    write_predictions(args, &out)?;
+    if args.score {
+        if args.out.as_os_str() == "-" {
+            return Err(EvalError::Other("--score needs --out FILE".to_owned()));
+        }
+        super::score("ner", &args.input, &args.out)?;
+    }
+    Ok(())
 }
 
-fn predict(enricher: &Enricher, id: String, text: String) -> PredLine {
-    let mut story = Story::new(Format::Json);
-    story.id = Some(id.clone());
-    story.body = text;
-    let stage3 = enricher.entities(enricher.quotes(Stage1 { story }));
-    let source = SourceInfo {
-        subject: "eval".to_owned(),
-        stream: None,
-        stream_sequence: None,
-        format: Format::Json,
-        received_at: "1970-01-01T00:00:00Z".to_owned(),
-    };
-    let record = enricher.finish(stage3, id.clone(), source);
+fn predict(enricher: &Enricher, id: String, text: &str) -> Result<PredLine, EvalError> {
+    let record = super::enrich_envelope(enricher, &id, text)?;
     let mut entities = Vec::new();
     for e in record.entities {
         for m in e.mentions.into_iter().filter(|m| m.field.is_none()) {
@@ -107,7 +106,7 @@ fn predict(enricher: &Enricher, id: String, text: String) -> PredLine {
         }
     }
     entities.sort_by_key(|e| (e.start, e.end));
-    PredLine { id, entities }
+    Ok(PredLine { id, entities })
 }
 
 fn write_predictions(args: &Args, out: &[PredLine]) -> Result<(), EvalError> {

@@ -17,14 +17,13 @@
 
 use std::io::{BufRead, BufWriter, Write};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use serde::Deserialize;
 use serde_json::json;
 
 use super::EvalError;
-use crate::enrich::record::{EnrichedRecord, Format, SourceInfo};
-use crate::enrich::{EnrichOptions, Enricher, RawStory};
+use crate::enrich::record::EnrichedRecord;
+use crate::enrich::{EnrichOptions, Enricher};
 
 /// Arguments of `wire-enricher eval quotes`.
 #[derive(Debug, Clone, clap::Args)]
@@ -83,7 +82,7 @@ pub fn run(args: &Args) -> Result<(), EvalError> {
             line: n + 1,
             source,
         })?;
-        let record = enrich_text(&enricher, &gold.id, &gold.text)?;
+        let record = super::enrich_envelope(&enricher, &gold.id, &gold.text)?;
         let pred = predictions(&gold.id, &record, args.all_segments);
         serde_json::to_writer(&mut out, &pred).map_err(|e| out_io(e.into()))?;
         out.write_all(b"\n").map_err(out_io)?;
@@ -98,7 +97,7 @@ pub fn run(args: &Args) -> Result<(), EvalError> {
         args.out.display()
     );
     if !args.no_score {
-        score(&input, &args.out)?;
+        super::score("quotes", &input, &args.out)?;
     }
     Ok(())
 }
@@ -108,46 +107,7 @@ fn resolve_input(input: &Path) -> PathBuf {
     if input.exists() || input.components().count() > 1 {
         return input.to_path_buf();
     }
-    shared_dir().join("data/quotes").join(input)
-}
-
-/// `$WIRE_ENRICHER_SHARED`, else `../shared`.
-fn shared_dir() -> PathBuf {
-    std::env::var_os("WIRE_ENRICHER_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("../shared"))
-}
-
-/// Runs the whole core over `text` sent as a JSON envelope `{"id", "body"}`, exactly as
-/// a producer would send it to the worker. The envelope keeps `body` code point for code
-/// point (control characters become spaces; checked here), so record offsets are offsets
-/// into the gold text.
-///
-/// # Errors
-/// [`EvalError::Other`] when the core rejects the story or moves its text.
-pub fn enrich_text(enricher: &Enricher, id: &str, text: &str) -> Result<EnrichedRecord, EvalError> {
-    let envelope = serde_json::json!({ "id": id, "body": text }).to_string();
-    let raw = RawStory {
-        bytes: envelope.as_bytes(),
-        message_id: None,
-        content_type: Some("application/json"),
-    };
-    let source = SourceInfo {
-        subject: "eval".to_owned(),
-        stream: None,
-        stream_sequence: None,
-        format: Format::Json,
-        received_at: "1970-01-01T00:00:00Z".to_owned(),
-    };
-    let record = enricher
-        .enrich(&raw, source)
-        .map_err(|e| EvalError::Other(format!("{id}: {e}")))?;
-    if record.body.chars().count() != text.chars().count() {
-        return Err(EvalError::Other(format!(
-            "{id}: the envelope body changed in parsing; offsets would not map back"
-        )));
-    }
-    Ok(record)
+    super::shared_dir().join("data/quotes").join(input)
 }
 
 /// The prediction line for one record: body quotes in code points, a multi-paragraph
@@ -193,39 +153,6 @@ fn split_paragraphs(chars: &[char], start: usize, end: usize) -> Vec<(usize, usi
         })
         .filter(|(s, e)| s < e)
         .collect()
-}
-
-/// Runs `score.py --task quotes` and prints its report; a missing `python3` is a note.
-fn score(gold: &Path, pred: &Path) -> Result<(), EvalError> {
-    let scorer = shared_dir().join("data/score.py");
-    if !scorer.exists() {
-        return Err(EvalError::Other(format!(
-            "scorer {} not found: set WIRE_ENRICHER_SHARED",
-            scorer.display()
-        )));
-    }
-    let output = Command::new("python3")
-        .arg(&scorer)
-        .arg("--gold")
-        .arg(gold)
-        .arg("--pred")
-        .arg(pred)
-        .args(["--task", "quotes"])
-        .output();
-    match output {
-        Ok(o) if o.status.success() => {
-            print!("{}", String::from_utf8_lossy(&o.stdout));
-            Ok(())
-        }
-        Ok(o) => Err(EvalError::Other(format!(
-            "scorer failed: {}",
-            String::from_utf8_lossy(&o.stderr)
-        ))),
-        Err(e) => {
-            println!("python3 not available ({e}); predictions written, not scored");
-            Ok(())
-        }
-    }
 }
 
 #[cfg(test)]
