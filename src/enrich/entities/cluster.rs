@@ -15,7 +15,7 @@ use rustc_hash::FxHashMap;
 use crate::enrich::record::{Entity, EntityType, Field, Mention, Quote};
 use crate::enrich::story::Story;
 
-use super::gazetteer::Gazetteer;
+use super::gazetteer::{self, Gazetteer};
 use super::tokenize::Tokenized;
 
 /// One tagged span before clustering (byte offsets into its field).
@@ -323,18 +323,25 @@ pub fn cluster(
     let mut entities: Vec<Entity> = built
         .iter()
         .enumerate()
-        .map(|(n, e)| to_entity(n, e, &cands, fields))
+        .map(|(n, e)| to_entity(n, e, &cands, fields, gaz))
         .collect();
     set_salience(&mut entities, story);
     entities
 }
 
-fn to_entity(n: usize, e: &Building, cands: &[Cand<'_>], fields: &[FieldTokens<'_>]) -> Entity {
+fn to_entity(
+    n: usize,
+    e: &Building,
+    cands: &[Cand<'_>],
+    fields: &[FieldTokens<'_>],
+    gaz: &Gazetteer,
+) -> Entity {
     let mut members = e.members.clone();
     members.sort_by_key(|&m| cands[m].order);
-    let kind = (0..4)
+    let voted = (0..4)
         .max_by(|&a, &b| e.votes[a].total_cmp(&e.votes[b]).then(b.cmp(&a)))
         .map_or(EntityType::Misc, |i| TYPES[i]);
+    let kind = correct_misc_organisation(voted, cands[e.canonical].text, gaz);
     let mut titles: Vec<String> = Vec::new();
     if kind == EntityType::Per {
         for &m in &members {
@@ -364,6 +371,29 @@ fn to_entity(n: usize, e: &Building, cands: &[Cand<'_>], fields: &[FieldTokens<'
             .collect(),
         titles,
         salience: 0.0,
+    }
+}
+
+/// The tagger's MISC for a name that the gazetteer knows, as a whole multi-word name, only
+/// as an organisation (`Arab League`, `European Union`) is a class slip — a demonym or
+/// adjective inside the name (`Arab`, `European`) pulled it to MISC — so the entity is an
+/// ORG. Single words and names the lists also know as groups, demonyms or places keep the
+/// tagger's type: the lists are evidence here, not an override of what the text shows.
+fn correct_misc_organisation(voted: EntityType, name: &str, gaz: &Gazetteer) -> EntityType {
+    if voted != EntityType::Misc || !name.contains(' ') {
+        return voted;
+    }
+    let other = gazetteer::MISC
+        | gazetteer::DEMONYM
+        | gazetteer::COUNTRY
+        | gazetteer::CITY
+        | gazetteer::REGION
+        | gazetteer::COMMON;
+    match gaz.get_name(name) {
+        Some(entry) if entry.flags & gazetteer::ORG != 0 && entry.flags & other == 0 => {
+            EntityType::Org
+        }
+        _ => voted,
     }
 }
 
@@ -695,6 +725,17 @@ impl SpeakerIndex {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_known_multiword_organisation_tagged_misc_becomes_org() {
+        let gaz = crate::enrich::entities::embedded_gazetteer();
+        let fix = |t, name| super::correct_misc_organisation(t, name, gaz);
+        assert_eq!(fix(EntityType::Misc, "Arab League"), EntityType::Org);
+        // Other types, single words and unknown names keep the tagger's type.
+        assert_eq!(fix(EntityType::Loc, "Arab League"), EntityType::Loc);
+        assert_eq!(fix(EntityType::Misc, "Arab"), EntityType::Misc);
+        assert_eq!(fix(EntityType::Misc, "Grand Prix"), EntityType::Misc);
+    }
+
     use super::*;
 
     #[test]
