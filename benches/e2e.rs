@@ -586,6 +586,10 @@ async fn stream_messages(js: &jetstream::Context, name: &str) -> Res<u64> {
     Ok(js.get_stream(name).await?.get_info().await?.state.messages)
 }
 
+async fn stream_bytes(js: &jetstream::Context, name: &str) -> Res<u64> {
+    Ok(js.get_stream(name).await?.get_info().await?.state.bytes)
+}
+
 /// Publishes every message as fast as acks allow (at most 2,048 acks outstanding).
 async fn preload(js: &jetstream::Context, messages: &[(String, Bytes)]) -> Res<()> {
     let mut acks = FuturesUnordered::new();
@@ -807,7 +811,9 @@ async fn measure(
 
     let latency = if options.latency_secs > 0.0 {
         let offered = options.rate.unwrap_or(rate / 2.0).max(1.0);
-        let count = ((offered * options.latency_secs) as usize).max(200);
+        // At least 200 samples; at most 20,000 (the relay's rate would otherwise fill the
+        // disk for nothing: its latency percentiles are stable long before).
+        let count = ((offered * options.latency_secs) as usize).clamp(200, 20_000);
         println!("    latency phase: {count} stories at {offered:.0}/s");
         let prefix = format!("{label}L");
         let messages = plan.messages(&prefix, count);
@@ -842,6 +848,16 @@ async fn measure(
     if stored != expected as u64 {
         println!("    WARNING: output + dead-letter streams hold {stored}, expected {expected}");
     }
+    let (bytes_in, bytes_out) = (
+        stream_bytes(js, INPUT_STREAM).await?,
+        stream_bytes(js, OUTPUT_STREAM).await?,
+    );
+    println!(
+        "    stream bytes: input {:.1} MB, output {:.1} MB ({:.2}x)",
+        bytes_in as f64 / 1e6,
+        bytes_out as f64 / 1e6,
+        bytes_out as f64 / (bytes_in.max(1)) as f64
+    );
     Ok(RunResult {
         system,
         stories: n,
@@ -906,23 +922,24 @@ fn report(results: &[RunResult], offline_1: f64, offline_n: f64, cores: usize) {
     println!();
     println!(
         "| system | stories | dead | stories/s | /s incl. start | vs bus limit | vs offline ({cores} thr) \
-         | offered/s | p50 ms | p99 ms | p99.9 ms | max ms | peak RSS MB | RSS 10%..100% MB | CPU s/1k |"
+         | offered/s | p50 ms | p99 ms | p99.9 ms | max ms | peak RSS MB | RSS 10%..100% MB | CPU s/1k \
+         | CPU vs offline |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     println!(
-        "| offline enrich, 1 thread | - | - | {offline_1:.0} | - | - | {:.2} | - | - | - | - | - | - | - | {:.2} |",
+        "| offline enrich, 1 thread | - | - | {offline_1:.0} | - | - | {:.2} | - | - | - | - | - | - | - | {:.2} | 1.00 |",
         offline_1 / offline_n,
         1000.0 / offline_1
     );
     println!(
-        "| offline enrich, {cores} threads | - | - | {offline_n:.0} | - | - | 1.00 | - | - | - | - | - | - | - | - |"
+        "| offline enrich, {cores} threads | - | - | {offline_n:.0} | - | - | 1.00 | - | - | - | - | - | - | - | - | - |"
     );
     for r in results {
         let vs_relay = relay.map_or("-".to_owned(), |b| format!("{:.2}", r.rate / b.rate));
         let l = r.latency.clone().unwrap_or_default();
         let rss: Vec<String> = r.rss_mb.iter().map(|m| format!("{m:.0}")).collect();
         println!(
-            "| {} | {} | {} | {:.0} | {:.0} | {} | {:.2} | {:.0} | {:.2} | {:.2} | {:.2} | {:.2} | {:.1} | {} | {:.2} |",
+            "| {} | {} | {} | {:.0} | {:.0} | {} | {:.2} | {:.0} | {:.2} | {:.2} | {:.2} | {:.2} | {:.1} | {} | {:.2} | {:.2} |",
             r.system.name(),
             r.stories,
             r.dead,
@@ -938,6 +955,7 @@ fn report(results: &[RunResult], offline_1: f64, offline_n: f64, cores: usize) {
             r.hwm_mb,
             rss.join(" "),
             r.cpu_per_1k,
+            (1000.0 / offline_1) / r.cpu_per_1k.max(1e-9),
         );
     }
     if let (Some(one), Some(two)) = (one, results.iter().find(|r| r.system == System::Worker(2))) {
@@ -949,8 +967,10 @@ fn report(results: &[RunResult], offline_1: f64, offline_n: f64, cores: usize) {
     println!(
         "\nstories/s: first to last record of the preloaded run; latency: due-to-publish to \
          record arrival at the offered rate; peak RSS: largest worker process VmHWM; CPU: \
-         utime+stime of all worker processes between the first and last record. The relay is \
-         this bench's own pass-through (bench/e2e.rs `relay`), mirroring src/bus/nats.rs."
+         utime+stime of all worker processes between the first and last record; CPU vs offline: \
+         offline CPU per story (1 thread) / the system's CPU per story, the share of the \
+         worker's CPU that is enrichment. The relay is this bench's own pass-through \
+         (benches/e2e.rs `relay`), mirroring src/bus/nats.rs."
     );
 }
 
