@@ -936,10 +936,18 @@ fn report(results: &[RunResult], offline_1: f64, offline_n: f64, cores: usize) {
     );
     for r in results {
         let vs_relay = relay.map_or("-".to_owned(), |b| format!("{:.2}", r.rate / b.rate));
-        let l = r.latency.clone().unwrap_or_default();
+        let latency = r.latency.as_ref().map_or_else(
+            || "- | - | - | - | -".to_owned(),
+            |l| {
+                format!(
+                    "{:.0} | {:.2} | {:.2} | {:.2} | {:.2}",
+                    l.rate, l.p50_ms, l.p99_ms, l.p999_ms, l.max_ms
+                )
+            },
+        );
         let rss: Vec<String> = r.rss_mb.iter().map(|m| format!("{m:.0}")).collect();
         println!(
-            "| {} | {} | {} | {:.0} | {:.0} | {} | {:.2} | {:.0} | {:.2} | {:.2} | {:.2} | {:.2} | {:.1} | {} | {:.2} | {:.2} |",
+            "| {} | {} | {} | {:.0} | {:.0} | {} | {:.2} | {latency} | {:.1} | {} | {:.2} | {} |",
             r.system.name(),
             r.stories,
             r.dead,
@@ -947,15 +955,14 @@ fn report(results: &[RunResult], offline_1: f64, offline_n: f64, cores: usize) {
             r.wall_rate,
             vs_relay,
             r.rate / offline_n,
-            l.rate,
-            l.p50_ms,
-            l.p99_ms,
-            l.p999_ms,
-            l.max_ms,
             r.hwm_mb,
             rss.join(" "),
             r.cpu_per_1k,
-            (1000.0 / offline_1) / r.cpu_per_1k.max(1e-9),
+            match r.system {
+                System::Worker(_) =>
+                    format!("{:.2}", (1000.0 / offline_1) / r.cpu_per_1k.max(1e-9)),
+                System::Relay => "-".to_owned(),
+            },
         );
     }
     if let (Some(one), Some(two)) = (one, results.iter().find(|r| r.system == System::Worker(2))) {
