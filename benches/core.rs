@@ -186,7 +186,11 @@ fn benches(c: &mut Criterion) {
     });
     group.finish();
 
-    summary(&enricher, &p);
+    // `cargo test --benches` runs each bench once as a smoke test (no `--bench` flag):
+    // the timed summary is only for real bench runs.
+    if std::env::args().any(|a| a == "--bench") {
+        summary(&enricher, &p);
+    }
 }
 
 /// Best of `PASSES` timed runs of `run`, each on a fresh input from `setup` (not timed).

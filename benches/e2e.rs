@@ -100,11 +100,19 @@ struct Options {
 
 enum Cmd {
     Bench(Options),
-    RelayChild { url: String },
+    /// Built and run by `cargo test --benches` / `--all-targets` (no `--bench` flag, no
+    /// options): a benchmark is not a test, so it only says how to run it.
+    NotUnderTest,
+    RelayChild {
+        url: String,
+    },
     Help,
 }
 
 fn parse_args(args: Vec<String>) -> Result<Cmd, String> {
+    if args.is_empty() {
+        return Ok(Cmd::NotUnderTest);
+    }
     let mut options = Options {
         stories: 20_000,
         workers: vec![1, 2],
@@ -171,6 +179,10 @@ fn main() -> ExitCode {
     let result = match cmd {
         Cmd::Help => {
             println!("{USAGE}");
+            Ok(())
+        }
+        Cmd::NotUnderTest => {
+            println!("e2e: a benchmark, not a test; run `cargo bench --bench e2e` (see --help)");
             Ok(())
         }
         Cmd::RelayChild { url } => tokio::runtime::Runtime::new()
