@@ -73,6 +73,8 @@ pub struct Config {
     pub pipeline: PipelineConfig,
     /// Input limits.
     pub limits: LimitsConfig,
+    /// The entity model.
+    pub entities: EntitiesConfig,
     /// The health and metrics listener.
     pub http: HttpConfig,
     /// Logging.
@@ -336,6 +338,16 @@ impl Default for LimitsConfig {
             max_story_bytes: 1024 * 1024,
         }
     }
+}
+
+/// `[entities]`: which entity model the worker uses.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EntitiesConfig {
+    /// A model file written by `wire-enricher train-ner` to use instead of the model
+    /// embedded in the binary (unset: the embedded one). It must have been trained with
+    /// the embedded gazetteer; a mismatch stops the worker at startup.
+    pub model_file: Option<PathBuf>,
 }
 
 /// `[http]`: `/healthz`, `/readyz` and `/metrics`.

@@ -40,6 +40,49 @@ pub enum DaemonError {
     /// NATS failed in a way the worker cannot recover from.
     #[error(transparent)]
     Bus(#[from] BusError),
+    /// `entities.model_file` could not be read.
+    #[error("cannot read entities.model_file {path}")]
+    ModelFile {
+        /// The configured file.
+        path: std::path::PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// `entities.model_file` is not a usable model.
+    #[error("entities.model_file {path} is not a usable model")]
+    Model {
+        /// The configured file.
+        path: std::path::PathBuf,
+        /// Why the model was refused.
+        #[source]
+        source: crate::enrich::entities::ModelError,
+    },
+}
+
+/// The enrichment core as configured: the embedded entity model, or the model file named
+/// by `entities.model_file`, with the configured limits. Offline `enrich` uses it too, so
+/// both produce the same records.
+///
+/// # Errors
+/// [`DaemonError::ModelFile`] / [`DaemonError::Model`] when the model file cannot be used.
+pub fn load_enricher(config: &Config) -> Result<Enricher, DaemonError> {
+    let options = EnrichOptions {
+        max_story_bytes: config.limits.max_story_bytes,
+    };
+    let Some(path) = &config.entities.model_file else {
+        return Ok(Enricher::with_embedded_model(options));
+    };
+    let bytes = std::fs::read(path).map_err(|source| DaemonError::ModelFile {
+        path: path.clone(),
+        source,
+    })?;
+    let model =
+        crate::enrich::entities::Model::load(&bytes).map_err(|source| DaemonError::Model {
+            path: path.clone(),
+            source,
+        })?;
+    Ok(Enricher::new(options, model))
 }
 
 /// Runs the worker until `token` is cancelled (then drains and returns `Ok`) or a fatal
@@ -99,9 +142,7 @@ async fn run_worker(
         bus::nats::connect_with_signal(&config.nats, health.clone(), Arc::clone(&reconnected))
             .await?;
     let (source, sink) = build_bus(&client, config, health, reconnected);
-    let enricher = Arc::new(Enricher::with_embedded_model(EnrichOptions {
-        max_story_bytes: config.limits.max_story_bytes,
-    }));
+    let enricher = Arc::new(load_enricher(config)?);
     tracing::info!(
         model = enricher.model_name(),
         parallelism = config.pipeline.effective_parallelism(),
@@ -188,5 +229,37 @@ async fn drain_client(client: &async_nats::Client, budget: Duration, since: Inst
         Ok(Ok(())) => tracing::info!("NATS connection drained."),
         Ok(Err(error)) => tracing::warn!(%error, "NATS drain failed."),
         Err(_) => tracing::warn!("NATS drain timed out."),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn enricher_uses_the_embedded_model_unless_a_model_file_is_set() {
+        let config = Config::default();
+        let enricher = load_enricher(&config).expect("embedded model");
+        assert_eq!(
+            enricher.model_name(),
+            crate::enrich::entities::Model::embedded().name()
+        );
+    }
+
+    #[test]
+    fn a_missing_or_broken_model_file_is_a_clear_startup_error() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut config = Config::default();
+        config.entities.model_file = Some(dir.path().join("absent.bin"));
+        assert!(matches!(
+            load_enricher(&config),
+            Err(DaemonError::ModelFile { .. })
+        ));
+        let broken = dir.path().join("broken.bin");
+        std::fs::write(&broken, b"not a model").expect("write");
+        config.entities.model_file = Some(broken);
+        let error = load_enricher(&config).expect_err("garbage is refused");
+        assert!(matches!(error, DaemonError::Model { .. }), "{error}");
+        assert!(error.to_string().contains("entities.model_file"), "{error}");
     }
 }

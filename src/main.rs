@@ -15,7 +15,7 @@ use tokio_util::sync::CancellationToken;
 
 use wire_enricher::bus::replay::{self, ReplayOptions};
 use wire_enricher::config::{Config, LogFormat};
-use wire_enricher::enrich::{EnrichOptions, Enricher};
+
 use wire_enricher::{daemon, eval, health, metrics, offline, shutdown, telemetry, train};
 
 /// Exit code for runtime failures.
@@ -229,9 +229,9 @@ fn enrich(config: &Config, paths: &[PathBuf]) -> Result<(), Failure> {
     let inputs = offline::read_inputs(&stdin_if_empty(paths))
         .context("cannot read inputs")
         .map_err(Failure::runtime)?;
-    let enricher = Enricher::with_embedded_model(EnrichOptions {
-        max_story_bytes: config.limits.max_story_bytes,
-    });
+    let enricher = daemon::load_enricher(config)
+        .context("cannot load the entity model")
+        .map_err(Failure::config)?;
     let options = offline::EnrichOutput {
         progress: std::io::stderr().is_terminal(),
     };

@@ -67,8 +67,9 @@ pub const KNOWN_STAGES: [&str; 4] = ["parse", "quotes", "entities", "publish"];
 /// Channel labels pre-registered at install (the pipeline's bounded channels).
 pub const KNOWN_CHANNELS: [&str; 4] = ["parse", "quotes", "entities", "publish"];
 
-/// Dead-letter reasons pre-registered at install: every `ParseError::kind`.
-pub const KNOWN_DEAD_LETTER_REASONS: [&str; 8] = [
+/// Dead-letter reasons pre-registered at install: every `ParseError::kind`, plus the
+/// spine's own `publish_failed` (retries exhausted) and `internal_error` (a stage panicked).
+pub const KNOWN_DEAD_LETTER_REASONS: [&str; 11] = [
     "empty",
     "too_large",
     "invalid_utf8",
@@ -77,6 +78,9 @@ pub const KNOWN_DEAD_LETTER_REASONS: [&str; 8] = [
     "malformed_html",
     "malformed_xml",
     "no_body",
+    "not_a_story",
+    "publish_failed",
+    "internal_error",
 ];
 
 /// Why the metrics recorder could not be installed.
