@@ -40,6 +40,16 @@ fn path_str(path: &Path) -> String {
     path.to_string_lossy().into_owned()
 }
 
+/// Asserts the server refused a connection for the expected reason, so a rejected
+/// worker is not-ready because of its credentials and not for some other fault.
+fn assert_server_logged(server: &NatsServer, reason: &str) {
+    let log = server.log();
+    assert!(
+        log.contains(reason),
+        "the server should have logged {reason:?}; server log:\n{log}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nkey_seed_from_a_file_works_and_the_seed_is_never_logged() {
     let user = nkeys::KeyPair::new_user();
@@ -220,6 +230,7 @@ async fn tls_with_a_private_ca_works() {
         !untrusting.ready(),
         "a worker that does not trust the server's CA must not become ready"
     );
+    assert_server_logged(&server, "unknown certificate authority");
 
     one_record_per_story(pki.client(&url, false).await, &topology, 10).await;
 }
@@ -255,6 +266,7 @@ async fn mutual_tls_needs_the_client_certificate_and_never_logs_the_key() {
         !rejected.ready(),
         "a worker without a client certificate must not become ready"
     );
+    assert_server_logged(&server, "client didn't provide a certificate");
 
     one_record_per_story(pki.client(&url, true).await, &topology, 10).await;
     for worker in [&authed, &rejected] {
@@ -424,6 +436,7 @@ async fn credentials_file_works_in_operator_mode_and_the_seed_is_never_logged() 
         !rejected.ready(),
         "a worker whose user JWT no trusted account signed must not become ready"
     );
+    assert_server_logged(&server, "authentication error");
 
     let nats = async_nats::ConnectOptions::with_credentials(&creds)
         .expect("parse test creds")
