@@ -4,6 +4,7 @@
 //! dead letter, whatever happens to the workers or the server. They do not depend on the
 //! quality of the enrichment stages.
 
+mod auth;
 mod support;
 
 use std::collections::BTreeMap;
@@ -14,7 +15,7 @@ use serde_json::Value;
 use support::*;
 
 /// Generous bound for a pipeline to finish a few hundred small stories.
-const DRAIN: Duration = Duration::from_secs(60);
+pub(crate) const DRAIN: Duration = Duration::from_secs(60);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn replayed_stories_come_out_once_each_and_equal_offline_enrich() {

@@ -39,6 +39,7 @@ pub(crate) struct NatsServer {
     dir: tempfile::TempDir,
     max_payload: Option<usize>,
     extra_args: Vec<String>,
+    config: Option<String>,
 }
 
 impl NatsServer {
@@ -60,9 +61,35 @@ impl NatsServer {
             dir: tempfile::tempdir().expect("temp dir"),
             max_payload,
             extra_args: extra_args.iter().map(|a| (*a).to_owned()).collect(),
+            config: None,
         };
         server.spawn();
         server
+    }
+
+    /// Starts a server with a configuration file holding `config` (auth, TLS blocks);
+    /// port, address, JetStream and store still come from the command line.
+    pub(crate) fn start_with_config(config: &str) -> Self {
+        let mut server = Self {
+            child: None,
+            port: free_port(),
+            dir: tempfile::tempdir().expect("temp dir"),
+            max_payload: None,
+            extra_args: Vec::new(),
+            config: Some(config.to_owned()),
+        };
+        server.spawn();
+        server
+    }
+
+    /// The server's port.
+    pub(crate) fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Everything the server logged so far.
+    pub(crate) fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("server.log")).unwrap_or_default()
     }
 
     /// `nats://127.0.0.1:<port>`.
@@ -89,9 +116,17 @@ impl NatsServer {
             .args(&self.extra_args)
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log).expect("server log"));
+        let mut conf_text = String::new();
         if let Some(bytes) = self.max_payload {
+            conf_text.push_str(&format!("max_payload: {bytes}\n"));
+        }
+        if let Some(config) = &self.config {
+            conf_text.push_str(config);
+            conf_text.push('\n');
+        }
+        if !conf_text.is_empty() {
             let conf = self.dir.path().join("server.conf");
-            std::fs::write(&conf, format!("max_payload: {bytes}\n")).expect("server conf");
+            std::fs::write(&conf, conf_text).expect("server conf");
             command.arg("-c").arg(conf);
         }
         let child = command.spawn().unwrap_or_else(|e| {
