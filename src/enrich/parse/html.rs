@@ -10,7 +10,13 @@
 //! grandparent), and hands the blocks — biased towards the winning container and against
 //! link-dense blocks — to the same body search the text parser uses.
 //!
+//! Before parsing, elements nested deeper than [`MAX_DEPTH`] lose their tags
+//! ([`cap_nesting`]): html5ever checks scopes by walking its stack of open elements, so on a
+//! page nested 100,000 deep every tag would cost time proportional to the depth.
+//!
 //! Must not: run regular expressions over markup, or carry rules for a particular site.
+
+use std::borrow::Cow;
 
 use ego_tree::iter::Edge;
 use ego_tree::NodeId;
@@ -25,7 +31,7 @@ use crate::enrich::story::Story;
 
 /// Parses an HTML page (or fragment).
 pub(crate) fn parse(input: &str) -> Result<Story, ParseError> {
-    let doc = Html::parse_document(input);
+    let doc = Html::parse_document(&cap_nesting(input));
     let meta = Meta::read(&doc);
     let strict = text::parse_blocks(&extract(&doc, true, true), Format::Html);
     let mut story = if word_count(&strict.body) < RETRY_BELOW_WORDS {
@@ -59,12 +65,94 @@ fn word_count(text: &str) -> usize {
 
 /// Parses an HTML fragment (a ninjs or NewsML body) into paragraphs of text.
 pub(crate) fn fragment_paragraphs(input: &str) -> Vec<String> {
-    let doc = Html::parse_fragment(input);
+    let doc = Html::parse_fragment(&cap_nesting(input));
     extract(&doc, false, false)
         .into_iter()
         .map(|b| normalize::join_lines(&normalize::clean(&b.text, false)))
         .filter(|t| !t.is_empty())
         .collect()
+}
+
+// ------------------------------------------------------------------ nesting cap
+
+/// Deepest element nesting handed to the HTML parser; real pages stay far below it.
+const MAX_DEPTH: usize = 256;
+
+/// Elements that never count towards the depth: void elements and those whose end tag
+/// is optional (the parser closes them itself, so pages leave them open).
+fn is_uncounted(name: &str) -> bool {
+    const NAMES: [&str; 30] = [
+        "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
+        "track", "wbr", "param", "keygen", "p", "li", "dt", "dd", "tr", "td", "th", "tbody",
+        "thead", "tfoot", "option", "optgroup", "html", "head", "body",
+    ];
+    NAMES.iter().any(|n| n.eq_ignore_ascii_case(name))
+}
+
+/// Drops the tags of elements nested deeper than [`MAX_DEPTH`] (and as many end tags),
+/// keeping every other byte, in one linear scan. Depth is counted from tags alone, which
+/// is approximate (comments and scripts are not skipped) but only matters past the cap.
+fn cap_nesting(input: &str) -> Cow<'_, str> {
+    let bytes = input.as_bytes();
+    let (mut depth, mut dropped) = (0usize, 0usize);
+    let mut out: Option<String> = None;
+    let (mut copied, mut pos) = (0usize, 0usize);
+    let mut next_gt = 0usize;
+    while let Some(off) = memchr::memchr(b'<', &bytes[pos..]) {
+        let lt = pos + off;
+        if next_gt <= lt {
+            match memchr::memchr(b'>', &bytes[lt..]) {
+                Some(g) => next_gt = lt + g,
+                None => break,
+            }
+        }
+        let gt = next_gt;
+        let tag = &bytes[lt + 1..gt];
+        let closing = tag.first() == Some(&b'/');
+        let name_bytes = &tag[usize::from(closing)..];
+        let name_len = name_bytes
+            .iter()
+            .take_while(|b| b.is_ascii_alphanumeric())
+            .count();
+        if !name_bytes.first().is_some_and(u8::is_ascii_alphabetic) {
+            pos = lt + 1;
+            continue;
+        }
+        pos = gt + 1;
+        let name = std::str::from_utf8(&name_bytes[..name_len]).unwrap_or_default();
+        if is_uncounted(name) {
+            continue;
+        }
+        let drop = if closing {
+            if dropped > 0 {
+                dropped -= 1;
+                true
+            } else {
+                depth = depth.saturating_sub(1);
+                false
+            }
+        } else if tag.ends_with(b"/") {
+            false
+        } else if depth >= MAX_DEPTH {
+            dropped += 1;
+            true
+        } else {
+            depth += 1;
+            false
+        };
+        if drop {
+            let o = out.get_or_insert_with(|| String::with_capacity(input.len()));
+            o.push_str(&input[copied..lt]);
+            copied = gt + 1;
+        }
+    }
+    match out {
+        None => Cow::Borrowed(input),
+        Some(mut o) => {
+            o.push_str(&input[copied..]);
+            Cow::Owned(o)
+        }
+    }
 }
 
 // ------------------------------------------------------------------ metadata
@@ -866,6 +954,24 @@ mod tests {
 <article><p>The talks in the capital ended on Tuesday without a deal on trade, officials said, and a new round is planned.</p></article></body></html>"#;
         let s = parse(page).expect("story");
         assert_eq!(s.section.as_deref(), Some("Asia"));
+    }
+
+    #[test]
+    fn nesting_is_capped_in_linear_time() {
+        let deep = format!(
+            "<p>Top text.</p>{}<p>Deep text.</p>{}",
+            "<div>".repeat(100_000),
+            "</div>".repeat(100_000)
+        );
+        let capped = cap_nesting(&deep);
+        assert_eq!(capped.matches("<div>").count(), MAX_DEPTH);
+        assert_eq!(capped.matches("</div>").count(), MAX_DEPTH);
+        assert!(capped.contains("<p>Deep text.</p>"));
+        // Was quadratic in html5ever (tens of seconds); now the depth is bounded.
+        let paras = fragment_paragraphs(&deep);
+        assert_eq!(paras, ["Top text.", "Deep text."]);
+        let shallow = "<div><p>a < b</p><br/><img src=x></div><<<>";
+        assert!(matches!(cap_nesting(shallow), Cow::Borrowed(_)));
     }
 
     #[test]
