@@ -85,6 +85,16 @@ pub fn load_enricher(config: &Config) -> Result<Enricher, DaemonError> {
     Ok(Enricher::new(options, model))
 }
 
+/// What the daemon runs between its source and its sink.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// The worker: parse, quotes, entities; one record per story (`wire-enricher run`).
+    Enrich,
+    /// Pass-through, stages skipped, no model loaded: a benchmarking tool whose output is
+    /// the input bytes, not records (`wire-enricher relay`; see [`pipeline::Work::Relay`]).
+    Relay,
+}
+
 /// Runs the worker until `token` is cancelled (then drains and returns `Ok`) or a fatal
 /// error occurs.
 ///
@@ -92,13 +102,14 @@ pub fn load_enricher(config: &Config) -> Result<Enricher, DaemonError> {
 /// [`DaemonError`] when the listener cannot be bound or NATS cannot be set up.
 pub async fn run(
     config: Config,
+    mode: Mode,
     health: Health,
     metrics: MetricsHandle,
     token: CancellationToken,
 ) -> Result<(), DaemonError> {
     let http_token = CancellationToken::new();
     let http = start_http(&config, health.clone(), metrics, http_token.clone()).await?;
-    let result = run_worker(&config, &health, &token).await;
+    let result = run_worker(&config, mode, &health, &token).await;
     http_token.cancel();
     let _ = http.await;
     result
@@ -128,6 +139,7 @@ async fn start_http(
 
 async fn run_worker(
     config: &Config,
+    mode: Mode,
     health: &Health,
     token: &CancellationToken,
 ) -> Result<(), DaemonError> {
@@ -142,14 +154,9 @@ async fn run_worker(
         bus::nats::connect_with_signal(&config.nats, health.clone(), Arc::clone(&reconnected))
             .await?;
     let (source, sink) = build_bus(&client, config, health, reconnected);
-    let enricher = Arc::new(load_enricher(config)?);
-    tracing::info!(
-        model = enricher.model_name(),
-        parallelism = config.pipeline.effective_parallelism(),
-        "Worker started."
-    );
+    let work = pipeline_work(config, mode)?;
     let settings = pipeline::Settings::from_config(config);
-    let pipeline = pipeline::run(source, sink, enricher, settings, token.clone());
+    let pipeline = pipeline::run(source, sink, work, settings, token.clone());
     tokio::pin!(pipeline);
 
     let mut result = tokio::select! {
@@ -174,6 +181,28 @@ async fn run_worker(
     }
     drain_client(&client, config.shutdown.timeout, shutdown_started).await;
     result.map_err(DaemonError::from)
+}
+
+/// The pipeline's work for `mode`; only the worker loads the entity model.
+fn pipeline_work(config: &Config, mode: Mode) -> Result<pipeline::Work, DaemonError> {
+    match mode {
+        Mode::Enrich => {
+            let enricher = Arc::new(load_enricher(config)?);
+            tracing::info!(
+                model = enricher.model_name(),
+                parallelism = config.pipeline.effective_parallelism(),
+                "Worker started."
+            );
+            Ok(pipeline::Work::Enrich(enricher))
+        }
+        Mode::Relay => {
+            tracing::warn!(
+                output = %config.output.subject,
+                "Relay started: stages skipped, inputs are published unchanged (benchmarking only; the output is not records)."
+            );
+            Ok(pipeline::Work::Relay)
+        }
+    }
 }
 
 /// Redeliveries outside the output stream's duplicate window would publish a record

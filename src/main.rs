@@ -48,6 +48,14 @@ struct Cli {
 enum Command {
     /// Run the worker: consume raw stories from NATS, publish enriched records.
     Run,
+    /// Benchmarking tool, not for production: runs the daemon exactly like `run` (same
+    /// config, NATS source and sink, acks, headers, metrics) with the parse, quotes and
+    /// entities stages skipped. Each input is published to the output subject with its
+    /// bytes unchanged and `Nats-Msg-Id` = the input's `Nats-Msg-Id` (else the content
+    /// hash). Its output is NOT records: never point it at a stream consumers read. It
+    /// measures the bus limit for `benches/e2e.rs`.
+    #[command(hide = true)]
+    Relay,
     /// Enrich files, directories, JSONL files or stdin (`-`) and print one record per line.
     Enrich {
         /// Inputs; `-` or nothing reads stdin.
@@ -137,7 +145,8 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
             .map_err(Failure::config)
     };
     match cli.command {
-        Command::Run => run_daemon(load()?),
+        Command::Run => run_daemon(load()?, daemon::Mode::Enrich),
+        Command::Relay => run_daemon(load()?, daemon::Mode::Relay),
         Command::Enrich { paths } => enrich(&load()?, &paths),
         Command::Replay {
             subject,
@@ -200,7 +209,7 @@ fn healthcheck(config: &Config, path: &str) -> Result<(), Failure> {
     }
 }
 
-fn run_daemon(config: Config) -> Result<(), Failure> {
+fn run_daemon(config: Config, mode: daemon::Mode) -> Result<(), Failure> {
     telemetry::init(config.log.format == LogFormat::Json, &config.log.level)
         .context("cannot set up logging (log.level?)")
         .map_err(Failure::config)?;
@@ -215,7 +224,7 @@ fn run_daemon(config: Config) -> Result<(), Failure> {
         let signals = shutdown::install(token.clone())
             .context("cannot install signal handlers")
             .map_err(Failure::runtime)?;
-        let result = daemon::run(config, health::Health::new(), metrics, token).await;
+        let result = daemon::run(config, mode, health::Health::new(), metrics, token).await;
         signals.abort();
         result.context("worker failed").map_err(Failure::runtime)
     })?;
@@ -323,5 +332,14 @@ mod tests {
         assert_eq!(cli.config, Some(PathBuf::from("x.toml")));
         assert!(Cli::try_parse_from(["wire-enricher", "eval", "ner"]).is_ok());
         assert!(Cli::try_parse_from(["wire-enricher", "train-ner"]).is_ok());
+    }
+
+    #[test]
+    fn relay_parses_but_is_hidden_from_help() {
+        let cli = Cli::try_parse_from(["wire-enricher", "relay"]).unwrap();
+        assert!(matches!(cli.command, Command::Relay));
+        let help = Cli::command().render_help().to_string();
+        assert!(help.contains("print-config"), "{help}");
+        assert!(!help.contains("relay"), "{help}");
     }
 }

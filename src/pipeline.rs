@@ -18,6 +18,11 @@
 //!   stage finishes what it holds and drops its own sender, so the close cascades to the
 //!   sink, which awaits its last publish acks and acks the inputs.
 //!
+//! - [`Work::Relay`] (the hidden `wire-enricher relay` command, a benchmarking tool)
+//!   replaces the three stages with one pass-through task: the payload leaves unchanged
+//!   under the input's `Nats-Msg-Id` (else `enrich::content_hash_id`). Source, sink, acks,
+//!   headers and metrics are the same code as in [`Work::Enrich`]; its output is not records.
+//!
 //! Must not: know NATS details (that is `bus`), or hold anything unbounded.
 
 use std::panic::AssertUnwindSafe;
@@ -96,6 +101,16 @@ pub enum Outcome {
     Retry(Duration),
 }
 
+/// What runs between the source and the sink.
+#[derive(Debug, Clone)]
+pub enum Work {
+    /// parse -> quotes -> entities with this core: the worker (`wire-enricher run`).
+    Enrich(Arc<Enricher>),
+    /// One pass-through task, every stage skipped: each input leaves as an output message
+    /// holding the input bytes unchanged. Measures the bus limit; the output is not records.
+    Relay,
+}
+
 /// Pipeline knobs taken from the config.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -123,18 +138,53 @@ impl Settings {
 pub async fn run(
     source: Source,
     sink: Sink,
-    enricher: Arc<Enricher>,
+    work: Work,
     settings: Settings,
     token: CancellationToken,
 ) -> Result<(), BusError> {
     let capacity = settings.channel_capacity;
-    let parallelism = settings.parallelism.max(1);
     let (source_tx, source_rx) = mpsc::channel::<Delivery>(capacity);
-    let (parsed_tx, parsed_rx) = mpsc::channel::<Envelope<Parsed>>(capacity);
-    let (quoted_tx, quoted_rx) = mpsc::channel::<Envelope<Quoted>>(capacity);
     let (record_tx, record_rx) = mpsc::channel::<Envelope<OutboundRecord>>(capacity);
 
     let mut stages = JoinSet::new();
+    match work {
+        Work::Enrich(enricher) => {
+            spawn_enrich_stages(&mut stages, source_rx, record_tx, enricher, &settings);
+        }
+        Work::Relay => {
+            stages.spawn(run_relay_stage(source_rx, record_tx));
+        }
+    }
+    stages.spawn(run_sink(record_rx, sink, capacity));
+
+    let source_result = match source {
+        Source::JetStream(source) => {
+            source.run(source_tx, token).await;
+            Ok(())
+        }
+        Source::Core(source) => source.run(source_tx, token).await,
+    };
+    while let Some(done) = stages.join_next().await {
+        if let Err(error) = done {
+            tracing::error!(%error, "A pipeline stage failed.");
+        }
+    }
+    tracing::info!("Pipeline drained.");
+    source_result
+}
+
+/// parse -> quotes -> entities, each a CPU stage with a bounded channel to the next.
+fn spawn_enrich_stages(
+    stages: &mut JoinSet<()>,
+    source_rx: mpsc::Receiver<Delivery>,
+    record_tx: mpsc::Sender<Envelope<OutboundRecord>>,
+    enricher: Arc<Enricher>,
+    settings: &Settings,
+) {
+    let capacity = settings.channel_capacity;
+    let parallelism = settings.parallelism.max(1);
+    let (parsed_tx, parsed_rx) = mpsc::channel::<Envelope<Parsed>>(capacity);
+    let (quoted_tx, quoted_rx) = mpsc::channel::<Envelope<Quoted>>(capacity);
     let parse = {
         let enricher = Arc::clone(&enricher);
         move |meta: &InputMeta, payload: &Bytes, (): ()| parse(&enricher, meta, payload)
@@ -162,10 +212,8 @@ pub async fn run(
         parallelism,
         quotes,
     ));
-    let entities = {
-        let enricher = Arc::clone(&enricher);
-        move |meta: &InputMeta, _: &Bytes, quoted: Quoted| finish(&enricher, meta, quoted)
-    };
+    let entities =
+        move |meta: &InputMeta, _: &Bytes, quoted: Quoted| finish(&enricher, meta, quoted);
     stages.spawn(run_cpu_stage(
         "entities",
         quoted_rx,
@@ -173,22 +221,54 @@ pub async fn run(
         parallelism,
         entities,
     ));
-    stages.spawn(run_sink(record_rx, sink, capacity));
+}
 
-    let source_result = match source {
-        Source::JetStream(source) => {
-            source.run(source_tx, token).await;
-            Ok(())
+/// The relay's only stage: every delivery becomes a pass-through output message, in
+/// order, on the async task itself (there is no CPU work to move off it). Ends when the
+/// source closes its channel.
+async fn run_relay_stage(
+    mut rx: mpsc::Receiver<Delivery>,
+    tx: mpsc::Sender<Envelope<OutboundRecord>>,
+) {
+    while let Some(delivery) = rx.recv().await {
+        let envelope = relay_envelope(Envelope::from(delivery));
+        if tx.send(envelope).await.is_err() {
+            tracing::error!(stage = "relay", "Sink closed; story left for redelivery.");
         }
-        Source::Core(source) => source.run(source_tx, token).await,
-    };
-    while let Some(done) = stages.join_next().await {
-        if let Err(error) = done {
-            tracing::error!(%error, "A pipeline stage failed.");
-        }
+        crate::metrics::channel_depth("relay", tx.max_capacity() - tx.capacity());
     }
-    tracing::info!("Pipeline drained.");
-    source_result
+    tracing::debug!(stage = "relay", "Stage drained.");
+}
+
+/// The pass-through output of one input: its bytes unchanged, under its `Nats-Msg-Id`
+/// or, without one, the content hash the worker would also fall back to.
+fn relay_envelope(envelope: Envelope<()>) -> Envelope<OutboundRecord> {
+    let Envelope {
+        item,
+        meta,
+        payload,
+        ack,
+        span,
+    } = envelope;
+    let item = item.map(|()| {
+        let id = meta
+            .message_id
+            .as_deref()
+            .filter(|id| !id.trim().is_empty())
+            .map_or_else(|| crate::enrich::content_hash_id(&payload), str::to_owned);
+        span.record("story_id", id.as_str());
+        OutboundRecord {
+            id,
+            json: payload.clone(),
+        }
+    });
+    Envelope {
+        item,
+        meta,
+        payload,
+        ack,
+        span,
+    }
 }
 
 fn parse(enricher: &Enricher, meta: &InputMeta, payload: &Bytes) -> Result<Parsed, DeadLetter> {
@@ -493,7 +573,7 @@ mod tests {
         }
     }
 
-    fn envelope(item: Result<u32, DeadLetter>) -> Envelope<u32> {
+    fn envelope<T>(item: Result<T, DeadLetter>) -> Envelope<T> {
         Envelope {
             item,
             meta: meta(),
@@ -548,6 +628,55 @@ mod tests {
         stage.await.unwrap();
         seen.sort_unstable();
         assert_eq!(seen, (1..=50).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn relay_passes_the_payload_through_under_the_message_id_or_the_content_hash() {
+        let mut with_id = envelope(Ok(()));
+        with_id.meta.message_id = Some("story-7".to_owned());
+        with_id.payload = Bytes::from_static(b"<p>raw bytes</p>");
+        let out = relay_envelope(with_id).item.expect("relayed");
+        assert_eq!(out.id, "story-7");
+        assert_eq!(out.json, Bytes::from_static(b"<p>raw bytes</p>"));
+
+        let mut without_id = envelope(Ok(()));
+        without_id.meta.message_id = Some("  ".to_owned());
+        without_id.payload = Bytes::from_static(b"\xff not utf-8");
+        let out = relay_envelope(without_id).item.expect("relayed");
+        assert_eq!(out.id, crate::enrich::content_hash_id(b"\xff not utf-8"));
+        assert_eq!(out.json, Bytes::from_static(b"\xff not utf-8"));
+    }
+
+    #[tokio::test]
+    async fn relay_stage_keeps_every_delivery_in_order_and_closes_downstream() {
+        let (in_tx, in_rx) = mpsc::channel::<Delivery>(2);
+        let (out_tx, mut out_rx) = mpsc::channel::<Envelope<OutboundRecord>>(2);
+        let stage = tokio::spawn(run_relay_stage(in_rx, out_tx));
+        let producer = tokio::spawn(async move {
+            for n in 0..50_u32 {
+                let mut meta = meta();
+                meta.message_id = Some(format!("m{n}"));
+                let delivery = Delivery {
+                    meta,
+                    payload: Bytes::from(n.to_string()),
+                    ack: AckHandle::none(),
+                    span: tracing::Span::none(),
+                };
+                in_tx.send(delivery).await.unwrap();
+            }
+        });
+        let mut seen = Vec::new();
+        while let Some(envelope) = out_rx.recv().await {
+            let record = envelope.item.unwrap();
+            assert_eq!(
+                record.id,
+                format!("m{}", std::str::from_utf8(&record.json).unwrap())
+            );
+            seen.push(record.id);
+        }
+        producer.await.unwrap();
+        stage.await.unwrap();
+        assert_eq!(seen, (0..50).map(|n| format!("m{n}")).collect::<Vec<_>>());
     }
 
     #[test]
