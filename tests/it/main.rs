@@ -146,6 +146,61 @@ fn comparable(mut record: Value) -> Value {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn relay_moves_every_story_once_with_its_bytes_unchanged() {
+    let server = NatsServer::start();
+    let topology = Topology::unique();
+    let mut relay = Worker::start_subcommand("relay", &topology, &server.url(), &[]);
+    relay.wait_ready(Duration::from_secs(20));
+    let nats = client(&server.url()).await;
+    let js = async_nats::jetstream::new(nats);
+
+    // Parseable stories (whose own ids the relay must ignore) and bytes the worker would
+    // dead-letter (binary, empty body): the relay passes all of them through.
+    let mut stories = fixture_stories();
+    stories.extend(generated_stories(150));
+    publish_all(&js, &topology.input_subject, &stories).await;
+    // One input without a Nats-Msg-Id: its id falls back to the content hash.
+    let binary = b"\x00\x01\xffnot a story\x00".to_vec();
+    js.publish(topology.input_subject.clone(), binary.clone().into())
+        .await
+        .expect("publish")
+        .await
+        .expect("ack");
+    stories.push(binary);
+
+    let records = read_stream(
+        &js,
+        &topology.output_stream,
+        stories.len() as u64,
+        DRAIN,
+        Duration::from_millis(500),
+    )
+    .await;
+    let hashes: Vec<String> = stories
+        .iter()
+        .map(|s| wire_enricher::enrich::content_hash_id(s))
+        .collect();
+    assert_exactly_once(&records, &hashes);
+    let by_id: BTreeMap<&str, &Vec<u8>> = hashes
+        .iter()
+        .map(String::as_str)
+        .zip(stories.iter())
+        .collect();
+    for record in &records {
+        let id = header(record, "Nats-Msg-Id").expect("id");
+        assert_eq!(
+            record.payload.as_ref(),
+            by_id[id.as_str()].as_slice(),
+            "payload of {id} changed"
+        );
+    }
+    assert_eq!(stream_count(&js, &topology.dead_stream).await, 0);
+    let metrics = relay.metrics();
+    let out = format!("wire_enricher_stories_out_total {}", stories.len());
+    assert!(metrics.contains(&out), "{out} not in:\n{metrics}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_workers_on_one_durable_share_the_work_exactly_once() {
     let server = NatsServer::start();
     let topology = Topology::unique();

@@ -248,11 +248,21 @@ pub(crate) struct Worker {
 impl Worker {
     /// Starts `wire-enricher run` with the topology's env plus `extra`.
     pub(crate) fn start(topology: &Topology, server_url: &str, extra: &[(&str, &str)]) -> Self {
+        Self::start_subcommand("run", topology, server_url, extra)
+    }
+
+    /// Starts `wire-enricher <subcommand>` (`run` or the hidden `relay`) like [`Self::start`].
+    pub(crate) fn start_subcommand(
+        subcommand: &str,
+        topology: &Topology,
+        server_url: &str,
+        extra: &[(&str, &str)],
+    ) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let log = dir.path().join("worker.log");
         let http_port = free_port();
         let mut command = Command::new(BIN);
-        command.arg("run");
+        command.arg(subcommand);
         clear_config_env(&mut command);
         command
             .envs(topology.env(server_url))
