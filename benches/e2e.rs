@@ -11,8 +11,8 @@
 //!   (`utime + stime` from `/proc`),
 //!
 //! for the worker with 1 and/or 2 processes on one durable consumer, and for the bus
-//! limit: a pass-through relay (this program re-run with `--relay-child`) that pulls,
-//! publishes and acks exactly like the worker's `src/bus/nats.rs` with the stages skipped.
+//! limit: `wire-enricher relay`, the same binary and configuration with the stages
+//! skipped (the worker's own source, sink, acks, headers and metrics; payload passed on).
 //! The offline ceiling (in-process `Enricher::enrich` + JSON on as many threads as the
 //! worker uses) is measured on the same payloads. One table with the ratios closes the run.
 //!
@@ -26,22 +26,17 @@
 #[path = "support/mix.rs"]
 mod mix;
 
-use std::collections::VecDeque;
 use std::future::IntoFuture;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitCode, Stdio};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use async_nats::jetstream::consumer::{pull, AckPolicy, PullConsumer};
-use async_nats::jetstream::message::{Acker, PublishMessage};
-use async_nats::jetstream::{self, stream, AckKind};
-use async_nats::HeaderMap;
+use async_nats::jetstream::message::PublishMessage;
+use async_nats::jetstream::{self, stream};
 use bytes::Bytes;
 use futures::stream::{BoxStream, FuturesUnordered};
 use futures::StreamExt;
-use tokio::sync::mpsc;
 use wire_enricher::enrich::record::{Format, SourceInfo};
 use wire_enricher::enrich::{story_id, EnrichOptions, Enricher, RawStory};
 
@@ -49,7 +44,7 @@ type BenchError = Box<dyn std::error::Error + Send + Sync>;
 type Res<T> = Result<T, BenchError>;
 
 /// Names and settings of the worker's default configuration (`config/default.toml`),
-/// which the bench and the relay use as they are.
+/// which the bench creates the streams with.
 mod defaults {
     use std::time::Duration;
     pub(crate) const INPUT_STREAM: &str = "STORIES_RAW";
@@ -58,14 +53,6 @@ mod defaults {
     pub(crate) const OUTPUT_SUBJECT: &str = "stories.enriched";
     pub(crate) const DEAD_STREAM: &str = "STORIES_DEAD";
     pub(crate) const DEAD_SUBJECT: &str = "stories.dead";
-    pub(crate) const DURABLE: &str = "wire-enricher";
-    pub(crate) const ACK_WAIT: Duration = Duration::from_secs(30);
-    pub(crate) const MAX_DELIVER: i64 = 5;
-    pub(crate) const MAX_ACK_PENDING: i64 = 1000;
-    pub(crate) const BATCH: usize = 64;
-    pub(crate) const FETCH_EXPIRES: Duration = Duration::from_secs(5);
-    pub(crate) const CHANNEL_CAPACITY: usize = 64;
-    pub(crate) const PUBLISH_TIMEOUT: Duration = Duration::from_secs(5);
     pub(crate) const DUPLICATE_WINDOW: Duration = Duration::from_secs(120);
 }
 use defaults::*;
@@ -103,9 +90,6 @@ enum Cmd {
     /// Built and run by `cargo test --benches` / `--all-targets` (no `--bench` flag, no
     /// options): a benchmark is not a test, so it only says how to run it.
     NotUnderTest,
-    RelayChild {
-        url: String,
-    },
     Help,
 }
 
@@ -125,8 +109,6 @@ fn parse_args(args: Vec<String>) -> Result<Cmd, String> {
             .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_wire-enricher"))),
     };
     let mut args = args.into_iter();
-    let mut relay_url = None;
-    let mut relay_child = false;
     while let Some(arg) = args.next() {
         let mut value = |name: &str| args.next().ok_or(format!("{name} needs a value"));
         match arg.as_str() {
@@ -149,14 +131,8 @@ fn parse_args(args: Vec<String>) -> Result<Cmd, String> {
             "--no-relay" => options.relay = false,
             "--no-worker" => options.worker = false,
             "--worker-bin" => options.worker_bin = PathBuf::from(value("--worker-bin")?),
-            "--relay-child" => relay_child = true,
-            "--url" => relay_url = Some(value("--url")?),
             other => return Err(format!("unknown argument {other:?}\n\n{USAGE}")),
         }
-    }
-    if relay_child {
-        let url = relay_url.ok_or("--relay-child needs --url")?;
-        return Ok(Cmd::RelayChild { url });
     }
     if options.stories == 0 || options.workers.contains(&0) {
         return Err("--stories and --workers must be positive".to_owned());
@@ -185,9 +161,6 @@ fn main() -> ExitCode {
             println!("e2e: a benchmark, not a test; run `cargo bench --bench e2e` (see --help)");
             Ok(())
         }
-        Cmd::RelayChild { url } => tokio::runtime::Runtime::new()
-            .map_err(BenchError::from)
-            .and_then(|rt| rt.block_on(relay::run(url))),
         Cmd::Bench(options) => tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -494,7 +467,7 @@ fn worker_config(dir: &Path, url: &str) -> Res<PathBuf> {
 enum System {
     /// `wire-enricher run`, this many processes on one durable consumer.
     Worker(usize),
-    /// The pass-through relay: the bus limit.
+    /// `wire-enricher relay` (the worker with its stages skipped): the bus limit.
     Relay,
 }
 
@@ -527,8 +500,9 @@ impl System {
                     .collect()
             }
             System::Relay => {
-                let mut command = Command::new(std::env::current_exe()?);
-                command.args(["--relay-child", "--url", url]);
+                let config = worker_config(dir, url)?;
+                let mut command = Command::new(&options.worker_bin);
+                command.arg("relay").arg("--config").arg(&config);
                 Ok(vec![Proc::spawn(command, dir.join("relay.log"))?])
             }
         }
@@ -988,152 +962,7 @@ fn report(results: &[RunResult], offline_1: f64, offline_n: f64, cores: usize) {
          record arrival at the offered rate; peak RSS: largest worker process VmHWM; CPU: \
          utime+stime of all worker processes between the first and last record; CPU vs offline: \
          offline CPU per story (1 thread) / the system's CPU per story, the share of the \
-         worker's CPU that is enrichment. The relay is this bench's own pass-through \
-         (benches/e2e.rs `relay`), mirroring src/bus/nats.rs."
+         worker's CPU that is enrichment. The relay is `wire-enricher relay`: the worker's \
+         own source, sink, acks and metrics with the stages skipped."
     );
-}
-
-// ---------------------------------------------------------------------------------------
-// The bus limit: pass-through relay
-// ---------------------------------------------------------------------------------------
-
-/// The pass-through relay run as a child process: the worker's bus pattern with the stages
-/// skipped. Pulls batches of `input.batch` from the durable, keeps each message alive with
-/// in-progress acks while in flight, hands it over a channel of `pipeline.channel_capacity`,
-/// publishes it to the output subject with `Nats-Msg-Id` and the CloudEvents headers,
-/// awaits the publish ack (at most `channel_capacity` in flight), then acks the input.
-mod relay {
-    use super::*;
-
-    struct InFlight {
-        id: String,
-        payload: Bytes,
-        acker: Acker,
-        keepalive: tokio::task::JoinHandle<()>,
-    }
-
-    pub(super) async fn run(url: String) -> Res<()> {
-        let client = async_nats::ConnectOptions::new()
-            .name("wire-enricher-bench-relay")
-            .connect(url)
-            .await?;
-        let js = jetstream::new(client);
-        let stream = js.get_stream(INPUT_STREAM).await?;
-        let consumer: PullConsumer = stream
-            .get_or_create_consumer(
-                DURABLE,
-                pull::Config {
-                    durable_name: Some(DURABLE.to_owned()),
-                    ack_policy: AckPolicy::Explicit,
-                    ack_wait: ACK_WAIT,
-                    max_deliver: MAX_DELIVER,
-                    max_ack_pending: MAX_ACK_PENDING,
-                    ..Default::default()
-                },
-            )
-            .await?;
-        let (tx, rx) = mpsc::channel::<InFlight>(CHANNEL_CAPACITY);
-        let sink = tokio::spawn(sink(js.clone(), rx));
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
-        tokio::select! {
-            result = source(&consumer, &tx) => result?,
-            _ = term.recv() => {}
-        }
-        drop(tx);
-        sink.await?;
-        Ok(())
-    }
-
-    async fn source(consumer: &PullConsumer, tx: &mpsc::Sender<InFlight>) -> Res<()> {
-        loop {
-            let mut batch = consumer
-                .batch()
-                .max_messages(BATCH)
-                .expires(FETCH_EXPIRES)
-                .messages()
-                .await?;
-            let mut queue = VecDeque::new();
-            while let Some(message) = batch.next().await {
-                queue.push_back(in_flight(message?));
-                while let Some(item) = queue.pop_front() {
-                    tx.send(item).await?;
-                }
-            }
-        }
-    }
-
-    fn in_flight(message: jetstream::Message) -> InFlight {
-        let reply = message.message.reply.clone();
-        let progress = Acker::new(message.context.clone(), reply.clone());
-        let period = ACK_WAIT / 3;
-        let keepalive = tokio::spawn(async move {
-            let mut ticks = tokio::time::interval(period);
-            ticks.tick().await;
-            loop {
-                ticks.tick().await;
-                let _ = progress.ack_with(AckKind::Progress).await;
-            }
-        });
-        let id = message
-            .message
-            .headers
-            .as_ref()
-            .and_then(|h| h.get("Nats-Msg-Id"))
-            .map(|v| v.as_str().to_owned())
-            .unwrap_or_default();
-        InFlight {
-            id,
-            payload: message.message.payload.clone(),
-            acker: Acker::new(message.context.clone(), reply),
-            keepalive,
-        }
-    }
-
-    async fn sink(js: jetstream::Context, mut rx: mpsc::Receiver<InFlight>) {
-        let js = Arc::new(js);
-        let mut in_flight = FuturesUnordered::new();
-        let mut open = true;
-        while open || !in_flight.is_empty() {
-            tokio::select! {
-                biased;
-                Some(()) = in_flight.next(), if !in_flight.is_empty() => {}
-                next = rx.recv(), if open && in_flight.len() < CHANNEL_CAPACITY => match next {
-                    Some(item) => in_flight.push(settle(Arc::clone(&js), item)),
-                    None => open = false,
-                },
-            }
-        }
-    }
-
-    async fn settle(js: Arc<jetstream::Context>, item: InFlight) {
-        let mut headers = HeaderMap::new();
-        headers.insert("Content-Type", "application/json");
-        headers.insert("ce-specversion", "1.0");
-        headers.insert("ce-id", item.id.as_str());
-        headers.insert("ce-type", "org.wire-enricher.story.enriched.v1");
-        headers.insert(
-            "ce-source",
-            format!("/wire-enricher/{INPUT_STREAM}/{INPUT_SUBJECT}").as_str(),
-        );
-        headers.insert("ce-time", jiff::Timestamp::now().to_string().as_str());
-        let message = PublishMessage::build()
-            .payload(item.payload)
-            .headers(headers)
-            .message_id(&item.id);
-        let acked = async {
-            js.send_publish(OUTPUT_SUBJECT, message)
-                .await
-                .map_err(BenchError::from)?
-                .await
-                .map_err(BenchError::from)
-        };
-        let kind = match tokio::time::timeout(PUBLISH_TIMEOUT, acked).await {
-            Ok(Ok(_)) => AckKind::Ack,
-            _ => AckKind::Nak(Some(Duration::from_secs(1))),
-        };
-        item.keepalive.abort();
-        if let Err(error) = item.acker.ack_with(kind).await {
-            eprintln!("relay: cannot settle input: {error}");
-        }
-    }
 }
