@@ -14,27 +14,10 @@ use rcgen::{
     KeyUsagePurpose,
 };
 
-use super::DRAIN;
 use crate::support::*;
 
 /// How long a worker with bad credentials gets to (wrongly) become ready.
 const REJECT_GRACE: Duration = Duration::from_secs(2);
-
-/// Publishes `count` stories through `nats` and asserts each comes out exactly once.
-async fn one_record_per_story(nats: async_nats::Client, topology: &Topology, count: usize) {
-    let js = async_nats::jetstream::new(nats);
-    let stories = generated_stories(count);
-    publish_all(&js, &topology.input_subject, &stories).await;
-    let records = read_stream(
-        &js,
-        &topology.output_stream,
-        stories.len() as u64,
-        DRAIN,
-        Duration::from_millis(300),
-    )
-    .await;
-    assert_exactly_once(&records, &expected_ids(&stories));
-}
 
 fn path_str(path: &Path) -> String {
     path.to_string_lossy().into_owned()

@@ -906,18 +906,7 @@ async fn token_auth_from_a_file_works_and_the_token_is_never_logged() {
         .connect(server.url())
         .await
         .expect("test client with token");
-    let js = async_nats::jetstream::new(nats);
-    let stories = generated_stories(10);
-    publish_all(&js, &topology.input_subject, &stories).await;
-    let records = read_stream(
-        &js,
-        &topology.output_stream,
-        stories.len() as u64,
-        DRAIN,
-        Duration::from_millis(300),
-    )
-    .await;
-    assert_exactly_once(&records, &expected_ids(&stories));
+    one_record_per_story(nats, &topology, 10).await;
     for worker in [&authed, &rejected] {
         assert!(!worker.log().contains(TOKEN), "token leaked into the log");
     }
@@ -1022,11 +1011,7 @@ async fn user_and_password_from_a_file_work_and_the_password_is_never_logged() {
             .connect(server.url())
             .await
             .expect("test client");
-    let js = async_nats::jetstream::new(nats);
-    let stories = generated_stories(5);
-    publish_all(&js, &topology.input_subject, &stories).await;
-    let records = read_stream(&js, &topology.output_stream, 5, DRAIN, Duration::ZERO).await;
-    assert_exactly_once(&records, &expected_ids(&stories));
+    one_record_per_story(nats, &topology, 5).await;
     assert!(
         !worker.log().contains(PASSWORD),
         "password leaked into the log"

@@ -608,3 +608,23 @@ pub(crate) fn expected_ids(stories: &[Vec<u8>]) -> Vec<String> {
         })
         .collect()
 }
+
+/// Publishes `count` stories through `nats` and asserts each comes out exactly once.
+pub(crate) async fn one_record_per_story(
+    nats: async_nats::Client,
+    topology: &Topology,
+    count: usize,
+) {
+    let js = async_nats::jetstream::new(nats);
+    let stories = generated_stories(count);
+    publish_all(&js, &topology.input_subject, &stories).await;
+    let records = read_stream(
+        &js,
+        &topology.output_stream,
+        stories.len() as u64,
+        crate::DRAIN,
+        Duration::from_millis(300),
+    )
+    .await;
+    assert_exactly_once(&records, &expected_ids(&stories));
+}
