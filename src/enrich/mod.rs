@@ -156,3 +156,25 @@ pub fn content_hash_id(bytes: &[u8]) -> String {
     }
     out
 }
+
+/// Test support shared by the core's unit tests.
+#[cfg(test)]
+pub(crate) mod test_support {
+    use super::{parse, EnrichOptions, RawStory};
+    use crate::enrich::story::Story;
+
+    /// The seed story (`tests/fixtures/stories/syria-deal.txt`) as the parse stage gives
+    /// it, so stage tests start from what the pipeline really hands them.
+    ///
+    /// # Panics
+    /// If the committed seed fixture stops parsing: that is a test failure.
+    pub(crate) fn seed_story() -> Story {
+        const SEED: &str = include_str!("../../tests/fixtures/stories/syria-deal.txt");
+        let raw = RawStory {
+            bytes: SEED.as_bytes(),
+            message_id: None,
+            content_type: None,
+        };
+        parse::parse(&raw, &EnrichOptions::default()).expect("the seed fixture parses")
+    }
+}

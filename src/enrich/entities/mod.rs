@@ -294,34 +294,8 @@ pub fn extract(story: &Story, quotes: &mut [Quote], model: &Model) -> Vec<Entity
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::enrich::record::{Format, Media, Mention, QuoteKind};
-
-    /// The seed story (`../shared/fixtures/seed/syria-deal.txt`), as the parser gives it.
-    fn seed_story() -> Story {
-        let mut story = Story::from_paragraphs(Format::Text, SEED_PARAGRAPHS);
-        story.headline = Some("Syria deal: US, Russia 'not there yet'".to_owned());
-        story.media.push(Media {
-            caption: Some("In this Jan 20, 2016 photo, US Secretary of State John Kerry, right, shakes hands with Russian Foreign Minister Sergey Lavrov before their meeting about Syria, in Zurich, Switzerland.".to_owned()),
-            credit: Some("Jacquelyn Martin/AP".to_owned()),
-        });
-        story
-    }
-
-    const SEED_PARAGRAPHS: &[&str] = &[
-        "WASHINGTON – The United States and Russia have not reached a ceasefire deal for Syria, the US State Department said on Wednesday, saying it could not confirm Moscow's announcement that the US and Russian foreign ministers would meet in Geneva on Thursday.",
-        "\"We're not there yet,\" State Department spokesman Mark Toner told a briefing after US Secretary of State John Kerry and Russian Foreign Minister Sergei Lavrov spoke by phone for 45 minutes.",
-        "\"The secretary remains committed to continuing efforts to try and resolve the outstanding issues in order to reach an arrangement on Syria ... but we won't agree to an arrangement that does not meet our core objectives,\" Toner said.",
-        "\"We have not been able to reach a clear understanding on a way forward,\" Toner said, adding: \"I can't say there is a big hope for success, we're just continuing to work at it.\"",
-        "Kerry and Lavrov have met twice in two weeks but failed to reach an understanding on how to proceed. After talks on the sidelines of the G20 leaders' summit in Hangzhou, China last week, the United States accused Russia of pulling back on issues that Washington thought had been resolved.",
-        "Kerry has long expressed frustration with the lack of progress on Syria and faced criticism for trying to make a deal with Russia, an ally of Syrian President Bashar al-Assad, whom US President Barack Obama has said \"must go\". But Kerry sees the talks as an opportunity to end the five-year Syrian war, which has claimed an estimated 400,000 lives and driven tens of thousands of refugees into Europe.",
-        "Speaking in Hangzhou, Obama said the talks had been complicated by \"gaps of trust\" between Washington and Moscow, which back opposite sides in the war.",
-        "Russian and American experts have worked since July on details to halt the violence in areas where moderate opposition groups, supported by the United States and Gulf allies, and Russian-backed Syrian government forces have been battling.",
-        "Those efforts were complicated by a significant offensive in the southern part of the divided city of Aleppo where al-Qaeda-linked groups had become more intermingled with opposition fighters. Russia is insisting that opposition forces be separated from the militants.",
-        "Washington wants Syria's air force grounded, leaving air strikes to US and Russian jets that would focus on targeting Islamic State and other groups that were part of any ceasefire. An agreement hinges on Russia using its influence over Assad, and for Gulf states to convince opposition groups to take part.",
-        "Meanwhile, Iran's Foreign Ministry on Wednesday dismissed as \"unconstructive\" the recent allegations by the Arab League chief that Tehran is \"interfering\" in the internal affairs of Syria, Press TV reported.",
-        "The remarks by the Arab League Secretary-General Ahmed Abul-Gheit against the Islamic republic is \"groundless and unfounded allegations,\" Foreign Ministry spokesman Bahram Qasemi was quoted as saying.",
-        "Reportedly, Abul-Gheit said in a recent interview that Iran has had a hand in creating the ongoing Syrian crisis.",
-    ];
+    use crate::enrich::record::{Format, Mention, QuoteKind};
+    use crate::enrich::test_support::seed_story;
 
     fn entity<'a>(entities: &'a [Entity], name: &str) -> &'a Entity {
         entities

@@ -362,6 +362,7 @@ fn headline_quotes(
 mod tests {
     use super::*;
     use crate::enrich::record::Format;
+    use crate::enrich::test_support::seed_story;
 
     fn story(paragraphs: &[&str]) -> Story {
         Story::from_paragraphs(Format::Text, paragraphs)
@@ -602,27 +603,6 @@ mod tests {
             .warnings
             .iter()
             .any(|w| w.starts_with("unbalanced quotation mark")));
-    }
-
-    /// The seed story's body (Reuters via the syria-deal fixture), paragraph by paragraph.
-    const SEED: &[&str] = &[
-        "WASHINGTON – The United States and Russia have not reached a ceasefire deal for Syria, the US State Department said on Wednesday, saying it could not confirm Moscow's announcement that the US and Russian foreign ministers would meet in Geneva on Thursday.",
-        "\"We're not there yet,\" State Department spokesman Mark Toner told a briefing after US Secretary of State John Kerry and Russian Foreign Minister Sergei Lavrov spoke by phone for 45 minutes.",
-        "\"The secretary remains committed to continuing efforts to try and resolve the outstanding issues in order to reach an arrangement on Syria ... but we won't agree to an arrangement that does not meet our core objectives,\" Toner said.",
-        "\"We have not been able to reach a clear understanding on a way forward,\" Toner said, adding: \"I can't say there is a big hope for success, we're just continuing to work at it.\"",
-        "Kerry and Lavrov have met twice in two weeks but failed to reach an understanding on how to proceed. After talks on the sidelines of the G20 leaders' summit in Hangzhou, China last week, the United States accused Russia of pulling back on issues that Washington thought had been resolved.",
-        "Kerry has long expressed frustration with the lack of progress on Syria and faced criticism for trying to make a deal with Russia, an ally of Syrian President Bashar al-Assad, whom US President Barack Obama has said \"must go\". But Kerry sees the talks as an opportunity to end the five-year Syrian war, which has claimed an estimated 400,000 lives and driven tens of thousands of refugees into Europe.",
-        "Speaking in Hangzhou, Obama said the talks had been complicated by \"gaps of trust\" between Washington and Moscow, which back opposite sides in the war.",
-        "Russian and American experts have worked since July on details to halt the violence in areas where moderate opposition groups, supported by the United States and Gulf allies, and Russian-backed Syrian government forces have been battling.",
-        "Meanwhile, Iran's Foreign Ministry on Wednesday dismissed as \"unconstructive\" the recent allegations by the Arab League chief that Tehran is \"interfering\" in the internal affairs of Syria, Press TV reported.",
-        "The remarks by the Arab League Secretary-General Ahmed Abul-Gheit against the Islamic republic is \"groundless and unfounded allegations,\" Foreign Ministry spokesman Bahram Qasemi was quoted as saying.",
-        "Reportedly, Abul-Gheit said in a recent interview that Iran has had a hand in creating the ongoing Syrian crisis.",
-    ];
-
-    fn seed_story() -> Story {
-        let mut st = story(SEED);
-        st.headline = Some("Syria deal: US, Russia 'not there yet'".to_owned());
-        st
     }
 
     fn find<'q>(quotes: &'q [Quote], text: &str) -> &'q Quote {
