@@ -140,8 +140,8 @@ mod tests {
         assert!(err.to_string().contains("wire_enricher=loud"));
     }
 
-    #[test]
-    fn story_span_carries_its_fields_into_events() {
+    /// What `f` logs, as JSON lines with the current span.
+    fn json_log_of(f: impl FnOnce()) -> String {
         let out = Captured::default();
         let writer = out.clone();
         let subscriber = tracing_subscriber::fmt()
@@ -149,13 +149,18 @@ mod tests {
             .with_current_span(true)
             .with_writer(move || writer.clone())
             .finish();
-        tracing::subscriber::with_default(subscriber, || {
+        tracing::subscriber::with_default(subscriber, f);
+        out.text()
+    }
+
+    #[test]
+    fn story_span_carries_its_fields_into_events() {
+        let text = json_log_of(|| {
             let span = story_span("", "wire.raw.reuters", Some(42), Some(2));
             span.record("story_id", "sha256:abc");
             let _entered = span.enter();
             tracing::info!("Story parsed.");
         });
-        let text = out.text();
         for needle in [
             "\"story_id\":\"sha256:abc\"",
             "\"subject\":\"wire.raw.reuters\"",
@@ -169,19 +174,11 @@ mod tests {
 
     #[test]
     fn story_span_omits_unknown_transport_fields() {
-        let out = Captured::default();
-        let writer = out.clone();
-        let subscriber = tracing_subscriber::fmt()
-            .json()
-            .with_current_span(true)
-            .with_writer(move || writer.clone())
-            .finish();
-        tracing::subscriber::with_default(subscriber, || {
+        let text = json_log_of(|| {
             let span = story_span("story-1", "-", None, None);
             let _entered = span.enter();
             tracing::info!("Offline story.");
         });
-        let text = out.text();
         assert!(text.contains("\"story_id\":\"story-1\""), "{text}");
         assert!(!text.contains("stream_seq"), "{text}");
     }
