@@ -70,6 +70,10 @@ e2e bench: wire-enricher over a local NATS JetStream, against the bus limit and 
   --no-relay          skip the bus-limit relay
   --no-worker         run only the relay (and offline), e.g. before the worker exists
   --worker-bin PATH   the worker binary (default: WIRE_ENRICHER_BIN, else cargo's build)
+  --soak-secs S       after the latency phase, offer stories at a steady rate for S seconds
+                      and sample the worker's VmRSS every 10 s (default 0: no soak)
+  --soak-rate R       offered rate of the soak (default: 0.9 x the measured maximum)
+  --soak-dir DIR      where the soak writes soak-<system>.csv (default: target)
   env NATS_SERVER_BIN the nats-server binary (default: nats-server on PATH)
   env WIRE_ENRICHER_SHARED  the shared data folder for the corpus part of the mix";
 
@@ -83,6 +87,9 @@ struct Options {
     relay: bool,
     worker: bool,
     worker_bin: PathBuf,
+    soak_secs: f64,
+    soak_rate: Option<f64>,
+    soak_dir: PathBuf,
 }
 
 enum Cmd {
@@ -107,6 +114,9 @@ fn parse_args(args: Vec<String>) -> Result<Cmd, String> {
         worker_bin: std::env::var_os("WIRE_ENRICHER_BIN")
             .map(PathBuf::from)
             .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_wire-enricher"))),
+        soak_secs: 0.0,
+        soak_rate: None,
+        soak_dir: PathBuf::from("target"),
     };
     let mut args = args.into_iter();
     while let Some(arg) = args.next() {
@@ -131,6 +141,9 @@ fn parse_args(args: Vec<String>) -> Result<Cmd, String> {
             "--no-relay" => options.relay = false,
             "--no-worker" => options.worker = false,
             "--worker-bin" => options.worker_bin = PathBuf::from(value("--worker-bin")?),
+            "--soak-secs" => options.soak_secs = parse_num(&value("--soak-secs")?)?,
+            "--soak-rate" => options.soak_rate = Some(parse_num(&value("--soak-rate")?)?),
+            "--soak-dir" => options.soak_dir = PathBuf::from(value("--soak-dir")?),
             other => return Err(format!("unknown argument {other:?}\n\n{USAGE}")),
         }
     }
@@ -246,21 +259,22 @@ impl Plan {
 
     /// `count` messages `(id, payload)` cycling through the mix, ids `{prefix}-{i}`.
     fn messages(&self, prefix: &str, count: usize) -> Vec<(String, Bytes)> {
-        (0..count)
-            .map(|i| {
-                let id = format!("{prefix}-{i}");
-                let payload = match &self.shapes[i % self.shapes.len()] {
-                    Shape::Raw(bytes) => bytes.clone(),
-                    Shape::Envelope { body, headline } => {
-                        let envelope = serde_json::json!({
-                            "id": id, "headline": headline, "body": body,
-                        });
-                        Bytes::from(envelope.to_string())
-                    }
-                };
-                (id, payload)
-            })
-            .collect()
+        (0..count).map(|i| self.message(prefix, i)).collect()
+    }
+
+    /// The `i`-th message of the cycle through the mix, id `{prefix}-{i}`.
+    fn message(&self, prefix: &str, i: usize) -> (String, Bytes) {
+        let id = format!("{prefix}-{i}");
+        let payload = match &self.shapes[i % self.shapes.len()] {
+            Shape::Raw(bytes) => bytes.clone(),
+            Shape::Envelope { body, headline } => {
+                let envelope = serde_json::json!({
+                    "id": id, "headline": headline, "body": body,
+                });
+                Bytes::from(envelope.to_string())
+            }
+        };
+        (id, payload)
     }
 }
 
@@ -545,14 +559,18 @@ async fn subscribe(client: &async_nats::Client) -> Res<Arrivals> {
     Ok(futures::stream::select(records, dead).boxed())
 }
 
-/// Deletes and recreates the three streams exactly as the worker would create them.
-async fn reset_streams(js: &jetstream::Context) -> Res<()> {
+/// Deletes and recreates the three streams exactly as the worker would create them, except
+/// that with `max_bytes` (the soak, which would otherwise write many GB) each stream drops
+/// its oldest messages past that size.
+async fn reset_streams(js: &jetstream::Context, max_bytes: Option<i64>) -> Res<()> {
     for name in [INPUT_STREAM, OUTPUT_STREAM, DEAD_STREAM] {
         let _ = js.delete_stream(name).await;
     }
+    let max_bytes = max_bytes.unwrap_or(-1);
     js.create_stream(stream::Config {
         name: INPUT_STREAM.to_owned(),
         subjects: vec![INPUT_SUBJECT.to_owned()],
+        max_bytes,
         ..Default::default()
     })
     .await?;
@@ -561,6 +579,7 @@ async fn reset_streams(js: &jetstream::Context) -> Res<()> {
             name: name.to_owned(),
             subjects: vec![subject.to_owned()],
             duplicate_window: DUPLICATE_WINDOW,
+            max_bytes,
             ..Default::default()
         })
         .await?;
@@ -750,7 +769,9 @@ async fn run_system(
         .connect(&server.url)
         .await?;
     let js = jetstream::new(client.clone());
-    reset_streams(&js).await?;
+    // 2 GiB per stream: far more than a preloaded run or the soak's backlog needs.
+    let soak_limit = (options.soak_secs > 0.0).then_some(2_i64 << 30);
+    reset_streams(&js, soak_limit).await?;
     let mut arrivals = subscribe(&client).await?;
     client.flush().await?;
     let messages = plan.messages(&label, options.stories);
@@ -844,6 +865,23 @@ async fn measure(
         bytes_out as f64 / 1e6,
         bytes_out as f64 / (bytes_in.max(1)) as f64
     );
+    if options.soak_secs > 0.0 && matches!(system, System::Worker(_)) {
+        let offered = options.soak_rate.unwrap_or(rate * 0.9).max(1.0);
+        let samples = soak(
+            js,
+            arrivals,
+            plan,
+            procs,
+            &label,
+            offered,
+            options.soak_secs,
+        )
+        .await?;
+        report_soak(
+            &samples,
+            &options.soak_dir.join(format!("soak-{label}.csv")),
+        )?;
+    }
     Ok(RunResult {
         system,
         stories: n,
@@ -855,6 +893,122 @@ async fn measure(
         rss_mb: full.rss_kb.iter().map(|kb| *kb as f64 / 1024.0).collect(),
         latency,
     })
+}
+
+/// One soak sample: the worker's memory and CPU, and the stories in and out so far.
+struct SoakSample {
+    secs: f64,
+    rss_kb: u64,
+    hwm_kb: u64,
+    cpu_secs: f64,
+    published: usize,
+    arrived: usize,
+}
+
+/// Seconds between two soak samples.
+const SOAK_SAMPLE_SECS: u64 = 10;
+/// Publish acks the soak publisher leaves outstanding before it waits for some.
+const SOAK_MAX_PENDING_ACKS: usize = 4096;
+
+/// Offers stories open loop at `rate` for `secs` seconds (generated one by one, never held
+/// all at once) while counting arrivals, and samples the worker processes every
+/// [`SOAK_SAMPLE_SECS`]: a memory trend at steady load, not a pass/fail check.
+async fn soak(
+    js: &jetstream::Context,
+    arrivals: &mut Arrivals,
+    plan: &Plan,
+    procs: &[Proc],
+    label: &str,
+    rate: f64,
+    secs: f64,
+) -> Res<Vec<SoakSample>> {
+    println!("    soak: {secs:.0} s at {rate:.0} stories/s, VmRSS every {SOAK_SAMPLE_SECS} s");
+    let prefix = format!("{label}S");
+    let start = Instant::now();
+    let end = start + Duration::from_secs_f64(secs);
+    let mut ticks = tokio::time::interval(Duration::from_secs(SOAK_SAMPLE_SECS));
+    let mut acks = FuturesUnordered::new();
+    let (mut published, mut arrived) = (0usize, 0usize);
+    let mut samples = Vec::new();
+    loop {
+        let due = start + Duration::from_secs_f64(published as f64 / rate);
+        let may_publish = due < end && acks.len() < SOAK_MAX_PENDING_ACKS;
+        tokio::select! {
+            biased;
+            _ = ticks.tick() => {
+                let stats = stats_of(procs);
+                let secs = start.elapsed().as_secs_f64();
+                samples.push(SoakSample {
+                    secs,
+                    rss_kb: stats.rss_kb,
+                    hwm_kb: stats.hwm_kb,
+                    cpu_secs: stats.cpu_secs,
+                    published,
+                    arrived,
+                });
+                println!(
+                    "    soak t={secs:>4.0}s RSS {:.1} MB, published {published}, arrived {arrived}",
+                    stats.rss_kb as f64 / 1024.0
+                );
+                if Instant::now() >= end {
+                    break;
+                }
+            }
+            Some(arrival) = arrivals.next() => {
+                if arrival.id.as_deref().and_then(|id| index_of(id, &prefix)).is_some() {
+                    arrived += 1;
+                }
+            }
+            Some(ack) = acks.next(), if !acks.is_empty() => { ack?; }
+            () = tokio::time::sleep_until(due.into()), if may_publish => {
+                let (id, payload) = plan.message(&prefix, published);
+                let message = PublishMessage::build().payload(payload).message_id(id);
+                acks.push(IntoFuture::into_future(
+                    js.send_publish(INPUT_SUBJECT, message).await?,
+                ));
+                published += 1;
+            }
+        }
+    }
+    while let Some(ack) = acks.next().await {
+        ack?;
+    }
+    Ok(samples)
+}
+
+/// Writes the soak samples as CSV and prints the first and last minute's mean RSS.
+fn report_soak(samples: &[SoakSample], path: &Path) -> Res<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut csv = String::from("secs,rss_mb,hwm_mb,cpu_secs,published,arrived\n");
+    for s in samples {
+        csv.push_str(&format!(
+            "{:.0},{:.1},{:.1},{:.1},{},{}\n",
+            s.secs,
+            s.rss_kb as f64 / 1024.0,
+            s.hwm_kb as f64 / 1024.0,
+            s.cpu_secs,
+            s.published,
+            s.arrived
+        ));
+    }
+    std::fs::write(path, csv)?;
+    let per_minute = (60 / SOAK_SAMPLE_SECS) as usize;
+    let mean_mb = |part: &[SoakSample]| {
+        part.iter().map(|s| s.rss_kb as f64).sum::<f64>() / part.len().max(1) as f64 / 1024.0
+    };
+    let first = &samples[..per_minute.min(samples.len())];
+    let last = &samples[samples.len().saturating_sub(per_minute)..];
+    println!(
+        "    soak: mean RSS first minute {:.1} MB, last minute {:.1} MB, peak {:.1} MB; \
+         series in {}",
+        mean_mb(first),
+        mean_mb(last),
+        samples.iter().map(|s| s.hwm_kb).max().unwrap_or(0) as f64 / 1024.0,
+        path.display()
+    );
+    Ok(())
 }
 
 async fn run_bench(options: Options) -> Res<()> {
