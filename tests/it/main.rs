@@ -5,6 +5,7 @@
 //! quality of the enrichment stages.
 
 mod auth;
+mod cluster;
 mod support;
 
 use std::collections::BTreeMap;
