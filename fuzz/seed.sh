@@ -18,7 +18,7 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(dirname "$here")"
-corpus="$here/corpus"
+corpus="${FUZZ_CORPUS:-$here/corpus}"  # smoke.sh seeds a fresh one of its own
 # The shared data lives at ../shared (or wherever WIRE_ENRICHER_SHARED says, as for the
 # evaluations).
 shared="${WIRE_ENRICHER_SHARED:-$repo/../shared}/corpus/raw"

@@ -15,7 +15,10 @@ seconds="${FUZZ_SECONDS:-12}"
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(detect parse_text parse_html parse_newsml parse_json quotes tokenize entities enrich)
 
-./seed.sh
+# A fresh corpus each time (under the git-ignored fuzz/corpus/): the smoke's time stays
+# bounded however much the long runs' corpora have grown.
+export FUZZ_CORPUS="$here/corpus/.smoke"
+./seed.sh --fresh
 # No sanitizer: the core is safe Rust (see README.md); sancov coverage and debug
 # assertions (overflow checks) stay on. Same flags as the long runs, so the build is shared.
 cargo +nightly fuzz build -s none
@@ -23,7 +26,7 @@ cargo +nightly fuzz build -s none
 failed=()
 for t in "${targets[@]}"; do
   printf '\n--- fuzz %s (%ss)\n' "$t" "$seconds"
-  if ! cargo +nightly fuzz run -s none "$t" "corpus/$t" -- \
+  if ! cargo +nightly fuzz run -s none "$t" "$FUZZ_CORPUS/$t" -- \
       -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
       -dict=dict/wire.dict -print_final_stats=1 2>&1 | tail -n 25; then
     failed+=("$t")
