@@ -6,7 +6,7 @@
 
 /// The broad kind of a payload, before a parser looks closer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Sniffed {
+pub enum Sniffed {
     /// A JSON value (envelope or ninjs).
     Json,
     /// An HTML document or fragment.
@@ -18,7 +18,7 @@ pub(crate) enum Sniffed {
 }
 
 /// Decides the payload kind.
-pub(crate) fn sniff(text: &str, content_type: Option<&str>) -> Sniffed {
+pub fn sniff(text: &str, content_type: Option<&str>) -> Sniffed {
     let start = text.trim_start();
     let head = prefix(start, 4096).to_ascii_lowercase();
     if looks_like_json(start) {

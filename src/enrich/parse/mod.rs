@@ -2,7 +2,9 @@
 //!
 //! [`parse`] checks the limits (size, UTF-8, binary), detects the format from the content
 //! (a `Content-Type` hint only breaks ties), hands the text to the format's parser, and
-//! finishes the story (language, paragraph spans, no empty body).
+//! finishes the story (language, paragraph spans, no empty body). [`sniff`] (detection
+//! alone) and [`parse_as`] (one given parser, no detection) are public for the fuzz
+//! targets in `fuzz/`.
 //!
 //! Submodules: `detect` (format sniffing), `normalize` (meaning-preserving text clean-up),
 //! `envelope` (the JSON envelope), `dates`, `byline`, `lang`.
@@ -26,7 +28,7 @@ use thiserror::Error;
 use crate::enrich::story::Story;
 use crate::enrich::{EnrichOptions, RawStory};
 
-use detect::Sniffed;
+pub use detect::{sniff, Sniffed};
 
 /// Why a story could not be parsed. [`ParseError::kind`] is the stable dead-letter reason.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -91,7 +93,27 @@ impl ParseError {
 /// See [`ParseError`].
 pub fn parse(raw: &RawStory<'_>, options: &EnrichOptions) -> Result<Story, ParseError> {
     let text = check_limits(raw.bytes, options)?;
-    let mut story = match detect::sniff(text, raw.content_type) {
+    parse_kind(text, sniff(text, raw.content_type))
+}
+
+/// Parses one raw story with the parser of `kind`, skipping format detection (the limits
+/// and the finishing steps still apply). For fuzzing each parser on its own (`fuzz/`);
+/// the worker itself always calls [`parse`].
+///
+/// # Errors
+/// See [`ParseError`].
+pub fn parse_as(
+    raw: &RawStory<'_>,
+    options: &EnrichOptions,
+    kind: Sniffed,
+) -> Result<Story, ParseError> {
+    let text = check_limits(raw.bytes, options)?;
+    parse_kind(text, kind)
+}
+
+/// Hands checked text to the parser of `kind`, then finishes the story.
+fn parse_kind(text: &str, kind: Sniffed) -> Result<Story, ParseError> {
+    let mut story = match kind {
         Sniffed::Json => match parse_json(text) {
             // `[1936822]` then more lines: a text dump that happens to open with brackets.
             Err(ParseError::MalformedJson(_))

@@ -1,0 +1,11 @@
+//! The text parser (flattened web text and agency wire copy) on its own, without
+//! detection: `parse::parse_as(.., Sniffed::Text)`.
+//!
+//! The body and its invariant checks live in `fuzz/src/lib.rs` (`run`), shared with the
+//! regression replay in `tests/fuzz_regressions.rs`.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use wire_enricher_fuzz::{run, Target};
+
+fuzz_target!(|data: &[u8]| run(Target::ParseText, data));

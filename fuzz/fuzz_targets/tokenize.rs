@@ -1,0 +1,10 @@
+//! The entity stage's tokeniser and tagger on one text (the embedded model).
+//!
+//! The body and its invariant checks live in `fuzz/src/lib.rs` (`run`), shared with the
+//! regression replay in `tests/fuzz_regressions.rs`.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use wire_enricher_fuzz::{run, Target};
+
+fuzz_target!(|data: &[u8]| run(Target::Tokenize, data));
