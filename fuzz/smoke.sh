@@ -21,12 +21,16 @@ export FUZZ_CORPUS="$here/corpus/.smoke"
 ./seed.sh --fresh
 # No sanitizer: the core is safe Rust (see README.md); sancov coverage and debug
 # assertions (overflow checks) stay on. Same flags as the long runs, so the build is shared.
-cargo +nightly fuzz build -s none
+# The fuzz build (sancov, nightly) of all dependencies takes minutes, so it lives outside
+# the checkout and survives fresh clones: FUZZ_TARGET_DIR, else ~/.cache/wire-enricher/fuzz-target.
+target_dir="${FUZZ_TARGET_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/wire-enricher/fuzz-target}"
+mkdir -p "$target_dir"
+cargo +nightly fuzz build -s none --target-dir "$target_dir"
 
 failed=()
 for t in "${targets[@]}"; do
   printf '\n--- fuzz %s (%ss)\n' "$t" "$seconds"
-  if ! cargo +nightly fuzz run -s none "$t" "$FUZZ_CORPUS/$t" -- \
+  if ! cargo +nightly fuzz run -s none --target-dir "$target_dir" "$t" "$FUZZ_CORPUS/$t" -- \
       -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
       -dict=dict/wire.dict -print_final_stats=1 2>&1 | tail -n 25; then
     failed+=("$t")
