@@ -14,6 +14,31 @@ use rustc_hash::FxHashMap;
 use super::gazetteer::{self, Gazetteer};
 use super::hash;
 use super::tokenize::Tokenized;
+use super::wordclass::{self, WordClasses};
+
+/// The word lists a model's features look words up in: the gazetteer and the word classes.
+#[derive(Debug, Clone, Copy)]
+pub struct Lexicon<'a> {
+    /// Compiled gazetteer.
+    pub gazetteer: &'a Gazetteer,
+    /// Word classes learned from open text (empty: no word-class features).
+    pub classes: &'a WordClasses,
+}
+
+impl Lexicon<'_> {
+    /// The checksum a model records: the gazetteer's, mixed with the word classes' when
+    /// there are any (so models trained without classes keep their checksum).
+    pub fn checksum(&self) -> u64 {
+        if self.classes.is_empty() {
+            self.gazetteer.checksum()
+        } else {
+            hash::finish(hash::mix(
+                self.gazetteer.checksum(),
+                self.classes.checksum(),
+            ))
+        }
+    }
+}
 
 /// Hashed feature keys for every token, flattened.
 #[derive(Debug, Default, Clone)]
@@ -63,6 +88,9 @@ struct Info {
     gaz_inside: u16,
     long_begin: u16,
     long_inside: u16,
+    /// Word classes: 0 outside the sentence, 1 a word without a class, else class + 2.
+    fine: u16,
+    coarse: u16,
 }
 
 /// Template ids (the first part of every key).
@@ -105,6 +133,13 @@ mod t {
     pub(super) const DOC_PRIOR_O: u64 = 42;
     pub(super) const GAZ_LONG_BEGIN: u64 = 43;
     pub(super) const GAZ_LONG_INSIDE: u64 = 44;
+    pub(super) const WC_FINE: u64 = 45;
+    pub(super) const WC_COARSE: u64 = 46;
+    pub(super) const WC_FINE_CLASS: u64 = 47;
+    pub(super) const WC_M1: u64 = 48;
+    pub(super) const WC_P1: u64 = 49;
+    pub(super) const WC_M1_W: u64 = 50;
+    pub(super) const WC_W_P1: u64 = 51;
 }
 
 #[inline]
@@ -246,11 +281,11 @@ struct DocCase {
 pub(crate) fn extract(
     text: &str,
     tok: &Tokenized,
-    gaz: &Gazetteer,
+    lex: &Lexicon<'_>,
     prior: Option<&[u8]>,
     out: &mut Features,
 ) {
-    let doc = Doc::new(text, tok, gaz);
+    let doc = Doc::new(text, tok, lex);
     match prior {
         Some(p) => doc.with_prior(p, out),
         None => out.clone_from(&doc.base),
@@ -267,20 +302,21 @@ pub(crate) struct Doc {
 
 impl Doc {
     /// Computes the token facts and the base (first-pass) keys.
-    pub(crate) fn new(text: &str, tok: &Tokenized, gaz: &Gazetteer) -> Self {
-        let infos = token_infos(text, tok, gaz);
+    pub(crate) fn new(text: &str, tok: &Tokenized, lex: &Lexicon<'_>) -> Self {
+        let infos = token_infos(text, tok, lex);
         let caps_sentence: Vec<bool> = tok
             .sentences
             .iter()
             .map(|s| is_caps_sentence(infos.get(s.clone()).unwrap_or(&[])))
             .collect();
         let doc = doc_cases(&infos, &tok.sentences, &caps_sentence);
+        let classes = !lex.classes.is_empty();
         let mut base = Features::default();
         base.offsets.push(0);
         for (s, range) in tok.sentences.iter().enumerate() {
             let sent = &infos[range.clone()];
             for j in 0..sent.len() {
-                token_keys(sent, j, caps_sentence[s], &doc, &mut base.keys);
+                token_keys(sent, j, caps_sentence[s], classes, &doc, &mut base.keys);
                 base.offsets.push(base.keys.len() as u32);
             }
         }
@@ -296,20 +332,35 @@ impl Doc {
         &self.base
     }
 
-    /// The base keys plus the keys from a previous pass's labels.
+    /// The base keys plus the keys from a previous pass's labels (what a later pass is
+    /// trained on).
     pub(crate) fn with_prior(&self, prior: &[u8], out: &mut Features) {
+        let mut own = Features::default();
+        self.prior_only(prior, &mut own);
         out.keys.clear();
         out.offsets.clear();
+        out.offsets.push(0);
+        for i in 0..self.base.len() {
+            out.keys.extend_from_slice(self.base.of(i));
+            out.keys.extend_from_slice(own.of(i));
+            out.offsets.push(out.keys.len() as u32);
+        }
+    }
+
+    /// Only the keys from a previous pass's labels (the tagger carries the base keys'
+    /// weights over from the first pass). No keys when `prior` does not fit the document.
+    pub(crate) fn prior_only(&self, prior: &[u8], out: &mut Features) {
+        out.keys.clear();
+        out.offsets.clear();
+        out.offsets.push(0);
         if prior.len() != self.infos.len() {
-            out.clone_from(&self.base);
+            out.offsets.resize(self.infos.len() + 1, 0);
             return;
         }
         let counts = prior_counts(&self.infos, prior);
-        out.offsets.push(0);
         for range in &self.sentences {
             let sent = &self.infos[range.clone()];
             for j in 0..sent.len() {
-                out.keys.extend_from_slice(self.base.of(range.start + j));
                 prior_keys(sent, j, &prior[range.clone()], &counts, &mut out.keys);
                 out.offsets.push(out.keys.len() as u32);
             }
@@ -388,7 +439,7 @@ fn prior_keys(
     }
 }
 
-fn token_infos(text: &str, tok: &Tokenized, gaz: &Gazetteer) -> Vec<Info> {
+fn token_infos(text: &str, tok: &Tokenized, lex: &Lexicon<'_>) -> Vec<Info> {
     let mut infos = Vec::with_capacity(tok.tokens.len());
     let mut lower = String::new();
     for t in &tok.tokens {
@@ -396,8 +447,13 @@ fn token_infos(text: &str, tok: &Tokenized, gaz: &Gazetteer) -> Vec<Info> {
         lower_into(word, &mut lower);
         let (shape, short_shape, flags) = shape_of(word);
         let (prefix, suffix) = affixes(&lower);
+        let word_hash = wordclass::word_hash(word);
+        let (fine, coarse) = match lex.classes.get(word_hash) {
+            Some(c) => (c.fine.saturating_add(2), c.coarse.saturating_add(2)),
+            None => (1, 1),
+        };
         infos.push(Info {
-            word: hash::str(0x776f, word),
+            word: word_hash,
             lower: hash::str(0x6c77, &lower),
             gaz_token: gazetteer::token_hash(&lower),
             shape,
@@ -410,9 +466,11 @@ fn token_infos(text: &str, tok: &Tokenized, gaz: &Gazetteer) -> Vec<Info> {
             gaz_inside: 0,
             long_begin: 0,
             long_inside: 0,
+            fine,
+            coarse,
         });
     }
-    mark_gazetteer(&mut infos, &tok.sentences, gaz);
+    mark_gazetteer(&mut infos, &tok.sentences, lex.gazetteer);
     infos
 }
 
@@ -473,6 +531,7 @@ fn token_keys(
     sent: &[Info],
     j: usize,
     caps: bool,
+    classes: bool,
     doc: &FxHashMap<u64, DocCase>,
     keys: &mut Vec<u64>,
 ) {
@@ -484,6 +543,9 @@ fn token_keys(
     let p2 = sent.get(j + 2).unwrap_or(&none);
     let caps_bit = u64::from(caps);
     keys.push(key1(t::BIAS, 0));
+    if classes {
+        word_class_keys(w, m1, p1, keys);
+    }
     keys.push(key2(t::WORD, w.word, caps_bit));
     keys.push(key1(t::LOWER, w.lower));
     keys.push(key2(t::SHAPE, w.shape, caps_bit));
@@ -519,6 +581,21 @@ fn token_keys(
     keys.push(key2(t::LEN, (sent.len().min(8)) as u64, u64::from(j == 0)));
     gazetteer_keys(w, m1, p1, keys);
     document_keys(w, j, caps, doc, keys);
+}
+
+/// Word-class keys: the word's fine and coarse classes, and its neighbours'.
+fn word_class_keys(w: &Info, m1: &Info, p1: &Info, keys: &mut Vec<u64>) {
+    keys.push(key1(t::WC_FINE, u64::from(w.fine)));
+    keys.push(key1(t::WC_COARSE, u64::from(w.coarse)));
+    keys.push(key2(
+        t::WC_FINE_CLASS,
+        u64::from(w.fine),
+        u64::from(w.class),
+    ));
+    keys.push(key1(t::WC_M1, u64::from(m1.fine)));
+    keys.push(key1(t::WC_P1, u64::from(p1.fine)));
+    keys.push(key2(t::WC_M1_W, u64::from(m1.coarse), u64::from(w.coarse)));
+    keys.push(key2(t::WC_W_P1, u64::from(w.coarse), u64::from(p1.coarse)));
 }
 
 fn gazetteer_keys(w: &Info, m1: &Info, p1: &Info, keys: &mut Vec<u64>) {
@@ -590,12 +667,21 @@ mod tests {
     use super::super::tokenize::tokenize;
     use super::*;
 
+    fn empty_lexicon() -> Lexicon<'static> {
+        static GAZ: std::sync::OnceLock<Gazetteer> = std::sync::OnceLock::new();
+        static CLASSES: std::sync::OnceLock<WordClasses> = std::sync::OnceLock::new();
+        Lexicon {
+            gazetteer: GAZ.get_or_init(Gazetteer::default),
+            classes: CLASSES.get_or_init(WordClasses::default),
+        }
+    }
+
     #[test]
     fn every_token_gets_features_and_shapes_differ() {
         let text = "John Kerry met Lavrov .\nKERRY MEETS LAVROV";
         let tok = tokenize(text);
         let mut f = Features::default();
-        extract(text, &tok, &Gazetteer::default(), None, &mut f);
+        extract(text, &tok, &empty_lexicon(), None, &mut f);
         assert_eq!(f.len(), tok.tokens.len());
         assert!(f.of(0).len() > 20);
         assert_ne!(shape_of("Kerry").0, shape_of("kerry").0);
@@ -608,7 +694,7 @@ mod tests {
         let text = "KERRY MEETS LAVROV IN GENEVA\nThen Kerry met Lavrov .";
         let tok = tokenize(text);
         let mut f = Features::default();
-        extract(text, &tok, &Gazetteer::default(), None, &mut f);
+        extract(text, &tok, &empty_lexicon(), None, &mut f);
         let kerry_cased = key1(t::DOC_WORD, hash::str(0x776f, "Kerry"));
         assert!(f.of(0).contains(&kerry_cased));
     }

@@ -7,9 +7,9 @@
 
 use rustc_hash::FxHashMap;
 
+use super::features::Lexicon;
 use super::features::{self, Features};
-use super::gazetteer::Gazetteer;
-use super::tagger::{self, Viterbi, Weights, LABELS, O};
+use super::tagger::{self, Fused, Trans, Viterbi, Weights, LABELS, O};
 use super::tokenize::{tokenize, Tokenized};
 use crate::enrich::record::EntityType;
 
@@ -117,7 +117,7 @@ struct Featurised {
 pub fn train(
     train: &[Doc],
     dev: &[Doc],
-    gaz: &Gazetteer,
+    lex: &Lexicon<'_>,
     opts: &Options,
     mut progress: impl FnMut(usize, &EpochScore),
 ) -> Trained {
@@ -125,17 +125,17 @@ pub fn train(
     let mut train_f: Vec<Featurised> = train
         .iter()
         .enumerate()
-        .map(|(i, d)| featurise(i, d, gaz, None, &mut misaligned))
+        .map(|(i, d)| featurise(i, d, lex, None, &mut misaligned))
         .collect();
     let mut dev_misaligned = 0;
     let mut dev_f: Vec<Featurised> = dev
         .iter()
         .enumerate()
-        .map(|(i, d)| featurise(i, d, gaz, None, &mut dev_misaligned))
+        .map(|(i, d)| featurise(i, d, lex, None, &mut dev_misaligned))
         .collect();
     let all: Vec<&Featurised> = train_f.iter().collect();
     let dev_refs: Vec<&Featurised> = dev_f.iter().collect();
-    let (first, first_best) = fit(&all, &dev_refs, opts, opts.epochs, gaz, &mut |s| {
+    let (first, first_best) = fit(&all, &dev_refs, opts, opts.epochs, lex, &mut |s| {
         progress(1, s)
     });
     // Jackknife first-pass labels for the training documents.
@@ -145,28 +145,30 @@ pub fn train(
             .iter()
             .filter(|d| d.text_index % FOLDS != k)
             .collect();
-        let (w, _) = fit(&fold_train, &[], opts, first_best.epoch, gaz, &mut |_| {});
+        let (w, _) = fit(&fold_train, &[], opts, first_best.epoch, lex, &mut |_| {});
+        let w = Fused::single(&w);
         for d in train_f.iter().filter(|d| d.text_index % FOLDS == k) {
-            priors[d.text_index] = w.tag(&d.feats, &d.tok.sentences);
+            priors[d.text_index] = w.tag(0, &d.feats, &d.tok.sentences);
         }
     }
     for d in &mut train_f {
         let text = &train[d.text_index].text;
-        features::extract(text, &d.tok, gaz, Some(&priors[d.text_index]), &mut d.feats);
+        features::extract(text, &d.tok, lex, Some(&priors[d.text_index]), &mut d.feats);
     }
+    let first_tagger = Fused::single(&first);
     for d in &mut dev_f {
-        let prior = first.tag(&d.feats, &d.tok.sentences);
+        let prior = first_tagger.tag(0, &d.feats, &d.tok.sentences);
         features::extract(
             &dev[d.text_index].text,
             &d.tok,
-            gaz,
+            lex,
             Some(&prior),
             &mut d.feats,
         );
     }
     let all: Vec<&Featurised> = train_f.iter().collect();
     let dev_refs: Vec<&Featurised> = dev_f.iter().collect();
-    let (second, second_best) = fit(&all, &dev_refs, opts, opts.epochs, gaz, &mut |s| {
+    let (second, second_best) = fit(&all, &dev_refs, opts, opts.epochs, lex, &mut |s| {
         progress(2, s)
     });
     let features = first.len() + second.len();
@@ -184,7 +186,7 @@ fn fit(
     dev: &[&Featurised],
     opts: &Options,
     epochs: usize,
-    gaz: &Gazetteer,
+    lex: &Lexicon<'_>,
     progress: &mut dyn FnMut(&EpochScore),
 ) -> (Weights, EpochScore) {
     let mut counts: FxHashMap<u64, u32> = FxHashMap::default();
@@ -235,7 +237,7 @@ fn fit(
     let (score, w, trans) =
         best.unwrap_or_else(|| (empty, vec![0.0; keys.len() * LABELS], p.trans));
     (
-        Weights::quantise(&opts.name, gaz.checksum(), keys, &w, trans),
+        Weights::quantise(&opts.name, lex.checksum(), keys, &w, trans),
         score,
     )
 }
@@ -243,13 +245,13 @@ fn fit(
 fn featurise(
     i: usize,
     d: &Doc,
-    gaz: &Gazetteer,
+    lex: &Lexicon<'_>,
     prior: Option<&[u8]>,
     misaligned: &mut usize,
 ) -> Featurised {
     let tok = tokenize(&d.text);
     let mut feats = Features::default();
-    features::extract(&d.text, &tok, gaz, prior, &mut feats);
+    features::extract(&d.text, &tok, lex, prior, &mut feats);
     let gold = gold_labels(d, &tok, misaligned);
     Featurised {
         text_index: i,
@@ -320,7 +322,7 @@ impl Perceptron {
             self.pred.clear();
             self.pred.resize(gold.len(), O);
             self.viterbi
-                .decode(&self.scores, &self.trans, &mut self.pred);
+                .decode(&self.scores, &tagger::masked(&self.trans), &mut self.pred);
             if self.pred != gold {
                 let pred = std::mem::take(&mut self.pred);
                 self.update(d, s.start, gold, &pred);
@@ -409,20 +411,16 @@ pub(crate) fn spans(labels: &[u8]) -> Vec<(usize, usize, u8)> {
     out
 }
 
-fn evaluate(
-    docs: &[Prepared],
-    w: &[f32],
-    trans: &[[f32; LABELS]; LABELS + 1],
-    epoch: usize,
-) -> EpochScore {
+fn evaluate(docs: &[Prepared], w: &[f32], trans: &Trans, epoch: usize) -> EpochScore {
     let (mut tp, mut np, mut ng) = (0usize, 0usize, 0usize);
     let mut viterbi = Viterbi::default();
     let mut scores = Vec::new();
+    let trans = tagger::masked(trans);
     for d in docs {
         let mut pred = vec![O; d.gold.len()];
         for s in &d.sentences {
             emissions(w, d, s.clone(), &mut scores);
-            viterbi.decode(&scores, trans, &mut pred[s.clone()]);
+            viterbi.decode(&scores, &trans, &mut pred[s.clone()]);
         }
         let gold = spans(&d.gold);
         let pred = spans(&pred);
@@ -447,6 +445,8 @@ fn evaluate(
 
 #[cfg(test)]
 mod tests {
+    use super::super::gazetteer::Gazetteer;
+    use super::super::wordclass::WordClasses;
     use super::*;
 
     #[test]
@@ -485,7 +485,11 @@ mod tests {
     }
 
     fn train_and_check(docs: &[Doc], opts: &Options) -> Trained {
-        train(docs, docs, &Gazetteer::default(), opts, |_, _| {})
+        let lex = Lexicon {
+            gazetteer: &Gazetteer::default(),
+            classes: &WordClasses::default(),
+        };
+        train(docs, docs, &lex, opts, |_, _| {})
     }
 
     #[test]

@@ -18,6 +18,7 @@ mod hash;
 pub mod learn;
 pub mod tagger;
 pub mod tokenize;
+pub mod wordclass;
 
 use std::sync::OnceLock;
 
@@ -26,25 +27,45 @@ use crate::enrich::story::Story;
 
 pub use gazetteer::Gazetteer;
 pub use tagger::ModelError;
+pub use wordclass::WordClasses;
 
 /// The compiled gazetteer (see `data/README.md` for provenance).
 static GAZETTEER_BYTES: &[u8] = include_bytes!("data/gazetteer.bin");
 /// The trained model (see `data/README.md`).
 static MODEL_BYTES: &[u8] = include_bytes!("data/model.bin");
 
+/// The word classes learned from open text (see `data/README.md`).
+static WORD_CLASS_BYTES: &[u8] = include_bytes!("data/wordclasses.bin");
+
 static GAZETTEER: OnceLock<Gazetteer> = OnceLock::new();
+static WORD_CLASSES: OnceLock<WordClasses> = OnceLock::new();
 
 /// The gazetteer compiled into the binary (loaded once).
 pub fn embedded_gazetteer() -> &'static Gazetteer {
     GAZETTEER.get_or_init(|| Gazetteer::load(GAZETTEER_BYTES).unwrap_or_default())
 }
 
+/// The word classes compiled into the binary (loaded once).
+pub fn embedded_word_classes() -> &'static WordClasses {
+    WORD_CLASSES.get_or_init(|| WordClasses::load(WORD_CLASS_BYTES).unwrap_or_default())
+}
+
+/// The gazetteer and word classes compiled into the binary.
+fn embedded_lexicon() -> features::Lexicon<'static> {
+    features::Lexicon {
+        gazetteer: embedded_gazetteer(),
+        classes: embedded_word_classes(),
+    }
+}
+
 /// A loaded entity model.
 #[derive(Debug)]
 pub struct Model {
-    /// Tagging passes; from the second on, each sees the previous pass's labels.
-    passes: Vec<tagger::Weights>,
-    gazetteer: &'static Gazetteer,
+    /// Every tagging pass's weights, fused; from the second pass on, each also sees the
+    /// previous pass's labels.
+    tagger: tagger::Fused,
+    name: String,
+    lexicon: features::Lexicon<'static>,
 }
 
 impl Model {
@@ -57,16 +78,12 @@ impl Model {
     /// A model that tags nothing (what you get without a trained model).
     pub fn empty() -> Self {
         let trans = [[0.0; tagger::LABELS]; tagger::LABELS + 1];
-        let gazetteer = embedded_gazetteer();
+        let lexicon = embedded_lexicon();
+        let none = tagger::Weights::quantise("none", lexicon.checksum(), Vec::new(), &[], trans);
         Self {
-            passes: vec![tagger::Weights::quantise(
-                "none",
-                gazetteer.checksum(),
-                Vec::new(),
-                &[],
-                trans,
-            )],
-            gazetteer,
+            tagger: tagger::Fused::single(&none),
+            name: "none".to_owned(),
+            lexicon,
         }
     }
 
@@ -77,43 +94,48 @@ impl Model {
     /// different gazetteer than the one compiled into this binary.
     pub fn load(bytes: &[u8]) -> Result<Self, ModelError> {
         let passes = tagger::passes_from_bytes(bytes)?;
-        let gazetteer = embedded_gazetteer();
-        if let Some(w) = passes.iter().find(|w| w.gazetteer != gazetteer.checksum()) {
+        let lexicon = embedded_lexicon();
+        if let Some(w) = passes.iter().find(|w| w.gazetteer != lexicon.checksum()) {
             return Err(ModelError::Gazetteer {
                 expected: w.gazetteer,
-                found: gazetteer.checksum(),
+                found: lexicon.checksum(),
             });
         }
-        Ok(Self { passes, gazetteer })
+        let name = passes
+            .first()
+            .map_or("none", |w| w.name.as_str())
+            .to_owned();
+        Ok(Self {
+            tagger: tagger::Fused::new(&passes)?,
+            name,
+            lexicon,
+        })
     }
 
     /// The model's name and version.
     pub fn name(&self) -> &str {
-        self.passes.first().map_or("none", |w| w.name.as_str())
+        &self.name
     }
 
     /// Number of weighted features.
     pub fn features(&self) -> usize {
-        self.passes.iter().map(tagger::Weights::len).sum()
+        self.tagger.features()
     }
 
     /// Tags one text: its tokens and the entity spans as token ranges with types.
     pub fn tag_tokens(&self, text: &str) -> (tokenize::Tokenized, Vec<(usize, usize, EntityType)>) {
         let tok = tokenize::tokenize(text);
-        let doc = features::Doc::new(text, &tok, self.gazetteer);
-        let mut feats = features::Features::default();
-        let mut labels: Option<Vec<u8>> = None;
-        for w in &self.passes {
-            let f = match labels.as_deref() {
-                Some(prior) => {
-                    doc.with_prior(prior, &mut feats);
-                    &feats
-                }
-                None => doc.base(),
-            };
-            labels = Some(w.tag(f, &tok.sentences));
+        let doc = features::Doc::new(text, &tok, &self.lexicon);
+        let mut labels = vec![tagger::O; tok.tokens.len()];
+        let mut scratch = tagger::Scratch::default();
+        self.tagger
+            .first_pass(doc.base(), &tok.sentences, &mut labels, &mut scratch);
+        if self.tagger.passes() > 1 {
+            let mut prior = features::Features::default();
+            doc.prior_only(&labels, &mut prior);
+            self.tagger
+                .second_pass(&prior, &tok.sentences, &mut labels, &mut scratch);
         }
-        let labels = labels.unwrap_or_default();
         let spans = learn::spans(&labels)
             .into_iter()
             .map(|(a, b, l)| (a, b, type_of(l)))
@@ -286,7 +308,7 @@ pub fn extract(story: &Story, quotes: &mut [Quote], model: &Model) -> Vec<Entity
             },
         )
         .collect();
-    let entities = cluster::cluster(story, &found, &fields, model.gazetteer);
+    let entities = cluster::cluster(story, &found, &fields, model.lexicon.gazetteer);
     cluster::link_speakers(&entities, quotes);
     entities
 }

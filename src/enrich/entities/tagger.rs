@@ -31,8 +31,9 @@ pub enum ModelError {
     /// Wrong magic bytes, or the file is truncated or inconsistent.
     #[error("not an entity model file: {0}")]
     Format(&'static str),
-    /// The model was trained with another gazetteer than the one compiled in.
-    #[error("model was trained with gazetteer {expected:016x}, this build has {found:016x}")]
+    /// The model was trained with another gazetteer or other word classes than the ones
+    /// compiled in.
+    #[error("model was trained with lexicon {expected:016x} (gazetteer and word classes), this build has {found:016x}")]
     Gazetteer {
         /// Checksum stored in the model.
         expected: u64,
@@ -78,32 +79,15 @@ const ALLOWED: [[bool; LABELS]; LABELS] = {
     t
 };
 
-/// One slot of the weight table: a 32-bit fingerprint of the key (0 = empty) and its row.
-#[derive(Debug, Clone, Copy, Default)]
-struct Slot {
-    tag: u32,
-    row: [i16; LABELS],
-}
-
-/// The fingerprint stored for a key: its high 32 bits, never 0.
-#[inline]
-fn fingerprint(key: u64) -> u32 {
-    ((key >> 32) as u32) | 1
-}
-
-/// Quantised weights and transitions, ready to decode.
+/// Quantised weights and transitions of one pass, as trained and stored.
 #[derive(Debug, Clone)]
 pub(crate) struct Weights {
     keys: Vec<u64>,
     rows: Vec<i16>,
-    /// Open addressing over slots that carry their weight row, so a lookup touches one
-    /// cache line.
-    table: Vec<Slot>,
-    mask: usize,
     inv_scale: f32,
     /// `trans[LABELS]` is the start row.
     trans: [[f32; LABELS]; LABELS + 1],
-    /// Checksum of the gazetteer the model was trained with.
+    /// Checksum of the lexicon (gazetteer and word classes) the model was trained with.
     pub(crate) gazetteer: u64,
     /// Name and version, e.g. `conll-perceptron-1`.
     pub(crate) name: String,
@@ -129,96 +113,19 @@ impl Weights {
                 kept_rows.extend(q);
             }
         }
-        Self::assemble(
-            name.to_owned(),
-            gazetteer,
-            kept_keys,
-            kept_rows,
-            1.0 / scale,
-            trans,
-        )
-    }
-
-    fn assemble(
-        name: String,
-        gazetteer: u64,
-        keys: Vec<u64>,
-        rows: Vec<i16>,
-        inv_scale: f32,
-        trans: [[f32; LABELS]; LABELS + 1],
-    ) -> Self {
-        let cap = (keys.len() * 3 / 2 + 1).next_power_of_two().max(16);
-        let mut table = vec![Slot::default(); cap];
-        let mask = cap - 1;
-        for (k, row) in keys.iter().zip(rows.chunks_exact(LABELS)) {
-            let mut slot = (*k as usize) & mask;
-            while table[slot].tag != 0 {
-                slot = (slot + 1) & mask;
-            }
-            table[slot].tag = fingerprint(*k);
-            table[slot].row.copy_from_slice(row);
-        }
         Self {
-            keys,
-            rows,
-            table,
-            mask,
-            inv_scale,
+            keys: kept_keys,
+            rows: kept_rows,
+            inv_scale: 1.0 / scale,
             trans,
             gazetteer,
-            name,
+            name: name.to_owned(),
         }
     }
 
     /// Number of features with weights.
     pub(crate) fn len(&self) -> usize {
         self.keys.len()
-    }
-
-    /// The weight row of a key. Keys are matched by slot position and a 32-bit fingerprint;
-    /// a false match needs a 1-in-2^31 coincidence on an unseen feature.
-    #[inline]
-    fn row(&self, key: u64) -> Option<&[i16; LABELS]> {
-        let tag = fingerprint(key);
-        let mut slot = (key as usize) & self.mask;
-        loop {
-            let entry = self.table.get(slot)?;
-            if entry.tag == tag {
-                return Some(&entry.row);
-            }
-            if entry.tag == 0 {
-                return None;
-            }
-            slot = (slot + 1) & self.mask;
-        }
-    }
-
-    /// Emission scores of one token.
-    pub(crate) fn emission(&self, keys: &[u64]) -> [f32; LABELS] {
-        let mut acc = [0i32; LABELS];
-        for &k in keys {
-            if let Some(row) = self.row(k) {
-                for (a, &w) in acc.iter_mut().zip(row) {
-                    *a += i32::from(w);
-                }
-            }
-        }
-        acc.map(|a| a as f32 * self.inv_scale)
-    }
-
-    /// Tags every sentence; returns one label per token.
-    pub(crate) fn tag(&self, feats: &Features, sentences: &[Range<usize>]) -> Vec<u8> {
-        let mut labels = vec![O; feats.len()];
-        let mut scores = Vec::new();
-        let mut decoder = Viterbi::default();
-        for s in sentences {
-            scores.clear();
-            scores.extend(s.clone().map(|i| self.emission(feats.of(i))));
-            if let Some(out) = labels.get_mut(s.clone()) {
-                decoder.decode(&scores, &self.trans, out);
-            }
-        }
-        labels
     }
 
     /// Serialises to the model file format.
@@ -283,9 +190,14 @@ impl Weights {
         if !r.0.is_empty() {
             return Err(ModelError::Format("trailing bytes"));
         }
-        Ok(Self::assemble(
-            name, gazetteer, keys, rows, inv_scale, trans,
-        ))
+        Ok(Self {
+            keys,
+            rows,
+            inv_scale,
+            trans,
+            gazetteer,
+            name,
+        })
     }
 }
 
@@ -351,51 +263,65 @@ impl<'a> Reader<'a> {
     }
 }
 
-/// First-order Viterbi with the BIO constraint; keeps its buffers between sentences.
+/// Transition scores, `[prev][next]`, with row `LABELS` the start row.
+pub(crate) type Trans = [[f32; LABELS]; LABELS + 1];
+
+/// `trans` with the BIO constraint folded in: illegal transitions score minus infinity, so
+/// the decoder needs no branch on legality.
+pub(crate) fn masked(trans: &Trans) -> Trans {
+    let mut out = *trans;
+    for (p, row) in out.iter_mut().enumerate() {
+        for (n, w) in row.iter_mut().enumerate() {
+            let legal = if p == LABELS {
+                allowed(None, n as u8)
+            } else {
+                ALLOWED[p][n]
+            };
+            if !legal {
+                *w = f32::NEG_INFINITY;
+            }
+        }
+    }
+    out
+}
+
+/// First-order Viterbi; keeps its buffers between sentences.
 #[derive(Debug, Default)]
 pub(crate) struct Viterbi {
     back: Vec<[u8; LABELS]>,
 }
 
 impl Viterbi {
-    /// Best label sequence for `scores` (one row per token) into `out`.
-    pub(crate) fn decode(
-        &mut self,
-        scores: &[[f32; LABELS]],
-        trans: &[[f32; LABELS]; LABELS + 1],
-        out: &mut [u8],
-    ) {
+    /// Best label sequence for `scores` (one row per token) into `out`, under transitions
+    /// `trans` that have been [`masked`] (so the result obeys BIO).
+    pub(crate) fn decode(&mut self, scores: &[[f32; LABELS]], trans: &Trans, out: &mut [u8]) {
         let n = scores.len().min(out.len());
         if n == 0 {
             return;
         }
         self.back.clear();
         self.back.resize(n, [0; LABELS]);
-        let mut delta = [f32::NEG_INFINITY; LABELS];
+        let mut delta = [0f32; LABELS];
         for (l, d) in delta.iter_mut().enumerate() {
-            if allowed(None, l as u8) {
-                *d = trans[LABELS][l] + scores[0][l];
-            }
+            *d = trans[LABELS][l] + scores[0][l];
         }
-        for (t, row) in scores.iter().enumerate().take(n).skip(1) {
-            let mut next = [f32::NEG_INFINITY; LABELS];
-            for (l, nx) in next.iter_mut().enumerate() {
-                let mut best = f32::NEG_INFINITY;
-                let mut arg = 0u8;
-                for (p, &dp) in delta.iter().enumerate() {
-                    if !ALLOWED[p][l] {
-                        continue;
-                    }
-                    let s = dp + trans[p][l];
-                    if s > best {
-                        best = s;
-                        arg = p as u8;
+        for (row, back) in scores[1..n].iter().zip(&mut self.back[1..n]) {
+            // For every next label at once: the best previous label, first one on ties.
+            let mut best = [f32::NEG_INFINITY; LABELS];
+            let mut arg = [0u8; LABELS];
+            for (p, (&dp, tp)) in delta.iter().zip(trans.iter()).enumerate() {
+                for l in 0..LABELS {
+                    let s = dp + tp[l];
+                    if s > best[l] {
+                        best[l] = s;
+                        arg[l] = p as u8;
                     }
                 }
-                *nx = best + row[l];
-                self.back[t][l] = arg;
             }
-            delta = next;
+            for l in 0..LABELS {
+                delta[l] = best[l] + row[l];
+            }
+            *back = arg;
         }
         let mut last = 0u8;
         let mut best = f32::NEG_INFINITY;
@@ -410,6 +336,255 @@ impl Viterbi {
             last = self.back[t][usize::from(last)];
             out[t - 1] = last;
         }
+    }
+}
+
+/// Most passes a model may have: the fused row holds the weights of all of them.
+pub(crate) const MAX_PASSES: usize = 2;
+/// Width of a fused row.
+const ROW: usize = LABELS * MAX_PASSES;
+
+/// Table slots for `keys` keys: a power of two, at most two-thirds full.
+fn capacity_for(keys: usize) -> usize {
+    (keys * 3 / 2 + 1).next_power_of_two().max(16)
+}
+
+/// The fingerprint stored for a key: its high 32 bits, never 0.
+#[inline]
+fn fingerprint(key: u64) -> u32 {
+    ((key >> 32) as u32) | 1
+}
+
+/// Every pass's weights in one open-addressed table, ready to decode.
+///
+/// One probe of a key yields the weight rows of all passes side by side (`[i16; 18]`), so
+/// the features the passes share (all of the first pass's) are hashed and looked up once
+/// per token, not once per pass; the later pass then only adds its own few keys to the sum
+/// carried over. Fingerprints live apart from the rows, so a miss (most probes are of
+/// features the model never kept) reads a few bytes of the small fingerprint array and
+/// never touches a row.
+#[derive(Debug, Clone)]
+pub(crate) struct Fused {
+    /// Per slot: the key's fingerprint, 0 when empty. Linear probing.
+    tags: Vec<u32>,
+    /// Per slot: the weights of every pass.
+    rows: Vec<[i16; ROW]>,
+    mask: usize,
+    passes: usize,
+    features: usize,
+    inv_scale: [f32; MAX_PASSES],
+    /// Per pass, [`masked`].
+    trans: [Trans; MAX_PASSES],
+}
+
+/// Per-document buffers of the decoder, reused between sentences.
+#[derive(Debug, Default)]
+pub(crate) struct Scratch {
+    viterbi: Viterbi,
+    scores: Vec<[f32; LABELS]>,
+    /// Per token: the later pass's weight sum over the first pass's keys.
+    carry: Vec<[i32; LABELS]>,
+}
+
+impl Fused {
+    /// Fuses the passes of a model (one or two).
+    ///
+    /// # Errors
+    /// [`ModelError::Format`] for zero or more than [`MAX_PASSES`] passes.
+    pub(crate) fn new(passes: &[Weights]) -> Result<Self, ModelError> {
+        if passes.is_empty() || passes.len() > MAX_PASSES {
+            return Err(ModelError::Format("pass count"));
+        }
+        Ok(Self::build(passes))
+    }
+
+    /// A one-pass tagger.
+    pub(crate) fn single(pass: &Weights) -> Self {
+        Self::build(std::slice::from_ref(pass))
+    }
+
+    /// Fuses 1..=[`MAX_PASSES`] passes (checked by the callers).
+    fn build(passes: &[Weights]) -> Self {
+        let total: usize = passes.iter().take(MAX_PASSES).map(Weights::len).sum();
+        let (mut tags, mut rows, mut mask, unique) = Self::fill(passes, capacity_for(total));
+        // Keys the passes share take one slot: size the table for the distinct keys.
+        if capacity_for(unique) < tags.len() {
+            (tags, rows, mask, _) = Self::fill(passes, capacity_for(unique));
+        }
+        let mut inv_scale = [0f32; MAX_PASSES];
+        let mut trans = [[[0f32; LABELS]; LABELS + 1]; MAX_PASSES];
+        for (p, w) in passes.iter().enumerate().take(MAX_PASSES) {
+            inv_scale[p] = w.inv_scale;
+            trans[p] = masked(&w.trans);
+        }
+        Self {
+            tags,
+            rows,
+            mask,
+            passes: passes.len().min(MAX_PASSES),
+            features: passes.iter().map(Weights::len).sum(),
+            inv_scale,
+            trans,
+        }
+    }
+
+    /// Open-addressed fingerprints and fused rows of `cap` (a power of two) slots; also
+    /// the mask and the number of distinct keys.
+    #[allow(clippy::type_complexity)]
+    fn fill(passes: &[Weights], cap: usize) -> (Vec<u32>, Vec<[i16; ROW]>, usize, usize) {
+        let mask = cap - 1;
+        let mut tags = vec![0u32; cap];
+        let mut rows = vec![[0i16; ROW]; cap];
+        // Full keys while building, so keys the passes share get one slot.
+        let mut full = vec![0u64; cap];
+        let mut unique = 0;
+        for (p, w) in passes.iter().enumerate().take(MAX_PASSES) {
+            for (&k, src) in w.keys.iter().zip(w.rows.chunks_exact(LABELS)) {
+                let mut slot = (k as usize) & mask;
+                while tags[slot] != 0 && full[slot] != k {
+                    slot = (slot + 1) & mask;
+                }
+                if tags[slot] == 0 {
+                    unique += 1;
+                }
+                tags[slot] = fingerprint(k);
+                full[slot] = k;
+                if let Some(dst) = rows[slot].get_mut(p * LABELS..(p + 1) * LABELS) {
+                    dst.copy_from_slice(src);
+                }
+            }
+        }
+        (tags, rows, mask, unique)
+    }
+
+    /// Number of passes.
+    pub(crate) fn passes(&self) -> usize {
+        self.passes
+    }
+
+    /// Number of weighted features, summed over the passes.
+    pub(crate) fn features(&self) -> usize {
+        self.features
+    }
+
+    /// The fused row of a key. Keys are matched by slot position and a 32-bit fingerprint;
+    /// a false match needs a 1-in-2^31 coincidence on an unseen feature.
+    #[inline]
+    fn row(&self, key: u64) -> Option<&[i16; ROW]> {
+        let tag = fingerprint(key);
+        let mut slot = (key as usize) & self.mask;
+        loop {
+            let t = *self.tags.get(slot)?;
+            if t == tag {
+                return self.rows.get(slot);
+            }
+            if t == 0 {
+                return None;
+            }
+            slot = (slot + 1) & self.mask;
+        }
+    }
+
+    /// The summed fused rows of `keys`.
+    #[inline]
+    fn sum(&self, keys: &[u64]) -> [i32; ROW] {
+        let mut acc = [0i32; ROW];
+        for &k in keys {
+            if let Some(row) = self.row(k) {
+                for (a, &w) in acc.iter_mut().zip(row) {
+                    *a += i32::from(w);
+                }
+            }
+        }
+        acc
+    }
+
+    /// Emission scores of one token under pass `pass` alone (for training-time tagging).
+    pub(crate) fn emission(&self, pass: usize, keys: &[u64]) -> [f32; LABELS] {
+        let acc = self.sum(keys);
+        let p = pass.min(MAX_PASSES - 1);
+        let scale = self.inv_scale[p];
+        std::array::from_fn(|l| acc[p * LABELS + l] as f32 * scale)
+    }
+
+    /// The first pass over a document: labels every token of `sentences` from the base
+    /// keys, and keeps each token's sum of the later pass's weights over the same keys in
+    /// `scratch` for [`Fused::second_pass`].
+    pub(crate) fn first_pass(
+        &self,
+        base: &Features,
+        sentences: &[Range<usize>],
+        labels: &mut [u8],
+        scratch: &mut Scratch,
+    ) {
+        let Scratch {
+            viterbi,
+            scores,
+            carry,
+        } = scratch;
+        carry.clear();
+        carry.resize(base.len(), [0; LABELS]);
+        let scale = self.inv_scale[0];
+        for s in sentences {
+            scores.clear();
+            for i in s.clone() {
+                let acc = self.sum(base.of(i));
+                scores.push(std::array::from_fn(|l| acc[l] as f32 * scale));
+                if let Some(c) = carry.get_mut(i) {
+                    *c = std::array::from_fn(|l| acc[LABELS + l]);
+                }
+            }
+            if let Some(out) = labels.get_mut(s.clone()) {
+                viterbi.decode(scores, &self.trans[0], out);
+            }
+        }
+    }
+
+    /// The second pass: the carried sums plus the weights of the keys derived from the
+    /// first pass's labels (`prior`), decoded with the second pass's transitions.
+    pub(crate) fn second_pass(
+        &self,
+        prior: &Features,
+        sentences: &[Range<usize>],
+        labels: &mut [u8],
+        scratch: &mut Scratch,
+    ) {
+        let Scratch {
+            viterbi,
+            scores,
+            carry,
+        } = scratch;
+        let scale = self.inv_scale[1];
+        for s in sentences {
+            scores.clear();
+            for i in s.clone() {
+                let acc = self.sum(prior.of(i));
+                let base = carry.get(i).copied().unwrap_or_default();
+                scores.push(std::array::from_fn(|l| {
+                    (base[l] + acc[LABELS + l]) as f32 * scale
+                }));
+            }
+            if let Some(out) = labels.get_mut(s.clone()) {
+                viterbi.decode(scores, &self.trans[1], out);
+            }
+        }
+    }
+
+    /// Tags every sentence with pass `pass` alone over full keys `feats` (training-time
+    /// tagging of one pass); returns one label per token.
+    pub(crate) fn tag(&self, pass: usize, feats: &Features, sentences: &[Range<usize>]) -> Vec<u8> {
+        let mut labels = vec![O; feats.len()];
+        let mut scores = Vec::new();
+        let mut viterbi = Viterbi::default();
+        let p = pass.min(MAX_PASSES - 1);
+        for s in sentences {
+            scores.clear();
+            scores.extend(s.clone().map(|i| self.emission(p, feats.of(i))));
+            if let Some(out) = labels.get_mut(s.clone()) {
+                viterbi.decode(&scores, &self.trans[p], out);
+            }
+        }
+        labels
     }
 }
 
@@ -436,7 +611,7 @@ mod tests {
         scores[0][O as usize] = 10.0;
         scores[1][2] = 5.0; // I-PER after O is illegal
         scores[1][1] = 1.0;
-        let trans = [[0f32; LABELS]; LABELS + 1];
+        let trans = masked(&[[0f32; LABELS]; LABELS + 1]);
         let mut out = [0u8; 2];
         Viterbi::default().decode(&scores, &trans, &mut out);
         assert_eq!(out, [O, 1]);
@@ -452,12 +627,57 @@ mod tests {
         let back = Weights::from_bytes(&w.to_bytes()).expect("round trip");
         assert_eq!(back.len(), 2);
         assert_eq!(back.gazetteer, 7);
-        let e = back.emission(&[11, 22, 33]);
+        let fused = Fused::single(&back);
+        let e = fused.emission(0, &[11, 22, 33]);
         assert!((e[1] - 2.0).abs() < 1e-3 && (e[3] + 1.0).abs() < 1e-3);
         assert!(Weights::from_bytes(b"WENERM01").is_err());
         assert!(Weights::from_bytes(&w.to_bytes()[..40]).is_err());
         let two = passes_to_bytes(&[w.clone(), w]);
         assert_eq!(passes_from_bytes(&two).map(|p| p.len()).ok(), Some(2));
         assert!(passes_from_bytes(&two[..two.len() - 1]).is_err());
+    }
+
+    #[test]
+    fn fused_passes_score_like_separate_passes() {
+        let trans = [[0f32; LABELS]; LABELS + 1];
+        let mut first = vec![0f32; 2 * LABELS];
+        first[1] = 1.0;
+        first[LABELS + 5] = 2.0;
+        let mut second = vec![0f32; 2 * LABELS];
+        second[3] = -0.5;
+        second[LABELS + 7] = 4.0;
+        let p1 = Weights::quantise("a", 0, vec![11, 22], &first, trans);
+        // The second pass shares key 11 and has its own prior key 33.
+        let p2 = Weights::quantise("a", 0, vec![11, 33], &second, trans);
+        let fused = Fused::new(&[p1.clone(), p2.clone()]).expect("two passes");
+        assert_eq!(fused.features(), 4);
+        let feats = |keys: Vec<u64>| Features {
+            offsets: vec![0, keys.len() as u32],
+            keys,
+        };
+        let (base, prior, full) = (
+            feats(vec![11, 22]),
+            feats(vec![33]),
+            feats(vec![11, 22, 33]),
+        );
+        let sentences = [0..1];
+        let mut labels = [O];
+        let mut scratch = Scratch::default();
+        fused.first_pass(&base, &sentences, &mut labels, &mut scratch);
+        assert_eq!(
+            scratch.scores[0],
+            Fused::single(&p1).emission(0, base.of(0))
+        );
+        assert_eq!(
+            labels.to_vec(),
+            Fused::single(&p1).tag(0, &base, &sentences)
+        );
+        fused.second_pass(&prior, &sentences, &mut labels, &mut scratch);
+        let alone = Fused::single(&p2).emission(0, full.of(0));
+        for (a, b) in scratch.scores[0].iter().zip(alone) {
+            assert!((a - b).abs() < 1e-6, "{:?} vs {alone:?}", scratch.scores[0]);
+        }
+        assert_eq!(labels, [7]);
+        assert!(Fused::new(&[p1.clone(), p1.clone(), p1]).is_err());
     }
 }
