@@ -1155,7 +1155,7 @@ mod tests {
         let para = "The council voted on Tuesday to rebuild the old bridge, after years of delays, a long public inquiry and two failed budgets.";
         let teaser = "Readers who liked this also read about the harbour, the ferry timetable, the museum that reopened in spring and the new tram.";
         let page = format!(
-            "<html><body><div class=\"site\"><article class=\"post\"><h1>Bridge to be rebuilt</h1><p>{para}</p><p>{para}</p><p>{para}</p><p>{para}</p></article><section class=\"post\"><h3 class=\"relatedpoststitle\">Voce pode gostar</h3><article class=\"post\"><p>{teaser}</p></article><article class=\"post\"><p>{teaser} Two.</p></article><article class=\"post\"><p>{teaser} Three.</p></article><article class=\"post\"><p>{teaser} Four.</p></article></section></div></body></html>"
+            "<html><body><div class=\"site\"><article class=\"post\"><h1>Bridge to be rebuilt</h1><p>{para}</p><p>One. {para}</p><p>Two. {para}</p><p>Three. {para}</p></article><section class=\"post\"><h3 class=\"relatedpoststitle\">Voce pode gostar</h3><article class=\"post\"><p>{teaser}</p></article><article class=\"post\"><p>{teaser} Two.</p></article><article class=\"post\"><p>{teaser} Three.</p></article><article class=\"post\"><p>{teaser} Four.</p></article></section></div></body></html>"
         );
         let s = parse(&page).expect("story");
         assert!(!s.body.contains("Readers who liked"), "{}", s.body);
