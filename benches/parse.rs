@@ -1,4 +1,6 @@
-//! Parse-stage throughput on the golden fixtures (every format), one story per iteration.
+//! Parse-stage throughput: the golden fixtures (every format), and — when the shared data is
+//! there (`$WIRE_ENRICHER_SHARED`, else `../shared`) — the 54 real news pages of
+//! `data/parse/pages/` (read at run time, never copied into the repository).
 #![allow(missing_docs)] // criterion's macros generate undocumented functions
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
@@ -28,6 +30,22 @@ fn fixtures() -> Vec<(String, Vec<u8>)> {
     out
 }
 
+/// The real pages, when the shared data folder is present.
+fn real_pages() -> Vec<Vec<u8>> {
+    let shared = std::env::var_os("WIRE_ENRICHER_SHARED")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| concat!(env!("CARGO_MANIFEST_DIR"), "/../shared").into());
+    let Ok(rd) = std::fs::read_dir(shared.join("data/parse/pages")) else {
+        return Vec::new();
+    };
+    let mut paths: Vec<_> = rd.filter_map(Result::ok).map(|e| e.path()).collect();
+    paths.sort();
+    paths
+        .into_iter()
+        .filter_map(|p| std::fs::read(p).ok())
+        .collect()
+}
+
 fn bench_parse(c: &mut Criterion) {
     let options = EnrichOptions::default();
     let all = fixtures();
@@ -45,6 +63,25 @@ fn bench_parse(c: &mut Criterion) {
             }
         });
     });
+    let pages = real_pages();
+    if !pages.is_empty() {
+        let options = EnrichOptions {
+            max_story_bytes: 16 * 1024 * 1024,
+        };
+        group.throughput(Throughput::Elements(pages.len() as u64));
+        group.bench_function("real_html_pages", |b| {
+            b.iter(|| {
+                for bytes in &pages {
+                    let raw = RawStory {
+                        bytes,
+                        message_id: None,
+                        content_type: None,
+                    };
+                    let _ = std::hint::black_box(parse(&raw, &options));
+                }
+            });
+        });
+    }
     group.finish();
 }
 

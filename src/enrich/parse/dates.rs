@@ -2,8 +2,11 @@
 //! `Sep 8, 2016 10:20 AM ET`, `Updated 08.09.2016`, `Published 08 Sep 2016 10:20 GMT`,
 //! ISO 8601 — turned into RFC 3339 text.
 //!
+//! A date written without a year (a wire dateline's `Sept 8`) gets one only by
+//! [`infer_year`]'s documented rule, from dates that are written with a year.
+//!
 //! Must not: invent a zone (a time written without one is returned without an offset), or
-//! guess a year that is not written.
+//! guess a year that no written date supports.
 
 use std::sync::LazyLock;
 
@@ -344,6 +347,113 @@ fn is_date_word(word: &str) -> bool {
     WORDS.contains(&lower.as_str()) || month_number(&lower).is_some() && lower.len() <= 9
 }
 
+/// Month and day of a date written without a year: `Sept 8`, `Jan. 18`, `8 September`.
+pub(crate) fn month_day(text: &str) -> Option<(i8, i8)> {
+    let words: Vec<&str> = text
+        .split(|c: char| c.is_whitespace() || c == ',' || c == '.')
+        .filter(|w| !w.is_empty())
+        .collect();
+    let (month, day) = match words.as_slice() {
+        [m, d] if d.chars().all(|c| c.is_ascii_digit()) => (*m, *d),
+        [d, m] if d.chars().all(|c| c.is_ascii_digit()) => (*m, *d),
+        _ => return None,
+    };
+    if month.len() > 9 || !month.chars().all(|c| c.is_ascii_alphabetic()) {
+        return None;
+    }
+    let month = month_number(month)?;
+    let day: i8 = day.parse().ok()?;
+    // Feb 29 exists in a leap year: check the month/day against one.
+    valid_date(2000, i32::from(month), i32::from(day))?;
+    Some((month, day))
+}
+
+static MENTION_MONTH_FIRST: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"\b(Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?\s+(?:(\d{1,2})(?:st|nd|rd|th)?,?\s+)?(\d{4})\b",
+    )
+    .expect("static regex")
+});
+
+static MENTION_DAY_FIRST: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"\b(\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?(Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?,?\s+(\d{4})\b",
+    )
+    .expect("static regex")
+});
+
+/// Dates written with a year in running text (`in January 2005`, `on June 27, 2019`,
+/// `12 July, 2012`, `2019-06-27`), as (year, month, day); a month without a day counts as
+/// its 15th. Bare years (`the 2008 crisis`) are not dates and are not counted.
+pub(crate) fn dated_mentions(text: &str) -> Vec<(i16, i8, i8)> {
+    let mut out = Vec::new();
+    let mut add = |y: Option<i32>, m: Option<i8>, d: Option<i32>| {
+        if let (Some(y), Some(m)) = (y, m) {
+            if let Some(ymd) = valid_date(y, i32::from(m), d.unwrap_or(15)) {
+                out.push(ymd);
+            }
+        }
+    };
+    for c in MENTION_MONTH_FIRST.captures_iter(text) {
+        let day = c.get(2).and_then(|d| d.as_str().parse().ok());
+        add(c[3].parse().ok(), month_number(&c[1]), day);
+    }
+    for c in MENTION_DAY_FIRST.captures_iter(text) {
+        add(c[3].parse().ok(), month_number(&c[2]), c[1].parse().ok());
+    }
+    for c in ISO.captures_iter(text) {
+        add(c[1].parse().ok(), c[2].parse().ok(), c[3].parse().ok());
+    }
+    out
+}
+
+/// The year of a date written as month and day only (a dateline's `Sept 8`), from the
+/// dates written with a year elsewhere (`mentions`, see [`dated_mentions`]).
+///
+/// The rule: each mention votes for the year that puts month/day nearest to it (the
+/// mention's year, or the one before or after across a new year: `Jan 3` beside
+/// `December 28, 2019` is 2020); the year with most votes wins, a tie going to the later
+/// year (stories mostly report what has already happened). No mention, no year: nothing is
+/// guessed from bare years or the clock.
+pub(crate) fn infer_year(month: i8, day: i8, mentions: &[(i16, i8, i8)]) -> Option<i16> {
+    let mut votes: Vec<(i16, usize)> = Vec::new();
+    for &(y, m, d) in mentions {
+        let Ok(mention) = jiff::civil::Date::new(y, m, d) else {
+            continue;
+        };
+        let nearest = [y - 1, y, y + 1]
+            .into_iter()
+            .filter_map(|cy| {
+                let date = jiff::civil::Date::new(cy, month, day).ok()?;
+                let days = (date.since(mention).ok()?.get_days()).abs();
+                Some((days, cy))
+            })
+            .min();
+        if let Some((_, year)) = nearest {
+            match votes.iter_mut().find(|(v, _)| *v == year) {
+                Some((_, n)) => *n += 1,
+                None => votes.push((year, 1)),
+            }
+        }
+    }
+    votes
+        .into_iter()
+        .max_by_key(|&(y, n)| (n, y))
+        .map(|(y, _)| y)
+}
+
+/// A date (no time) from a year, month and day.
+pub(crate) fn from_ymd(year: i16, month: i8, day: i8) -> Option<ParsedDate> {
+    let (year, month, day) = valid_date(i32::from(year), i32::from(month), i32::from(day))?;
+    Some(ParsedDate {
+        year,
+        month,
+        day,
+        time: None,
+        offset_minutes: None,
+    })
+}
+
 /// Whether `line` is a date line: a date and nothing but date words beside it.
 pub(crate) fn is_date_line(line: &str) -> bool {
     if line.len() > 90 || !line.bytes().any(|b| b.is_ascii_digit()) || parse(line).is_none() {
@@ -411,6 +521,30 @@ mod tests {
         );
         assert_eq!(p("12/31/2016").as_deref(), Some("2016-12-31"));
         assert_eq!(p("Sept. 8th, 2016").as_deref(), Some("2016-09-08"));
+    }
+
+    #[test]
+    fn dateline_year_from_written_dates() {
+        assert_eq!(month_day("Sept 8"), Some((9, 8)));
+        assert_eq!(month_day("Jan. 18"), Some((1, 18)));
+        assert_eq!(month_day("8 September"), Some((9, 8)));
+        assert_eq!(month_day("Feb 29"), Some((2, 29)));
+        assert_eq!(month_day("Feb 30"), None);
+        assert_eq!(month_day("Monday"), None);
+        let m = dated_mentions("Forming in July 2019, Barry was first; the 2008 crisis aside.");
+        assert_eq!(m, vec![(2019, 7, 15)]);
+        assert_eq!(infer_year(9, 16, &m), Some(2019));
+        // Across a new year: the nearest year, not the mention's.
+        let m = dated_mentions("The fire began on December 28, 2019 and burned for a week.");
+        assert_eq!(infer_year(1, 3, &m), Some(2020));
+        let m = dated_mentions("Talks began on 12 July, 2012 and again in March 2012.");
+        assert_eq!(infer_year(5, 10, &m), Some(2012));
+        // A lone older mention loses to the majority.
+        let m = dated_mentions("Since October 2008; polls on 2012-05-01 and May 2, 2012.");
+        assert_eq!(infer_year(5, 9, &m), Some(2012));
+        assert_eq!(infer_year(5, 9, &[]), None);
+        assert_eq!(infer_year(2, 29, &[(2019, 3, 1)]), Some(2020));
+        assert!(dated_mentions("They may 2019 be").is_empty());
     }
 
     #[test]

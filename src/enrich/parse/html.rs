@@ -90,16 +90,38 @@ fn is_uncounted(name: &str) -> bool {
 }
 
 /// Drops the tags of elements nested deeper than [`MAX_DEPTH`] (and as many end tags),
-/// keeping every other byte, in one linear scan. Depth is counted from tags alone, which
-/// is approximate (comments and scripts are not skipped) but only matters past the cap.
+/// and the content of `<script>` (except JSON-LD) and `<style>` elements, keeping every
+/// other byte, in one linear scan.
+///
+/// Raw-text content (scripts, styles: half the bytes of a typical news page) is never article
+/// text, and html5ever would tokenize it character by character and store it in the tree.
+/// The scan follows the tokenizer's rules for it: comments are stepped over whole, and the
+/// content of a raw-text or escapable raw-text element (`script`, `style`, `title`,
+/// `textarea`, …) runs to the first end tag of the same name; a script whose content holds
+/// `<!--` (where the tokenizer's escape states apply) is left to the parser untouched.
+/// Depth is counted from tags alone, which is approximate but only matters past the cap.
 fn cap_nesting(input: &str) -> Cow<'_, str> {
     let bytes = input.as_bytes();
     let (mut depth, mut dropped) = (0usize, 0usize);
     let mut out: Option<String> = None;
     let (mut copied, mut pos) = (0usize, 0usize);
     let mut next_gt = 0usize;
+    let mut cut = |from: usize, to: usize, copied: &mut usize| {
+        let o = out.get_or_insert_with(|| String::with_capacity(input.len()));
+        o.push_str(&input[*copied..from]);
+        *copied = to;
+    };
     while let Some(off) = memchr::memchr(b'<', &bytes[pos..]) {
         let lt = pos + off;
+        if bytes[lt + 1..].starts_with(b"!--") {
+            match memchr::memmem::find(&bytes[lt + 4..], b"-->") {
+                Some(e) => {
+                    pos = lt + 4 + e + 3;
+                    continue;
+                }
+                None => break,
+            }
+        }
         if next_gt <= lt {
             match memchr::memchr(b'>', &bytes[lt..]) {
                 Some(g) => next_gt = lt + g,
@@ -141,10 +163,25 @@ fn cap_nesting(input: &str) -> Cow<'_, str> {
             false
         };
         if drop {
-            let o = out.get_or_insert_with(|| String::with_capacity(input.len()));
-            o.push_str(&input[copied..lt]);
-            copied = gt + 1;
+            cut(lt, gt + 1, &mut copied);
+            continue;
         }
+        if closing || !is_raw_text(name) {
+            continue;
+        }
+        // Raw text: the content runs to `</name`; the scan resumes at that end tag.
+        let Some(end) = end_tag(bytes, gt + 1, name) else {
+            break;
+        };
+        let content = &bytes[gt + 1..end];
+        let droppable = name.eq_ignore_ascii_case("style")
+            || name.eq_ignore_ascii_case("script")
+                && !contains_ignore_case(tag, b"ld+json")
+                && memchr::memmem::find(content, b"<!--").is_none();
+        if droppable && !content.is_empty() {
+            cut(gt + 1, end, &mut copied);
+        }
+        pos = end;
     }
     match out {
         None => Cow::Borrowed(input),
@@ -153,6 +190,42 @@ fn cap_nesting(input: &str) -> Cow<'_, str> {
             Cow::Owned(o)
         }
     }
+}
+
+/// Elements whose content the tokenizer reads as text up to their end tag.
+fn is_raw_text(name: &str) -> bool {
+    [
+        "script", "style", "title", "textarea", "xmp", "iframe", "noembed", "noframes",
+    ]
+    .iter()
+    .any(|n| n.eq_ignore_ascii_case(name))
+}
+
+/// The position of the first `</name` end tag at or after `from` (followed by a space, `/`
+/// or `>`, any case).
+fn end_tag(bytes: &[u8], from: usize, name: &str) -> Option<usize> {
+    let mut at = from;
+    while let Some(off) = memchr::memmem::find(&bytes[at..], b"</") {
+        let lt = at + off;
+        let after = lt + 2 + name.len();
+        let matches = bytes
+            .get(lt + 2..after)
+            .is_some_and(|n| n.eq_ignore_ascii_case(name.as_bytes()))
+            && bytes
+                .get(after)
+                .is_none_or(|b| b.is_ascii_whitespace() || *b == b'/' || *b == b'>');
+        if matches {
+            return Some(lt);
+        }
+        at = lt + 2;
+    }
+    None
+}
+
+/// Whether `hay` contains `needle` (ASCII, any case).
+fn contains_ignore_case(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len())
+        .any(|w| w.eq_ignore_ascii_case(needle))
 }
 
 // ------------------------------------------------------------------ metadata
@@ -781,15 +854,25 @@ fn collect_blocks(doc: &Html, by_class: bool) -> Vec<RawBlock> {
     let mut current = RawBlock::default();
     let mut open: Vec<NodeId> = Vec::new();
     let mut skipping: Option<NodeId> = None;
+    // After a heading that announces related posts or comments, the rest of its parent.
+    let mut cut: Option<NodeId> = None;
+    let mut prose = ProseSeen::default();
     let mut link_depth = 0usize;
     for edge in doc.tree.root().traverse() {
         match edge {
             Edge::Open(node) => {
-                if skipping.is_some() {
+                if skipping.is_some() || cut.is_some() {
                     continue;
                 }
                 match node.value() {
                     Node::Element(el) => {
+                        if is_closing_heading(node, el) && prose.chars(&blocks) >= PROSE_BEFORE_CUT
+                        {
+                            cut = open.last().copied().filter(|&p| !is_page_root(doc, p));
+                            if cut.is_some() {
+                                continue;
+                            }
+                        }
                         if skip_element(el, by_class) {
                             skipping = Some(node.id());
                             continue;
@@ -829,6 +912,11 @@ fn collect_blocks(doc: &Html, by_class: bool) -> Vec<RawBlock> {
                 if skipping.is_some() {
                     continue;
                 }
+                if cut == Some(node.id()) {
+                    cut = None;
+                } else if cut.is_some() {
+                    continue;
+                }
                 if let Node::Element(el) = node.value() {
                     open.pop();
                     if el.name() == "a" {
@@ -846,6 +934,75 @@ fn collect_blocks(doc: &Html, by_class: bool) -> Vec<RawBlock> {
     }
     flush(&mut current, &mut blocks);
     blocks
+}
+
+/// Characters of prose (blocks of 25+ characters, under 30% link text) collected so far,
+/// counted incrementally.
+#[derive(Debug, Default)]
+struct ProseSeen {
+    counted: usize,
+    chars: usize,
+}
+
+impl ProseSeen {
+    fn chars(&mut self, blocks: &[RawBlock]) -> usize {
+        for b in blocks.get(self.counted..).unwrap_or_default() {
+            let len = b.text.len();
+            if len >= 25 && b.link_chars * 10 < len * 3 {
+                self.chars += len;
+            }
+        }
+        self.counted = blocks.len();
+        self.chars
+    }
+}
+
+/// `<body>` or `<html>`: never cut whole.
+fn is_page_root(doc: &Html, id: NodeId) -> bool {
+    doc.tree
+        .get(id)
+        .and_then(|n| n.value().as_element())
+        .is_none_or(|e| matches!(e.name(), "body" | "html"))
+}
+
+/// Prose the page must have shown before a heading may close the article: a "Related" title
+/// above the article (a teaser box) closes nothing.
+const PROSE_BEFORE_CUT: usize = 400;
+
+/// A sub-heading (`h2`–`h6`) that opens what follows an article — related posts, comments,
+/// "you may also like" — by its class/id or its text: the rest of its parent is not the
+/// article (Readability drops such sections by class; this also catches the heading that is
+/// the only marked element of an otherwise plain list of teasers).
+fn is_closing_heading(node: ego_tree::NodeRef<'_, Node>, el: &scraper::node::Element) -> bool {
+    if !matches!(el.name(), "h2" | "h3" | "h4" | "h5" | "h6") {
+        return false;
+    }
+    let names_related = |attr: &str| {
+        let lower = attr.to_ascii_lowercase();
+        [
+            "related",
+            "recommend",
+            "comments",
+            "more-stories",
+            "also-like",
+        ]
+        .iter()
+        .any(|w| lower.contains(w))
+    };
+    if el.attr("class").is_some_and(names_related) || el.attr("id").is_some_and(names_related) {
+        return true;
+    }
+    let Some(heading) = ElementRef::wrap(node) else {
+        return false;
+    };
+    let mut text = String::new();
+    for t in heading.text() {
+        text.push_str(t);
+        if text.len() > 120 {
+            return false;
+        }
+    }
+    furniture::is_section_end(text.trim())
 }
 
 /// Ends the current block, keeping it when it has text.
@@ -972,6 +1129,46 @@ mod tests {
         assert_eq!(paras, ["Top text.", "Deep text."]);
         let shallow = "<div><p>a < b</p><br/><img src=x></div><<<>";
         assert!(matches!(cap_nesting(shallow), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn scripts_and_styles_are_dropped_before_parsing_but_json_ld_kept() {
+        let page = r#"<html><head><style>p { color: red } </style><script type="application/ld+json">{"a":1}</script><script>if (a<b) { x = "</p>"; }</script><!-- <script> --></head><body><p>Text</p><script><!-- document.write("<script></script>") --></script></body></html>"#;
+        let out = cap_nesting(page);
+        assert!(out.contains(r#"<style></style>"#), "{out}");
+        assert!(out.contains(r#"{"a":1}"#));
+        assert!(
+            out.contains(r#"<script></script><!-- <script> -->"#),
+            "{out}"
+        );
+        assert!(out.contains("<p>Text</p>"));
+        // Escaped script content is left to the parser.
+        assert!(out.contains("document.write"));
+        assert!(matches!(
+            cap_nesting("<p>no raw text</p>"),
+            Cow::Borrowed(_)
+        ));
+    }
+
+    #[test]
+    fn a_related_heading_closes_the_article() {
+        let para = "The council voted on Tuesday to rebuild the old bridge, after years of delays, a long public inquiry and two failed budgets.";
+        let teaser = "Readers who liked this also read about the harbour, the ferry timetable, the museum that reopened in spring and the new tram.";
+        let page = format!(
+            "<html><body><div class=\"site\"><article class=\"post\"><h1>Bridge to be rebuilt</h1><p>{para}</p><p>One. {para}</p><p>Two. {para}</p><p>Three. {para}</p></article><section class=\"post\"><h3 class=\"relatedpoststitle\">Voce pode gostar</h3><article class=\"post\"><p>{teaser}</p></article><article class=\"post\"><p>{teaser} Two.</p></article><article class=\"post\"><p>{teaser} Three.</p></article><article class=\"post\"><p>{teaser} Four.</p></article></section></div></body></html>"
+        );
+        let s = parse(&page).expect("story");
+        assert!(!s.body.contains("Readers who liked"), "{}", s.body);
+        assert!(s.body.contains("rebuild the old bridge"));
+        // Before any prose, a related heading closes nothing.
+        let early = page.replace(
+            "<h1>Bridge to be rebuilt</h1>",
+            "<h2>Related stories</h2><h1>Bridge to be rebuilt</h1>",
+        );
+        assert!(parse(&early)
+            .expect("story")
+            .body
+            .contains("rebuild the old bridge"));
     }
 
     #[test]

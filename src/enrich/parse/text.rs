@@ -138,6 +138,9 @@ fn story_from_units(units: &[Unit], format: Format) -> Story {
         .collect();
     drop_repeated_headline(&mut paragraphs, story.headline.as_deref());
     take_dateline(&mut paragraphs, &mut story);
+    if story.published.is_none() {
+        story.published = dateline_date(&story, units);
+    }
     let date_only = story.published.as_ref().is_none_or(|p| p.len() == 10);
     if wire && date_only {
         if let Some(t) = wire_time(units) {
@@ -583,6 +586,21 @@ fn take_dateline(paragraphs: &mut [String], story: &mut Story) {
     }
 }
 
+/// The publication date a dateline gives (`LONDON, Sept 8 (Reuters) -`) when nothing else
+/// dates the story: its month and day, in the year the dates written with a year in the
+/// story point to ([`dates::infer_year`]: nearest year, majority of mentions). `None` when
+/// the story writes no such date: a year is never guessed.
+fn dateline_date(story: &Story, units: &[Unit]) -> Option<String> {
+    let written = story.dateline.as_ref()?.date.as_deref()?;
+    let (month, day) = dates::month_day(written)?;
+    let mentions: Vec<(i16, i8, i8)> = units
+        .iter()
+        .flat_map(|u| dates::dated_mentions(&u.text))
+        .collect();
+    let year = dates::infer_year(month, day, &mentions)?;
+    dates::from_ymd(year, month, day).map(dates::ParsedDate::to_rfc3339)
+}
+
 /// Wire copy: a date line in the header plus a `HHMMGMT` end mark (a time in UTC).
 fn wire_time(units: &[Unit]) -> Option<String> {
     let date = units.iter().find_map(|u| match &u.kind {
@@ -663,6 +681,17 @@ mod tests {
         assert_eq!(d.date.as_deref(), Some("May 9"));
         assert_eq!(s.paragraphs.len(), 2);
         assert!(s.body.starts_with("Harbour workers ended"));
+    }
+
+    #[test]
+    fn dateline_without_year_takes_it_from_written_dates() {
+        let w = "Storm upgraded to hurricane\n\nMIAMI, Sept 16 (Northbridge Press) - The storm became the third hurricane of the season late on Sunday.\n\nThe first, forming in July 2019, hit the coast in late August.\n";
+        let s = parse(w);
+        assert_eq!(s.format, Format::Wire);
+        assert_eq!(s.published.as_deref(), Some("2019-09-16"));
+        // No date written with a year: no year is guessed.
+        let bare = w.replace("forming in July 2019", "forming in the 2019 season");
+        assert_eq!(parse(&bare).published, None);
     }
 
     #[test]
