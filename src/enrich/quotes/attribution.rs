@@ -181,6 +181,9 @@ impl<'a> Context<'a> {
         previous: &[Attribution],
     ) -> Attribution {
         let (a, b) = self.seg_toks[k];
+        if let Some(att) = self.signed_below(k, previous) {
+            return att;
+        }
         let right = self.right_window(k, b);
         let left = self.left_window(a);
         let mut right_far: Option<Cue> = None;
@@ -235,6 +238,40 @@ impl<'a> Context<'a> {
             }
         }
         Attribution::default()
+    }
+
+    /// `"…" ¶ — Bernie Sanders.`: a quote that ends its paragraph, signed by a short
+    /// next paragraph that opens with a dash and a name (quote boxes, fact checks).
+    fn signed_below(&self, k: usize, previous: &[Attribution]) -> Option<Attribution> {
+        let (_, b) = self.seg_toks[k];
+        let close = self.segs[k].close_end;
+        let para = self.toks.get(b.checked_sub(1)?)?.para;
+        let mut i = b;
+        while i < self.toks.len() && self.toks[i].start < close {
+            i += 1;
+        }
+        while i < self.toks.len() && self.toks[i].para == para {
+            if self.toks[i].is_word() || self.toks[i].quote.is_some() {
+                return None;
+            }
+            i += 1;
+        }
+        let dash = self.toks.get(i)?;
+        if dash.para != para + 1 || !matches!(dash.kind, Kind::Punct('-' | '—' | '–')) {
+            return None;
+        }
+        let words = self.toks[i + 1..]
+            .iter()
+            .take_while(|t| t.para == dash.para)
+            .take(40)
+            .filter(|t| t.is_word())
+            .count();
+        if words > 16 {
+            return None;
+        }
+        let np = self.subject_right(i + 1)?;
+        let att = self.resolve(np, previous);
+        att.speaker.is_some().then_some(att)
     }
 
     /// Tokens after the quote up to the end of its sentence (or the next quote).
@@ -342,6 +379,9 @@ impl<'a> Context<'a> {
                 if c.first == lo {
                     self.subject_right(c.last)
                         .or_else(|| self.subject_left(c.first, lo))
+                } else if self.takes_object(c) {
+                    // `X told POLITICO`: what follows `told` is the hearer, never the speaker.
+                    self.subject_left(c.first, lo)
                 } else {
                     self.subject_left(c.first, lo)
                         .or_else(|| self.subject_right(c.last))
@@ -351,6 +391,14 @@ impl<'a> Context<'a> {
         let mut att = self.resolve(np, previous);
         att.cue = Some((self.toks[c.first].start, self.toks[c.last - 1].end));
         Some(att)
+    }
+
+    /// Whether the cue is `tell` in some form, whose object is the hearer.
+    fn takes_object(&self, c: Cue) -> bool {
+        let w = self.word(c.first);
+        ["told", "tells", "tell", "telling"]
+            .iter()
+            .any(|t| t.eq_ignore_ascii_case(w))
     }
 
     /// `…, adding: "…"`: the subject of the clause the participle continues.
@@ -894,6 +942,10 @@ impl<'a> Context<'a> {
                 .take(40)
                 .filter(|n| !n.quoted && person(n) && fits(self.gender_of(n)))
         };
+        if let Some(n) = self.recent_subject(pos, para, &|n| person(&n) && fits(self.gender_of(n)))
+        {
+            return Some(Antecedent::Name(n));
+        }
         let speech_subject = candidates()
             .take_while(|n| para.saturating_sub(self.para_of(n.start)) <= 1)
             .find(|n| self.is_speech_subject(n) && !self.is_object(n));
@@ -928,6 +980,74 @@ impl<'a> Context<'a> {
             (None, Some(p)) => Some(Antecedent::Speaker(p)),
             (None, None) => None,
         }
+    }
+
+    /// The subject of the nearest earlier sentence that names a fitting person (`Cruz
+    /// admitted it. "…," he said`): up to three sentences back, in the pronoun's paragraph
+    /// or the one before. A sentence whose subject is itself a pronoun is passed over (it
+    /// continues the same referent); one whose subject is a name that does not fit ends
+    /// the search, since the pronoun then most likely refers further back by other cues.
+    fn recent_subject(
+        &self,
+        pos: usize,
+        para: u32,
+        fits: &dyn Fn(&Name) -> bool,
+    ) -> Option<&'a Name> {
+        let mut j = self.toks.partition_point(|t| t.start < pos);
+        let mut sentences = 0;
+        let mut steps = 0;
+        while j > 0 && sentences < 3 && steps < 160 {
+            j -= 1;
+            steps += 1;
+            let t = &self.toks[j];
+            if para.saturating_sub(t.para) > 1 {
+                return None;
+            }
+            let para_end = self.toks.get(j + 1).is_some_and(|n| n.para != t.para);
+            if !(para_end || (t.ends_sentence() && t.quote.is_none())) {
+                continue;
+            }
+            sentences += 1;
+            // `Trump, Sexton said, has created …`: the one who speaks in the sentence.
+            let speaker = self
+                .sentence_names(j)
+                .rev()
+                .find(|n| !n.quoted && fits(n) && self.is_speech_subject(n) && !self.is_object(n));
+            if speaker.is_some() {
+                return speaker;
+            }
+            let Some(np) = self.sentence_subject(j) else {
+                continue;
+            };
+            if np.last - np.first == 1 && cues::pronoun(self.word(np.first)).is_some() {
+                continue;
+            }
+            let ni = self.names.index_at(self.toks[np.first].start);
+            let name = self.names.names.get(ni).filter(|n| n.first == np.first)?;
+            return (!name.quoted && fits(name)).then_some(name);
+        }
+        None
+    }
+
+    /// The names of the sentence that ends at token `end` (exclusive), outside quotes.
+    fn sentence_names(&self, end: usize) -> impl DoubleEndedIterator<Item = &'a Name> {
+        let para = self.toks.get(end).map_or(0, |t| t.para);
+        let mut start = end;
+        while start > 0 && end - start < 60 {
+            let t = &self.toks[start - 1];
+            if t.para != para || (t.ends_sentence() && t.quote.is_none()) {
+                break;
+            }
+            start -= 1;
+        }
+        let names: &'a [Name] = &self.names.names;
+        let lo = self
+            .names
+            .index_at(self.toks.get(start).map_or(0, |t| t.start));
+        let hi = self
+            .names
+            .index_at(self.toks.get(end).map_or(self.body.len(), |t| t.start));
+        names[lo..hi.max(lo)].iter()
     }
 
     /// Whether a cue verb follows the name (`Earnest said`, `Trump, who ..., told`).

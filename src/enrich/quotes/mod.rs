@@ -585,6 +585,40 @@ mod tests {
     }
 
     #[test]
+    fn pronoun_takes_the_previous_sentence_subject_over_an_earlier_speaker() {
+        check(
+            "Ted Cruz spoke after Donald Trump said he would win.\n\nCruz admitted his pick was political. “With an eye to the primary,” he said.",
+            &[("With an eye to the primary,", Some("Ted Cruz"))],
+        );
+    }
+
+    #[test]
+    fn pronoun_takes_the_speaker_of_a_parenthetical_cue() {
+        check(
+            "Ed Sexton spoke on Monday.\n\nTrump, Sexton said, has created a strange zone. “His supporters feel justified,” he said.",
+            &[("His supporters feel justified,", Some("Ed Sexton"))],
+        );
+    }
+
+    #[test]
+    fn quote_signed_by_a_dash_line_below() {
+        check(
+            "“He can have briefings,” Reid said.\n\n“The whole idea of it needs to stop.”\n\n-Michelle Marks, Philadelphia.",
+            &[
+                ("He can have briefings,", Some("Reid")),
+                ("The whole idea of it needs to stop.", Some("Michelle Marks")),
+            ],
+        );
+    }
+
+    #[test]
+    fn the_hearer_after_told_is_never_the_speaker() {
+        let st = story(&["“That is inevitable,” California Rep. Duncan Hunter’s chief of staff, Joe Kasper, told POLITICO."]);
+        let q = &extract(&st).quotes[0];
+        assert_ne!(q.speaker.as_deref(), Some("POLITICO"));
+    }
+
+    #[test]
     fn mention_and_cue_point_at_the_text() {
         let st = story(&["“We're not there yet,” Toner told reporters."]);
         let q = &extract(&st).quotes[0];
