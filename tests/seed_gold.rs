@@ -351,7 +351,7 @@ fn seed_record_should_items_report() {
     let groups: [(&str, usize, Vec<Option<String>>); 3] = [
         (
             "quotes.should",
-            3,
+            4,
             items(&gold, "quotes", "should")
                 .iter()
                 .map(|q| quote_miss(&record, q))

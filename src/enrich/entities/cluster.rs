@@ -624,11 +624,20 @@ pub fn link_speakers(entities: &[Entity], quotes: &mut [Quote]) {
         let by_mention = q
             .speaker_mention
             .as_ref()
-            .and_then(|m| index.overlapping(m));
-        let found = by_mention.or_else(|| q.speaker.as_deref().and_then(|s| index.named(s)));
-        if let Some(e) = found.and_then(|i| entities.get(i)) {
+            .and_then(|m| index.heading(m, entities));
+        let found = by_mention.or_else(|| {
+            q.speaker
+                .as_deref()
+                .and_then(|s| index.named(s))
+                .map(|i| (i, true))
+        });
+        if let Some((e, whole)) = found.and_then(|(i, whole)| Some((entities.get(i)?, whole))) {
             q.speaker_entity = Some(e.id.clone());
-            q.speaker = Some(e.name.clone());
+            // A mention that is only the head of a longer speaker phrase links the entity
+            // but keeps the phrase (`Iran's Foreign Ministry`, not `Foreign Ministry`).
+            if whole || q.speaker.is_none() {
+                q.speaker = Some(e.name.clone());
+            }
         }
     }
 }
@@ -680,22 +689,32 @@ impl SpeakerIndex {
         }
     }
 
-    /// The entity with a mention overlapping `m`.
-    fn overlapping(&self, m: &Mention) -> Option<usize> {
+    /// The entity a speaker phrase `m` names, and whether the speaker should take its name.
+    /// That is the phrase's head: the first tagged mention that ends the phrase or is
+    /// followed by a post-modifier (` of …`, `, …`). `Iran's Foreign Ministry` is not Iran,
+    /// `one district GOP leader` is not the GOP, `Immunologist Kristian Andersen of Scripps
+    /// Research` is Kristian Andersen. The speaker takes the entity's name when the mention
+    /// is the whole phrase or a person (the rest is then a title).
+    fn heading(&self, m: &Mention, entities: &[Entity]) -> Option<(usize, bool)> {
         let (f, mi) = (field_code(m.field), m.media_index.unwrap_or(0));
         let first = self
             .spans
             .partition_point(|s| (s.0, s.1, s.2) < (f, mi, m.start));
-        // Tagged spans do not overlap, so only the one just before can reach into `m`.
-        for s in self.spans.get(first.saturating_sub(1)..)? {
-            if (s.0, s.1) > (f, mi) || ((s.0, s.1) == (f, mi) && s.2 >= m.end) {
-                break;
-            }
-            if (s.0, s.1) == (f, mi) && m.start < s.3 {
-                return Some(s.4);
-            }
-        }
-        None
+        // Tagged spans do not overlap, so only the one just before `m.start` can reach in.
+        let head = self.spans[first.saturating_sub(1)..]
+            .iter()
+            .skip_while(|s| (s.0, s.1) < (f, mi))
+            .take_while(|s| (s.0, s.1) == (f, mi) && s.2 < m.end)
+            .filter(|s| s.3 > m.start)
+            .find(|s| {
+                let rest = m.text.get(s.3.saturating_sub(m.start)..).unwrap_or("");
+                rest.is_empty() || rest.starts_with(" of ") || rest.starts_with(',')
+            })?;
+        let whole = head.2 <= m.start && head.3 >= m.end;
+        let person = entities
+            .get(head.4)
+            .is_some_and(|e| e.kind == EntityType::Per);
+        Some((head.4, whole || person))
     }
 
     /// The entity a speaker string names: same form as a mention, else a person with the
