@@ -98,40 +98,11 @@ async fn publish_until(
         if stop.load(Ordering::Relaxed) {
             break;
         }
-        publish_acked(&js, &subject, story.clone()).await;
+        publish_one_within(&js, &subject, story.clone(), STALL).await;
         published.push(story);
         tokio::time::sleep(PUBLISH_PACE).await;
     }
     published
-}
-
-/// Publishes one story with `Nats-Msg-Id` = content hash and awaits its ack, retrying
-/// (the input stream de-duplicates the retries) for as long as the cluster needs.
-async fn publish_acked(js: &jetstream::Context, subject: &str, story: Vec<u8>) {
-    let id = wire_enricher::enrich::content_hash_id(&story);
-    let deadline = Instant::now() + STALL;
-    loop {
-        let message = jetstream::message::PublishMessage::build()
-            .payload(story.clone().into())
-            .message_id(&id);
-        let acked = async {
-            js.send_publish(subject.to_owned(), message)
-                .await
-                .map_err(|e| e.to_string())?
-                .await
-                .map_err(|e| e.to_string())
-        };
-        match acked.await {
-            Ok(_) => return,
-            Err(error) => {
-                assert!(
-                    Instant::now() < deadline,
-                    "test publish failed for {STALL:?}: {error}"
-                );
-                tokio::time::sleep(Duration::from_millis(200)).await;
-            }
-        }
-    }
 }
 
 /// Records plus dead letters so far.

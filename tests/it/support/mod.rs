@@ -414,8 +414,19 @@ pub(crate) async fn publish_all(js: &jetstream::Context, subject: &str, stories:
 
 /// Publishes one story (retrying while the server is away) and awaits its ack.
 pub(crate) async fn publish_one(js: &jetstream::Context, subject: &str, story: Vec<u8>) {
+    publish_one_within(js, subject, story, Duration::from_secs(20)).await;
+}
+
+/// [`publish_one`], retrying for up to `patience` (the stream de-duplicates the retries by
+/// `Nats-Msg-Id` = content hash): a cluster electing a new leader needs longer.
+pub(crate) async fn publish_one_within(
+    js: &jetstream::Context,
+    subject: &str,
+    story: Vec<u8>,
+    patience: Duration,
+) {
     let id = wire_enricher::enrich::content_hash_id(&story);
-    let deadline = Instant::now() + Duration::from_secs(20);
+    let deadline = Instant::now() + patience;
     loop {
         let message = jetstream::message::PublishMessage::build()
             .payload(Bytes::from(story.clone()))
