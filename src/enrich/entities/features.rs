@@ -276,8 +276,9 @@ struct DocCase {
     cased_word: u64,
 }
 
-/// Computes the features of every token of `text`. `prior` holds a first tagging pass's
-/// labels (one per token) for the second pass's document-level features.
+/// Computes the features of every token of `text` at once (training). `prior` holds a
+/// first tagging pass's labels (one per token) for the second pass's document-level
+/// features.
 pub(crate) fn extract(
     text: &str,
     tok: &Tokenized,
@@ -288,20 +289,29 @@ pub(crate) fn extract(
     let doc = Doc::new(text, tok, lex);
     match prior {
         Some(p) => doc.with_prior(p, out),
-        None => out.clone_from(&doc.base),
+        None => doc.base(out),
     }
 }
 
-/// A featurised document: per-token facts and the first pass's keys, reused by later passes.
+/// A document's per-token facts and document-level evidence, from which the keys of one
+/// sentence at a time are built: tagging never holds every token's keys at once (about
+/// 50 keys of 8 bytes per token would be 70 MB for a 900 KB story).
 #[derive(Debug)]
 pub(crate) struct Doc {
     infos: Vec<Info>,
     sentences: Vec<Range<usize>>,
-    base: Features,
+    caps_sentence: Vec<bool>,
+    cases: FxHashMap<u64, DocCase>,
+    classes: bool,
 }
 
+/// Per lower-cased word: how often a first tagging pass gave each class in the document
+/// (see [`Doc::prior_counts`]).
+#[derive(Debug, Default)]
+pub(crate) struct PriorCounts(FxHashMap<u64, [u16; 5]>);
+
 impl Doc {
-    /// Computes the token facts and the base (first-pass) keys.
+    /// Computes the token facts and the document-level evidence.
     pub(crate) fn new(text: &str, tok: &Tokenized, lex: &Lexicon<'_>) -> Self {
         let infos = token_infos(text, tok, lex);
         let caps_sentence: Vec<bool> = tok
@@ -309,59 +319,115 @@ impl Doc {
             .iter()
             .map(|s| is_caps_sentence(infos.get(s.clone()).unwrap_or(&[])))
             .collect();
-        let doc = doc_cases(&infos, &tok.sentences, &caps_sentence);
-        let classes = !lex.classes.is_empty();
-        let mut base = Features::default();
-        base.offsets.push(0);
-        for (s, range) in tok.sentences.iter().enumerate() {
-            let sent = &infos[range.clone()];
-            for j in 0..sent.len() {
-                token_keys(sent, j, caps_sentence[s], classes, &doc, &mut base.keys);
-                base.offsets.push(base.keys.len() as u32);
-            }
-        }
+        let cases = doc_cases(&infos, &tok.sentences, &caps_sentence);
         Self {
             infos,
             sentences: tok.sentences.clone(),
-            base,
+            caps_sentence,
+            cases,
+            classes: !lex.classes.is_empty(),
         }
     }
 
-    /// The first pass's keys.
-    pub(crate) fn base(&self) -> &Features {
-        &self.base
+    /// The tokens of sentence `s` (empty when there is no such sentence).
+    fn sentence(&self, s: usize) -> &[Info] {
+        self.sentences
+            .get(s)
+            .and_then(|r| self.infos.get(r.clone()))
+            .unwrap_or(&[])
     }
 
-    /// The base keys plus the keys from a previous pass's labels (what a later pass is
-    /// trained on).
-    pub(crate) fn with_prior(&self, prior: &[u8], out: &mut Features) {
-        let mut own = Features::default();
-        self.prior_only(prior, &mut own);
+    /// The first pass's keys of sentence `s`, one entry per token of the sentence
+    /// (`out` is cleared first).
+    pub(crate) fn sentence_base(&self, s: usize, out: &mut Features) {
         out.keys.clear();
         out.offsets.clear();
         out.offsets.push(0);
-        for i in 0..self.base.len() {
-            out.keys.extend_from_slice(self.base.of(i));
-            out.keys.extend_from_slice(own.of(i));
+        self.push_sentence_base(s, out);
+    }
+
+    fn push_sentence_base(&self, s: usize, out: &mut Features) {
+        let sent = self.sentence(s);
+        let caps = self.caps_sentence.get(s).copied().unwrap_or(false);
+        for j in 0..sent.len() {
+            token_keys(sent, j, caps, self.classes, &self.cases, &mut out.keys);
             out.offsets.push(out.keys.len() as u32);
         }
     }
 
-    /// Only the keys from a previous pass's labels (the tagger carries the base keys'
-    /// weights over from the first pass). No keys when `prior` does not fit the document.
-    pub(crate) fn prior_only(&self, prior: &[u8], out: &mut Features) {
+    /// The first pass's keys of every token (training).
+    pub(crate) fn base(&self, out: &mut Features) {
         out.keys.clear();
         out.offsets.clear();
         out.offsets.push(0);
-        if prior.len() != self.infos.len() {
-            out.offsets.resize(self.infos.len() + 1, 0);
-            return;
+        for s in 0..self.sentences.len() {
+            self.push_sentence_base(s, out);
         }
-        let counts = prior_counts(&self.infos, prior);
-        for range in &self.sentences {
-            let sent = &self.infos[range.clone()];
-            for j in 0..sent.len() {
-                prior_keys(sent, j, &prior[range.clone()], &counts, &mut out.keys);
+    }
+
+    /// Counts what a first pass said about each word; `None` when `prior` does not have
+    /// one label per token.
+    pub(crate) fn prior_counts(&self, prior: &[u8]) -> Option<PriorCounts> {
+        (prior.len() == self.infos.len()).then(|| PriorCounts(prior_counts(&self.infos, prior)))
+    }
+
+    /// The keys of sentence `s` built from a previous pass's labels (`prior`, one per
+    /// token of the document), one entry per token of the sentence. The tagger carries
+    /// the base keys' weights over from the first pass.
+    pub(crate) fn sentence_prior(
+        &self,
+        s: usize,
+        prior: &[u8],
+        counts: &PriorCounts,
+        out: &mut Features,
+    ) {
+        out.keys.clear();
+        out.offsets.clear();
+        out.offsets.push(0);
+        self.push_sentence_prior(s, prior, counts, out);
+    }
+
+    fn push_sentence_prior(
+        &self,
+        s: usize,
+        prior: &[u8],
+        counts: &PriorCounts,
+        out: &mut Features,
+    ) {
+        let sent = self.sentence(s);
+        let labels = self
+            .sentences
+            .get(s)
+            .and_then(|r| prior.get(r.clone()))
+            .unwrap_or(&[]);
+        for j in 0..sent.len() {
+            prior_keys(sent, j, labels, &counts.0, &mut out.keys);
+            out.offsets.push(out.keys.len() as u32);
+        }
+    }
+
+    /// The base keys plus the keys from a previous pass's labels for every token (what a
+    /// later pass is trained on). Only the base keys when `prior` does not fit.
+    pub(crate) fn with_prior(&self, prior: &[u8], out: &mut Features) {
+        let counts = self.prior_counts(prior);
+        out.keys.clear();
+        out.offsets.clear();
+        out.offsets.push(0);
+        let mut base = Features::default();
+        let mut own = Features::default();
+        for s in 0..self.sentences.len() {
+            self.sentence_base(s, &mut base);
+            match &counts {
+                Some(c) => self.sentence_prior(s, prior, c, &mut own),
+                None => {
+                    own.keys.clear();
+                    own.offsets.clear();
+                    own.offsets.resize(base.offsets.len(), 0);
+                }
+            }
+            for i in 0..base.len() {
+                out.keys.extend_from_slice(base.of(i));
+                out.keys.extend_from_slice(own.of(i));
                 out.offsets.push(out.keys.len() as u32);
             }
         }
@@ -697,5 +763,30 @@ mod tests {
         extract(text, &tok, &empty_lexicon(), None, &mut f);
         let kerry_cased = key1(t::DOC_WORD, hash::str(0x776f, "Kerry"));
         assert!(f.of(0).contains(&kerry_cased));
+    }
+
+    #[test]
+    fn sentence_keys_are_the_documents_keys_in_pieces() {
+        let text = "KERRY MEETS LAVROV\nJohn Kerry met Sergei Lavrov in Geneva. Kerry said so.";
+        let tok = tokenize(text);
+        assert!(tok.sentences.len() >= 2);
+        let doc = Doc::new(text, &tok, &empty_lexicon());
+        let mut all = Features::default();
+        doc.base(&mut all);
+        let prior: Vec<u8> = (0..tok.tokens.len()).map(|i| (i % 3) as u8).collect();
+        let mut full = Features::default();
+        doc.with_prior(&prior, &mut full);
+        let counts = doc.prior_counts(&prior).expect("one label per token");
+        let (mut base, mut own) = (Features::default(), Features::default());
+        for (s, range) in tok.sentences.iter().enumerate() {
+            doc.sentence_base(s, &mut base);
+            doc.sentence_prior(s, &prior, &counts, &mut own);
+            assert_eq!((base.len(), own.len()), (range.len(), range.len()));
+            for (j, i) in range.clone().enumerate() {
+                assert_eq!(base.of(j), all.of(i));
+                assert_eq!([base.of(j), own.of(j)].concat(), full.of(i));
+            }
+        }
+        assert!(doc.prior_counts(&prior[1..]).is_none());
     }
 }

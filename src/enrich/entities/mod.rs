@@ -125,22 +125,43 @@ impl Model {
     /// Tags one text: its tokens and the entity spans as token ranges with types.
     pub fn tag_tokens(&self, text: &str) -> (tokenize::Tokenized, Vec<(usize, usize, EntityType)>) {
         let tok = tokenize::tokenize(text);
-        let doc = features::Doc::new(text, &tok, &self.lexicon);
-        let mut labels = vec![tagger::O; tok.tokens.len()];
-        let mut scratch = tagger::Scratch::default();
-        self.tagger
-            .first_pass(doc.base(), &tok.sentences, &mut labels, &mut scratch);
-        if self.tagger.passes() > 1 {
-            let mut prior = features::Features::default();
-            doc.prior_only(&labels, &mut prior);
-            self.tagger
-                .second_pass(&prior, &tok.sentences, &mut labels, &mut scratch);
-        }
+        let labels = self.label_tokens(text, &tok);
         let spans = learn::spans(&labels)
             .into_iter()
             .map(|(a, b, l)| (a, b, type_of(l)))
             .collect();
         (tok, spans)
+    }
+
+    /// One BIO label per token of `text`. Keys are built one sentence at a time, so
+    /// memory beyond the per-token facts does not grow with the document.
+    fn label_tokens(&self, text: &str, tok: &tokenize::Tokenized) -> Vec<u8> {
+        let doc = features::Doc::new(text, tok, &self.lexicon);
+        let mut labels = vec![tagger::O; tok.tokens.len()];
+        let mut scratch = tagger::Scratch::for_tokens(tok.tokens.len());
+        let mut keys = features::Features::default();
+        for (s, range) in tok.sentences.iter().enumerate() {
+            doc.sentence_base(s, &mut keys);
+            if let Some(out) = labels.get_mut(range.clone()) {
+                self.tagger
+                    .first_pass(&keys, range.start, out, &mut scratch);
+            }
+        }
+        if self.tagger.passes() < 2 {
+            return labels;
+        }
+        let first = labels.clone();
+        let Some(counts) = doc.prior_counts(&first) else {
+            return labels;
+        };
+        for (s, range) in tok.sentences.iter().enumerate() {
+            doc.sentence_prior(s, &first, &counts, &mut keys);
+            if let Some(out) = labels.get_mut(range.clone()) {
+                self.tagger
+                    .second_pass(&keys, range.start, out, &mut scratch);
+            }
+        }
+        labels
     }
 
     /// Tags one text: entity spans `(byte start, byte end, type)`.

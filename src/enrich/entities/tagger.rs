@@ -382,8 +382,18 @@ pub(crate) struct Fused {
 pub(crate) struct Scratch {
     viterbi: Viterbi,
     scores: Vec<[f32; LABELS]>,
-    /// Per token: the later pass's weight sum over the first pass's keys.
+    /// Per token of the document: the later pass's weight sum over the first pass's keys.
     carry: Vec<[i32; LABELS]>,
+}
+
+impl Scratch {
+    /// Buffers for a document of `tokens` tokens.
+    pub(crate) fn for_tokens(tokens: usize) -> Self {
+        Self {
+            carry: vec![[0; LABELS]; tokens],
+            ..Self::default()
+        }
+    }
 }
 
 impl Fused {
@@ -507,45 +517,40 @@ impl Fused {
         std::array::from_fn(|l| acc[p * LABELS + l] as f32 * scale)
     }
 
-    /// The first pass over a document: labels every token of `sentences` from the base
-    /// keys, and keeps each token's sum of the later pass's weights over the same keys in
-    /// `scratch` for [`Fused::second_pass`].
+    /// The first pass over one sentence whose first token is token `first` of the
+    /// document: labels its tokens from their base keys (`keys`, one entry per token of
+    /// the sentence), and keeps each token's sum of the later pass's weights over the same
+    /// keys in `scratch` for [`Fused::second_pass`].
     pub(crate) fn first_pass(
         &self,
-        base: &Features,
-        sentences: &[Range<usize>],
+        keys: &Features,
+        first: usize,
         labels: &mut [u8],
         scratch: &mut Scratch,
     ) {
-        let Scratch {
-            viterbi,
-            scores,
-            carry,
-        } = scratch;
-        carry.clear();
-        carry.resize(base.len(), [0; LABELS]);
-        let scale = self.inv_scale[0];
-        for s in sentences {
-            scores.clear();
-            for i in s.clone() {
-                let acc = self.sum(base.of(i));
-                scores.push(std::array::from_fn(|l| acc[l] as f32 * scale));
-                if let Some(c) = carry.get_mut(i) {
-                    *c = std::array::from_fn(|l| acc[LABELS + l]);
-                }
-            }
-            if let Some(out) = labels.get_mut(s.clone()) {
-                viterbi.decode(scores, &self.trans[0], out);
-            }
-        }
+        self.sentence_pass(0, keys, first, labels, scratch);
     }
 
-    /// The second pass: the carried sums plus the weights of the keys derived from the
-    /// first pass's labels (`prior`), decoded with the second pass's transitions.
+    /// The second pass over one sentence whose first token is token `first`: the carried
+    /// sums plus the weights of the keys derived from the first pass's labels (`keys`, one
+    /// entry per token of the sentence), decoded with the second pass's transitions.
     pub(crate) fn second_pass(
         &self,
-        prior: &Features,
-        sentences: &[Range<usize>],
+        keys: &Features,
+        first: usize,
+        labels: &mut [u8],
+        scratch: &mut Scratch,
+    ) {
+        self.sentence_pass(1, keys, first, labels, scratch);
+    }
+
+    /// Scores one sentence's tokens under pass `pass` (0: its own keys, carrying the
+    /// second pass's share; 1: the carried share plus its own keys) and decodes them.
+    fn sentence_pass(
+        &self,
+        pass: usize,
+        keys: &Features,
+        first: usize,
         labels: &mut [u8],
         scratch: &mut Scratch,
     ) {
@@ -554,19 +559,25 @@ impl Fused {
             scores,
             carry,
         } = scratch;
-        let scale = self.inv_scale[1];
-        for s in sentences {
-            scores.clear();
-            for i in s.clone() {
-                let acc = self.sum(prior.of(i));
-                let base = carry.get(i).copied().unwrap_or_default();
-                scores.push(std::array::from_fn(|l| {
-                    (base[l] + acc[LABELS + l]) as f32 * scale
-                }));
-            }
-            if let Some(out) = labels.get_mut(s.clone()) {
-                viterbi.decode(scores, &self.trans[1], out);
-            }
+        let p = pass.min(MAX_PASSES - 1);
+        let scale = self.inv_scale[p];
+        scores.clear();
+        for i in 0..keys.len() {
+            let acc = self.sum(keys.of(i));
+            let carried = carry.get_mut(first + i);
+            let raw: [i32; LABELS] = if p == 0 {
+                if let Some(c) = carried {
+                    *c = std::array::from_fn(|l| acc[LABELS + l]);
+                }
+                std::array::from_fn(|l| acc[l])
+            } else {
+                let base = carried.map(|c| *c).unwrap_or_default();
+                std::array::from_fn(|l| base[l] + acc[LABELS + l])
+            };
+            scores.push(std::array::from_fn(|l| raw[l] as f32 * scale));
+        }
+        if labels.len() == scores.len() {
+            viterbi.decode(scores, &self.trans[p], labels);
         }
     }
 
@@ -664,8 +675,8 @@ mod tests {
         #[allow(clippy::single_range_in_vec_init)]
         let sentences = [0..1];
         let mut labels = [O];
-        let mut scratch = Scratch::default();
-        fused.first_pass(&base, &sentences, &mut labels, &mut scratch);
+        let mut scratch = Scratch::for_tokens(1);
+        fused.first_pass(&base, 0, &mut labels, &mut scratch);
         assert_eq!(
             scratch.scores[0],
             Fused::single(&p1).emission(0, base.of(0))
@@ -674,7 +685,7 @@ mod tests {
             labels.to_vec(),
             Fused::single(&p1).tag(0, &base, &sentences)
         );
-        fused.second_pass(&prior, &sentences, &mut labels, &mut scratch);
+        fused.second_pass(&prior, 0, &mut labels, &mut scratch);
         let alone = Fused::single(&p2).emission(0, full.of(0));
         for (a, b) in scratch.scores[0].iter().zip(alone) {
             assert!((a - b).abs() < 1e-6, "{:?} vs {alone:?}", scratch.scores[0]);
