@@ -23,8 +23,13 @@
 //! behind (every child is stopped, the server killed, the temp dir removed), or assert
 //! on timings: it reports, it does not judge.
 
+#[path = "support/cpu.rs"]
+mod cpu;
 #[path = "support/mix.rs"]
 mod mix;
+#[path = "support/program.rs"]
+mod program;
+use program::{parse_num, Cmd};
 
 use std::future::IntoFuture;
 use std::io::Write as _;
@@ -92,15 +97,7 @@ struct Options {
     soak_dir: PathBuf,
 }
 
-enum Cmd {
-    Bench(Options),
-    /// Built and run by `cargo test --benches` / `--all-targets` (no `--bench` flag, no
-    /// options): a benchmark is not a test, so it only says how to run it.
-    NotUnderTest,
-    Help,
-}
-
-fn parse_args(args: Vec<String>) -> Result<Cmd, String> {
+fn parse_args(args: Vec<String>) -> Result<Cmd<Options>, String> {
     if args.is_empty() {
         return Ok(Cmd::NotUnderTest);
     }
@@ -150,43 +147,23 @@ fn parse_args(args: Vec<String>) -> Result<Cmd, String> {
     if options.stories == 0 || options.workers.contains(&0) {
         return Err("--stories and --workers must be positive".to_owned());
     }
-    Ok(Cmd::Bench(options))
-}
-
-fn parse_num<T: std::str::FromStr>(s: &str) -> Result<T, String> {
-    s.trim().parse().map_err(|_| format!("not a number: {s:?}"))
+    Ok(Cmd::Run(options))
 }
 
 fn main() -> ExitCode {
-    let cmd = match parse_args(std::env::args().skip(1).collect()) {
-        Ok(cmd) => cmd,
-        Err(message) => {
-            eprintln!("e2e: {message}");
-            return ExitCode::from(2);
-        }
-    };
-    let result = match cmd {
-        Cmd::Help => {
-            println!("{USAGE}");
-            Ok(())
-        }
-        Cmd::NotUnderTest => {
-            println!("e2e: a benchmark, not a test; run `cargo bench --bench e2e` (see --help)");
-            Ok(())
-        }
-        Cmd::Bench(options) => tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(BenchError::from)
-            .and_then(|rt| rt.block_on(run_bench(options))),
-    };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("e2e: error: {error}");
-            ExitCode::FAILURE
-        }
-    }
+    program::main_of(
+        "e2e",
+        USAGE,
+        "run `cargo bench --bench e2e`",
+        parse_args(std::env::args().skip(1).collect()),
+        |options| {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(BenchError::from)
+                .and_then(|rt| rt.block_on(run_bench(options)))
+        },
+    )
 }
 
 // ---------------------------------------------------------------------------------------
@@ -286,34 +263,55 @@ fn index_of(id: &str, prefix: &str) -> Option<usize> {
 // Offline ceiling
 // ---------------------------------------------------------------------------------------
 
-/// Stories/s of in-process enrich + record JSON over `messages` on `threads` threads.
-fn offline_rate(enricher: &Enricher, messages: &[(String, Bytes)], threads: usize) -> f64 {
+/// In-process enrich + record JSON over the same stories: the ceiling the worker is
+/// compared with.
+#[derive(Debug, Clone, Copy)]
+struct Offline {
+    /// Stories per second of wall time.
+    rate: f64,
+    /// CPU seconds per 1,000 stories, summed over the enriching threads' own CPU time (so
+    /// time a thread waited for a core on a busy machine is not counted).
+    cpu_per_1k: f64,
+}
+
+/// Offline enrich + record JSON over `messages` on `threads` threads.
+fn offline_rate(enricher: &Enricher, messages: &[(String, Bytes)], threads: usize) -> Offline {
     let chunk = messages.len().div_ceil(threads.max(1)).max(1);
     let started = Instant::now();
-    std::thread::scope(|scope| {
-        for part in messages.chunks(chunk) {
-            scope.spawn(move || {
-                for (id, payload) in part {
-                    let raw = RawStory {
-                        bytes: payload,
-                        message_id: Some(id),
-                        content_type: None,
-                    };
-                    let source = SourceInfo {
-                        subject: INPUT_SUBJECT.to_owned(),
-                        stream: Some(INPUT_STREAM.to_owned()),
-                        stream_sequence: Some(1),
-                        format: Format::Text,
-                        received_at: "2026-01-01T00:00:00Z".to_owned(),
-                    };
-                    if let Ok(record) = enricher.enrich(&raw, source) {
-                        std::hint::black_box(serde_json::to_vec(&record).ok());
+    let cpu: Duration = std::thread::scope(|scope| {
+        let handles: Vec<_> = messages
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || {
+                    let cpu_start = cpu::thread_cpu_time();
+                    for (id, payload) in part {
+                        let raw = RawStory {
+                            bytes: payload,
+                            message_id: Some(id),
+                            content_type: None,
+                        };
+                        let source = SourceInfo {
+                            subject: INPUT_SUBJECT.to_owned(),
+                            stream: Some(INPUT_STREAM.to_owned()),
+                            stream_sequence: Some(1),
+                            format: Format::Text,
+                            received_at: "2026-01-01T00:00:00Z".to_owned(),
+                        };
+                        if let Ok(record) = enricher.enrich(&raw, source) {
+                            std::hint::black_box(serde_json::to_vec(&record).ok());
+                        }
                     }
-                }
-            });
-        }
+                    cpu::thread_cpu_time().saturating_sub(cpu_start)
+                })
+            })
+            .collect();
+        handles.into_iter().filter_map(|h| h.join().ok()).sum()
     });
-    messages.len() as f64 / started.elapsed().as_secs_f64().max(1e-9)
+    let stories = messages.len().max(1) as f64;
+    Offline {
+        rate: messages.len() as f64 / started.elapsed().as_secs_f64().max(1e-9),
+        cpu_per_1k: cpu.as_secs_f64() * 1000.0 / stories,
+    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -425,15 +423,7 @@ struct ProcStats {
 }
 
 fn proc_stats(pid: u32) -> ProcStats {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    let field = |name: &str| {
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix(name))
-            .and_then(|rest| rest.split_whitespace().next())
-            .and_then(|v| v.parse::<u64>().ok())
-            .unwrap_or(0)
-    };
+    let field = |name: &str| program::status_kib(pid, name).unwrap_or(0);
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
     // Fields after the `(comm)`: state is field 3, utime 14, stime 15 (1-based).
     let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
@@ -1025,7 +1015,10 @@ async fn run_bench(options: Options) -> Res<()> {
     let offline_n = offline_rate(&enricher, &offline_messages, cores);
     drop(offline_messages);
     println!(
-        "offline enrich + JSON: {offline_1:.0} stories/s on 1 thread, {offline_n:.0}/s on {cores}"
+        "offline enrich + JSON: {:.0} stories/s on 1 thread ({:.2} CPU s per 1k), {:.0}/s on {cores}",
+        offline_1.rate,
+        offline_1.cpu_per_1k,
+        offline_n.rate
     );
 
     let server = NatsServer::start()?;
@@ -1056,7 +1049,7 @@ fn cpu_model() -> String {
         .unwrap_or_else(|| "unknown CPU".to_owned())
 }
 
-fn report(results: &[RunResult], offline_1: f64, offline_n: f64, cores: usize) {
+fn report(results: &[RunResult], offline_1: Offline, offline_n: Offline, cores: usize) {
     let relay = results.iter().find(|r| r.system == System::Relay);
     let one = results.iter().find(|r| r.system == System::Worker(1));
     println!();
@@ -1067,12 +1060,15 @@ fn report(results: &[RunResult], offline_1: f64, offline_n: f64, cores: usize) {
     );
     println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     println!(
-        "| offline enrich, 1 thread | - | - | {offline_1:.0} | - | - | {:.2} | - | - | - | - | - | - | - | {:.2} | 1.00 |",
-        offline_1 / offline_n,
-        1000.0 / offline_1
+        "| offline enrich, 1 thread | - | - | {:.0} | - | - | {:.2} | - | - | - | - | - | - | - | {:.2} | 1.00 |",
+        offline_1.rate,
+        offline_1.rate / offline_n.rate,
+        offline_1.cpu_per_1k
     );
     println!(
-        "| offline enrich, {cores} threads | - | - | {offline_n:.0} | - | - | 1.00 | - | - | - | - | - | - | - | - | - |"
+        "| offline enrich, {cores} threads | - | - | {:.0} | - | - | 1.00 | - | - | - | - | - | - | - | {:.2} | - |",
+        offline_n.rate,
+        offline_n.cpu_per_1k
     );
     for r in results {
         let vs_relay = relay.map_or("-".to_owned(), |b| format!("{:.2}", r.rate / b.rate));
@@ -1094,13 +1090,13 @@ fn report(results: &[RunResult], offline_1: f64, offline_n: f64, cores: usize) {
             r.rate,
             r.wall_rate,
             vs_relay,
-            r.rate / offline_n,
+            r.rate / offline_n.rate,
             r.hwm_mb,
             rss.join(" "),
             r.cpu_per_1k,
             match r.system {
                 System::Worker(_) =>
-                    format!("{:.2}", (1000.0 / offline_1) / r.cpu_per_1k.max(1e-9)),
+                    format!("{:.2}", offline_1.cpu_per_1k / r.cpu_per_1k.max(1e-9)),
                 System::Relay => "-".to_owned(),
             },
         );
@@ -1115,8 +1111,8 @@ fn report(results: &[RunResult], offline_1: f64, offline_n: f64, cores: usize) {
         "\nstories/s: first to last record of the preloaded run; latency: due-to-publish to \
          record arrival at the offered rate; peak RSS: largest worker process VmHWM; CPU: \
          utime+stime of all worker processes between the first and last record; CPU vs offline: \
-         offline CPU per story (1 thread) / the system's CPU per story, the share of the \
-         worker's CPU that is enrichment. The relay is `wire-enricher relay`: the worker's \
+         offline CPU per story (1 thread, the thread's own CPU time) / the system's CPU per \
+         story, the share of the worker's CPU that is enrichment. The relay is `wire-enricher relay`: the worker's \
          own source, sink, acks and metrics with the stages skipped."
     );
 }

@@ -21,6 +21,10 @@ use wire_enricher::enrich::entities::{self, tokenize::tokenize, Model};
 use wire_enricher::enrich::record::Format;
 use wire_enricher::enrich::story::Story;
 
+#[path = "support/cpu.rs"]
+mod cpu;
+use cpu::thread_cpu_time;
+
 /// A story written for this bench (no third-party text).
 const FALLBACK: &[&str] = &[
     "GENEVA – Foreign ministers from France and Germany met U.N. envoy Maria Lopez on Tuesday \
@@ -55,18 +59,6 @@ fn corpus() -> Vec<Story> {
     } else {
         stories
     }
-}
-
-/// CPU time used so far by the calling thread.
-fn thread_cpu_time() -> Duration {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: `ts` is a valid, writable timespec; CLOCK_THREAD_CPUTIME_ID is always
-    // available on Linux. On failure `ts` stays zero and the sample is meaningless but safe.
-    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
-    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
 }
 
 /// Runs `routine` `iters` times and returns the thread CPU time it took.

@@ -17,6 +17,9 @@
 
 #[path = "support/mix.rs"]
 mod mix;
+#[path = "support/program.rs"]
+mod program;
+use program::{parse_num, Cmd};
 
 #[path = "../tests/it/support/cluster.rs"]
 mod cluster;
@@ -69,15 +72,7 @@ struct Options {
     worker_bin: PathBuf,
 }
 
-enum Cmd {
-    Soak(Options),
-    /// Built and run by `cargo test --benches` / `--all-targets` (no `--bench` flag): a
-    /// soak is not a test, so it only says how to run it.
-    NotUnderTest,
-    Help,
-}
-
-fn parse_args(args: Vec<String>) -> Result<Cmd, String> {
+fn parse_args(args: Vec<String>) -> Result<Cmd<Options>, String> {
     if args.is_empty() {
         return Ok(Cmd::NotUnderTest);
     }
@@ -110,47 +105,24 @@ fn parse_args(args: Vec<String>) -> Result<Cmd, String> {
     if !(options.rate > 0.0 && options.minutes > 0.0 && !options.sample.is_zero()) {
         return Err("--rate, --minutes and --sample-secs must be positive".to_owned());
     }
-    Ok(Cmd::Soak(options))
-}
-
-fn parse_num<T: std::str::FromStr>(s: &str) -> Result<T, String> {
-    s.trim().parse().map_err(|_| format!("not a number: {s:?}"))
+    Ok(Cmd::Run(options))
 }
 
 fn main() -> ExitCode {
-    let cmd = match parse_args(std::env::args().skip(1).collect()) {
-        Ok(cmd) => cmd,
-        Err(message) => {
-            eprintln!("soak: {message}");
-            return ExitCode::from(2);
-        }
-    };
-    let result = match cmd {
-        Cmd::Help => {
-            println!("{USAGE}");
-            Ok(())
-        }
-        Cmd::NotUnderTest => {
-            println!(
-                "soak: a 30-minute benchmark, not a test; run `cargo bench --bench soak` \
-                 (see -- --help)"
-            );
-            Ok(())
-        }
-        Cmd::Soak(options) => tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .map_err(BenchError::from)
-            .and_then(|rt| rt.block_on(soak(options))),
-    };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("soak: error: {error}");
-            ExitCode::FAILURE
-        }
-    }
+    program::main_of(
+        "soak",
+        USAGE,
+        "a 30-minute run: `cargo bench --bench soak`",
+        parse_args(std::env::args().skip(1).collect()),
+        |options| {
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .map_err(BenchError::from)
+                .and_then(|rt| rt.block_on(soak(options)))
+        },
+    )
 }
 
 /// One `wire-enricher run` process, killed on drop.
@@ -215,12 +187,7 @@ impl Worker {
 
     /// Resident memory in KiB (`VmRSS` of `/proc/<pid>/status`).
     fn rss_kib(&self) -> Option<u64> {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
-        status
-            .lines()
-            .find_map(|line| line.strip_prefix("VmRSS:"))
-            .and_then(|rest| rest.split_whitespace().next())
-            .and_then(|kib| kib.parse().ok())
+        program::status_kib(self.child.id(), "VmRSS:")
     }
 }
 
