@@ -56,6 +56,11 @@ pub struct Args {
     /// Model name written into records (`enricher.model`).
     #[arg(long, default_value = "conll03-perceptron-1")]
     pub name: String,
+    /// Only compile the gazetteer and stop (no training). The model records the
+    /// gazetteer's checksum, which covers the names only: recompiling the same lists keeps
+    /// the committed model valid; changed lists need a retrained model.
+    #[arg(long)]
+    pub gazetteer_only: bool,
 }
 
 /// `$WIRE_ENRICHER_SHARED/data`, else `../shared/data`.
@@ -116,6 +121,9 @@ pub fn run(args: &Args) -> Result<(), EvalError> {
         bytes.len(),
         args.gazetteer_out.display()
     );
+    if args.gazetteer_only {
+        return Ok(());
+    }
     let train = read_docs(&args.data.join("ner/train.jsonl"))?;
     let dev = read_docs(&args.data.join("ner/dev.jsonl"))?;
     let class_bytes = word_classes(args, &train)?;

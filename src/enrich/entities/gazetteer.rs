@@ -3,8 +3,10 @@
 //! alias groups for clustering (`US` = `U.S.` = `United States`).
 //!
 //! [`compile`] turns the TSV texts of `../shared/data/gazetteers/` into a compact binary
-//! (sorted `(hash of lower-cased token sequence, type bits, alias group)` rows);
-//! [`Gazetteer::load`] reads it back. Matches are features, never overrides.
+//! (sorted `(hash of lower-cased token sequence, type bits, alias group)` rows, then the
+//! keys of the proper prefixes of multi-token names, so a match attempt stops at the first
+//! token sequence no name continues); [`Gazetteer::load`] reads it back. Matches are
+//! features, never overrides.
 //!
 //! Must not: do I/O (callers pass the file contents), or panic on malformed input.
 
@@ -48,6 +50,11 @@ pub(crate) const SURNAME_TOP: u16 = 1 << 14;
 pub(crate) const BITS: u32 = 15;
 
 const MAGIC: &[u8; 8] = b"WEGAZ001";
+/// Opens the optional section of name-prefix keys after the rows.
+const PREFIX_MAGIC: &[u8; 4] = b"PFX1";
+/// In a loaded entry: a longer name continues this token sequence (never in the file's
+/// rows, never returned by [`Gazetteer::get`]).
+const CONTINUES: u16 = 1 << 15;
 const SEQ_SEED: u64 = 0x6761_7a65_7474_6565;
 const TOKEN_SEED: u64 = 0x746f_6b65_6e00_0001;
 /// Longest entry, in tokens, kept when compiling.
@@ -94,7 +101,12 @@ pub(crate) struct Entry {
 /// A loaded gazetteer.
 #[derive(Debug, Default)]
 pub struct Gazetteer {
+    /// Names, and (flag [`CONTINUES`]) the prefixes of longer names.
     map: FxHashMap<u64, Entry>,
+    /// Number of names.
+    names: usize,
+    /// Whether the file listed name prefixes; without them every length is tried.
+    knows_prefixes: bool,
     max_len: usize,
     checksum: u64,
 }
@@ -121,16 +133,28 @@ pub(crate) fn seq_key(state: u64) -> u64 {
 
 /// Key of a whole name: tokenised and lower-cased the way the tagger sees text.
 pub(crate) fn name_key(name: &str) -> Option<(u64, usize)> {
+    let keys = sequence_keys(name)?;
+    Some((*keys.last()?, keys.len()))
+}
+
+/// The keys of a name's first 1, 2, … n tokens (the last is the name's own key); `None`
+/// for no tokens or more than [`MAX_ENTRY_TOKENS`].
+fn sequence_keys(name: &str) -> Option<Vec<u64>> {
     let toks = tokenize(name);
     let n = toks.tokens.len();
     if n == 0 || n > MAX_ENTRY_TOKENS {
         return None;
     }
     let mut state = seq_start();
-    for t in &toks.tokens {
-        state = seq_push(state, token_hash(&t.text(name).to_lowercase()));
-    }
-    Some((seq_key(state), n))
+    let keys = toks
+        .tokens
+        .iter()
+        .map(|t| {
+            state = seq_push(state, token_hash(&t.text(name).to_lowercase()));
+            seq_key(state)
+        })
+        .collect();
+    Some(keys)
 }
 
 impl Gazetteer {
@@ -143,20 +167,32 @@ impl Gazetteer {
         let (n, rest) = read_u32(rest)?;
         let (max_len, rows) = read_u32(rest)?;
         let n = n as usize;
-        if rows.len() != n.checked_mul(14).ok_or(GazetteerError::Format)? {
+        let rows_len = n.checked_mul(14).ok_or(GazetteerError::Format)?;
+        if rows.len() < rows_len {
             return Err(GazetteerError::Format);
         }
-        let mut map = FxHashMap::with_capacity_and_hasher(n, Default::default());
+        let (rows, section) = rows.split_at(rows_len);
+        let prefixes = read_prefixes(section)?;
+        let mut map = FxHashMap::with_capacity_and_hasher(n + prefixes.len(), Default::default());
         for row in rows.chunks_exact(14) {
             let key = u64::from_le_bytes(row[..8].try_into().map_err(|_| GazetteerError::Format)?);
-            let flags = u16::from_le_bytes([row[8], row[9]]);
+            let flags = u16::from_le_bytes([row[8], row[9]]) & !CONTINUES;
             let group = u32::from_le_bytes([row[10], row[11], row[12], row[13]]);
             map.insert(key, Entry { flags, group });
         }
+        for key in prefixes.chunks_exact(8) {
+            let key = u64::from_le_bytes(key.try_into().map_err(|_| GazetteerError::Format)?);
+            map.entry(key).or_default().flags |= CONTINUES;
+        }
+        // The checksum covers the names, not the prefix section derived from them, so a
+        // model keeps matching a gazetteer recompiled with (or without) prefixes.
+        let names_end = bytes.len() - section.len();
         Ok(Self {
             map,
+            names: n,
+            knows_prefixes: !section.is_empty(),
             max_len: (max_len as usize).min(MAX_ENTRY_TOKENS),
-            checksum: hash::bytes(1, bytes),
+            checksum: hash::bytes(1, &bytes[..names_end]),
         })
     }
 
@@ -165,19 +201,33 @@ impl Gazetteer {
         self.checksum
     }
 
-    /// Number of entries.
+    /// Number of names.
     pub fn len(&self) -> usize {
-        self.map.len()
+        self.names
     }
 
-    /// Whether the gazetteer has no entries.
+    /// Whether the gazetteer has no names.
     pub fn is_empty(&self) -> bool {
-        self.map.is_empty()
+        self.names == 0
     }
 
     /// The entry for a sequence key.
     pub(crate) fn get(&self, key: u64) -> Option<Entry> {
-        self.map.get(&key).copied()
+        self.probe(key).0
+    }
+
+    /// The entry for a sequence key, and whether a longer name may continue the sequence.
+    fn probe(&self, key: u64) -> (Option<Entry>, bool) {
+        match self.map.get(&key) {
+            Some(e) => {
+                let name = (e.flags & !CONTINUES != 0).then_some(Entry {
+                    flags: e.flags & !CONTINUES,
+                    group: e.group,
+                });
+                (name, !self.knows_prefixes || e.flags & CONTINUES != 0)
+            }
+            None => (None, !self.knows_prefixes),
+        }
     }
 
     /// The entry for a name written out (tokenised and lower-cased here).
@@ -202,7 +252,8 @@ impl Gazetteer {
             let mut longest: Option<(usize, u16)> = None;
             for len in 1..=self.max_len.min(token_hashes.len() - i) {
                 state = seq_push(state, token_hashes[i + len - 1]);
-                if let Some(e) = self.get(seq_key(state)) {
+                let (entry, continues) = self.probe(seq_key(state));
+                if let Some(e) = entry {
                     if let Some(b) = begin.get_mut(i) {
                         *b |= e.flags;
                     }
@@ -212,6 +263,9 @@ impl Gazetteer {
                     if len > 1 {
                         longest = Some((len, e.flags));
                     }
+                }
+                if !continues {
+                    break;
                 }
             }
             if let Some((len, flags)) = longest.filter(|_| i >= covered_until) {
@@ -227,6 +281,21 @@ impl Gazetteer {
     }
 }
 
+/// The prefix keys' bytes of the optional section after the rows (empty without one).
+fn read_prefixes(section: &[u8]) -> Result<&[u8], GazetteerError> {
+    if section.is_empty() {
+        return Ok(section);
+    }
+    let rest = section
+        .strip_prefix(PREFIX_MAGIC)
+        .ok_or(GazetteerError::Format)?;
+    let (n, keys) = read_u32(rest)?;
+    if keys.len() != (n as usize).checked_mul(8).ok_or(GazetteerError::Format)? {
+        return Err(GazetteerError::Format);
+    }
+    Ok(keys)
+}
+
 fn read_u32(bytes: &[u8]) -> Result<(u32, &[u8]), GazetteerError> {
     let (head, rest) = bytes
         .split_first_chunk::<4>()
@@ -238,6 +307,8 @@ fn read_u32(bytes: &[u8]) -> Result<(u32, &[u8]), GazetteerError> {
 #[derive(Default)]
 struct Builder {
     rows: FxHashMap<u64, Entry>,
+    /// Keys of the proper prefixes of multi-token names.
+    prefixes: rustc_hash::FxHashSet<u64>,
     max_len: usize,
 }
 
@@ -247,10 +318,14 @@ impl Builder {
         if name.is_empty() {
             return;
         }
-        let Some((key, len)) = name_key(name) else {
+        let Some(keys) = sequence_keys(name) else {
             return;
         };
-        self.max_len = self.max_len.max(len);
+        let Some((&key, prefixes)) = keys.split_last() else {
+            return;
+        };
+        self.max_len = self.max_len.max(keys.len());
+        self.prefixes.extend(prefixes);
         let e = self.rows.entry(key).or_default();
         e.flags |= flags;
         if e.group == 0 {
@@ -275,6 +350,13 @@ impl Builder {
             out.extend_from_slice(&k.to_le_bytes());
             out.extend_from_slice(&e.flags.to_le_bytes());
             out.extend_from_slice(&e.group.to_le_bytes());
+        }
+        let mut prefixes: Vec<u64> = self.prefixes.into_iter().collect();
+        prefixes.sort_unstable();
+        out.extend_from_slice(PREFIX_MAGIC);
+        out.extend_from_slice(&(prefixes.len() as u32).to_le_bytes());
+        for k in prefixes {
+            out.extend_from_slice(&k.to_le_bytes());
         }
         out
     }
@@ -371,7 +453,11 @@ mod tests {
     use super::*;
 
     fn sample() -> Gazetteer {
-        let src = Sources {
+        Gazetteer::load(&compile(&sample_sources())).expect("compiled gazetteer loads")
+    }
+
+    fn sample_sources() -> Sources {
+        Sources {
             countries: "name\talt\tnative\tiso2\tiso3\tdemonyms\tpeople\tcapital\n\
                         United States\tUS|U.S.|America\t\tUS\tUSA\tAmerican\tAmericans\tWashington\n"
                 .to_owned(),
@@ -380,8 +466,41 @@ mod tests {
                             Arab League\t\tintl\t\tQ1\t0\thand\n"
                 .to_owned(),
             ..Sources::default()
-        };
-        Gazetteer::load(&compile(&src)).expect("compiled gazetteer loads")
+        }
+    }
+
+    fn marks(g: &Gazetteer, words: &[&str]) -> [Vec<u16>; 4] {
+        let hashes: Vec<u64> = words.iter().map(|w| token_hash(w)).collect();
+        let n = words.len();
+        let [mut begin, mut inside, mut long_begin, mut long_inside] =
+            [vec![0; n], vec![0; n], vec![0; n], vec![0; n]];
+        g.mark(
+            &hashes,
+            (&mut begin, &mut inside),
+            (&mut long_begin, &mut long_inside),
+        );
+        [begin, inside, long_begin, long_inside]
+    }
+
+    #[test]
+    fn name_prefixes_stop_matching_early_and_change_nothing_else() {
+        let bytes = compile(&sample_sources());
+        let names = u32::from_le_bytes(bytes[8..12].try_into().expect("4 bytes")) as usize;
+        let without = Gazetteer::load(&bytes[..16 + 14 * names]).expect("names only");
+        let with = Gazetteer::load(&bytes).expect("names and prefixes");
+        assert!(with.knows_prefixes && !without.knows_prefixes);
+        assert_eq!(with.checksum(), without.checksum());
+        assert_eq!((with.len(), with.is_empty()), (without.len(), false));
+        let words = [
+            "the", "united", "states", "and", "the", "arab", "league", "us",
+        ];
+        assert_eq!(marks(&with, &words), marks(&without, &words));
+        // "united" only starts a name: it continues, but is no name itself.
+        let united = name_key("United").expect("one token").0;
+        assert_eq!(with.probe(united).0, None);
+        assert!(with.probe(united).1);
+        assert!(!with.probe(name_key("Kerry").expect("one token").0).1);
+        assert!(Gazetteer::load(&[&bytes[..], b"x"].concat()).is_err());
     }
 
     #[test]
