@@ -148,12 +148,13 @@ fn comparable(mut record: Value) -> Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn relay_moves_every_story_once_with_its_bytes_unchanged() {
-    let server = NatsServer::start();
-    let topology = Topology::unique();
+    let Scene {
+        server,
+        topology,
+        js,
+    } = Scene::start().await;
     let mut relay = Worker::start_subcommand("relay", &topology, &server.url(), &[]);
     relay.wait_ready(Duration::from_secs(20));
-    let nats = client(&server.url()).await;
-    let js = async_nats::jetstream::new(nats);
 
     // Parseable stories (whose own ids the relay must ignore) and bytes the worker would
     // dead-letter (binary, empty body): the relay passes all of them through.
@@ -203,11 +204,11 @@ async fn relay_moves_every_story_once_with_its_bytes_unchanged() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_workers_on_one_durable_share_the_work_exactly_once() {
-    let server = NatsServer::start();
-    let topology = Topology::unique();
-    let nats = client(&server.url()).await;
-    let js = async_nats::jetstream::new(nats);
-    create_input_stream(&js, &topology).await;
+    let Scene {
+        server,
+        topology,
+        js,
+    } = Scene::with_input_stream().await;
     let stories = generated_stories(300);
 
     // Small batches and one story at a time per stage so no single worker grabs it all;
@@ -246,11 +247,11 @@ async fn three_workers_on_one_durable_share_the_work_exactly_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_killed_worker_loses_nothing_and_duplicates_nothing() {
-    let server = NatsServer::start();
-    let topology = Topology::unique();
-    let nats = client(&server.url()).await;
-    let js = async_nats::jetstream::new(nats);
-    create_input_stream(&js, &topology).await;
+    let Scene {
+        server,
+        topology,
+        js,
+    } = Scene::with_input_stream().await;
     let stories = generated_stories(300);
 
     let extra = [("INPUT__BATCH", "8"), ("PIPELINE__PARALLELISM", "1")];
@@ -491,11 +492,11 @@ async fn poison_inputs_become_dead_letters_and_the_worker_keeps_going() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_mid_stream_exits_zero_with_nothing_lost_or_duplicated() {
-    let server = NatsServer::start();
-    let topology = Topology::unique();
-    let nats = client(&server.url()).await;
-    let js = async_nats::jetstream::new(nats);
-    create_input_stream(&js, &topology).await;
+    let Scene {
+        server,
+        topology,
+        js,
+    } = Scene::with_input_stream().await;
     let stories = generated_stories(1000);
     publish_all(&js, &topology.input_subject, &stories).await;
 
@@ -639,12 +640,13 @@ async fn full_shared_corpus_replays_to_one_outcome_per_story() {
     );
     let stories: Vec<Vec<u8>> = paths.iter().map(|p| std::fs::read(p).unwrap()).collect();
 
-    let server = NatsServer::start();
-    let topology = Topology::unique();
+    let Scene {
+        server,
+        topology,
+        js,
+    } = Scene::start().await;
     let mut worker = Worker::start(&topology, &server.url(), &[]);
     worker.wait_ready(Duration::from_secs(20));
-    let nats = client(&server.url()).await;
-    let js = async_nats::jetstream::new(nats);
     publish_all(&js, &topology.input_subject, &stories).await;
     let total = stories.len() as u64;
     let deadline = Instant::now() + Duration::from_secs(120);
@@ -689,10 +691,11 @@ async fn full_shared_corpus_replays_to_one_outcome_per_story() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn records_that_cannot_be_published_are_retried_then_dead_lettered() {
-    let server = NatsServer::start();
-    let topology = Topology::unique();
-    let nats = client(&server.url()).await;
-    let js = async_nats::jetstream::new(nats);
+    let Scene {
+        server,
+        topology,
+        js,
+    } = Scene::start().await;
     // An existing output stream that refuses every record (too small a message limit):
     // the worker must use it as it is, nak with a delay, and give up after max_deliver.
     js.get_or_create_stream(async_nats::jetstream::stream::Config {
@@ -828,11 +831,12 @@ async fn in_progress_acks_keep_slow_work_from_being_redelivered() {
     use async_nats::jetstream::consumer::{pull, AckPolicy};
     use futures::StreamExt;
 
-    let server = NatsServer::start();
-    let topology = Topology::unique();
-    let nats = client(&server.url()).await;
-    let js = async_nats::jetstream::new(nats);
-    create_input_stream(&js, &topology).await;
+    // `_server` keeps the server alive until the end of the test.
+    let Scene {
+        server: _server,
+        topology,
+        js,
+    } = Scene::with_input_stream().await;
     let stream = js.get_stream(&topology.input_stream).await.unwrap();
     let ack_wait = Duration::from_secs(1);
     let consumer = stream
@@ -915,12 +919,13 @@ async fn token_auth_from_a_file_works_and_the_token_is_never_logged() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_deleted_consumer_is_recreated() {
-    let server = NatsServer::start();
-    let topology = Topology::unique();
+    let Scene {
+        server,
+        topology,
+        js,
+    } = Scene::start().await;
     let mut worker = Worker::start(&topology, &server.url(), &[]);
     worker.wait_ready(Duration::from_secs(20));
-    let nats = client(&server.url()).await;
-    let js = async_nats::jetstream::new(nats);
     let stories = generated_stories(40);
     let (first, rest) = stories.split_at(20);
     publish_all(&js, &topology.input_subject, first).await;

@@ -566,6 +566,35 @@ pub(crate) async fn create_input_stream(js: &jetstream::Context, topology: &Topo
     .expect("create input stream");
 }
 
+/// How most tests start: their own nats-server, a unique topology (subjects, streams,
+/// durable) and a JetStream context on that server.
+pub(crate) struct Scene {
+    pub(crate) server: NatsServer,
+    pub(crate) topology: Topology,
+    pub(crate) js: jetstream::Context,
+}
+
+impl Scene {
+    /// A fresh server and topology; nothing created on the server yet.
+    pub(crate) async fn start() -> Self {
+        let server = NatsServer::start();
+        let js = jetstream::new(client(&server.url()).await);
+        Self {
+            server,
+            topology: Topology::unique(),
+            js,
+        }
+    }
+
+    /// [`Scene::start`] with the topology's input stream created, so stories can be
+    /// published before any worker is up.
+    pub(crate) async fn with_input_stream() -> Self {
+        let scene = Self::start().await;
+        create_input_stream(&scene.js, &scene.topology).await;
+        scene
+    }
+}
+
 /// Asserts each of `ids` appears exactly once among the output records' `Nats-Msg-Id`s
 /// and nothing else is there.
 pub(crate) fn assert_exactly_once(
