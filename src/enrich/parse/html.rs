@@ -22,8 +22,8 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use scraper::{ElementRef, Html, Node, Selector};
 use serde_json::Value;
 
-use super::text::{self, Block};
 use super::prescan::prescan;
+use super::text::{self, Block};
 use super::{byline, dates, furniture, lang, normalize, ParseError};
 use crate::enrich::record::{Byline, Format, Media};
 use crate::enrich::story::Story;
@@ -99,22 +99,140 @@ fn element_text(el: ElementRef<'_>) -> String {
     normalize::join_lines(&normalize::clean(&raw, false))
 }
 
+/// The elements metadata is read from, found in one pass over the document's nodes (in the
+/// order the parser created them, as `Html::select` visits them).
+#[derive(Default)]
+struct MetaElements<'a> {
+    /// `script[type="application/ld+json"]`.
+    json_ld: Vec<ElementRef<'a>>,
+    /// `meta[content]`.
+    meta_tags: Vec<ElementRef<'a>>,
+    h1: Vec<ElementRef<'a>>,
+    title: Vec<ElementRef<'a>>,
+    /// `datetime` values of `time` elements.
+    datetimes: Vec<&'a str>,
+    /// `a[rel~="author"], [itemprop="author"], [rel="author"]`.
+    authors: Vec<ElementRef<'a>>,
+    /// The first `nav[aria-label*="readcrumb"], [class*="breadcrumb"], [id*="breadcrumb"]`.
+    trail: Option<ElementRef<'a>>,
+    figcaptions: Vec<ElementRef<'a>>,
+}
+
+impl<'a> MetaElements<'a> {
+    /// Most author elements and captions read.
+    const MAX_AUTHORS: usize = 4;
+    const MAX_CAPTIONS: usize = 20;
+
+    fn find(doc: &'a Html) -> Self {
+        let mut found = MetaElements::default();
+        for node in doc.tree.nodes() {
+            if let Some(el) = ElementRef::wrap(node) {
+                found.note(el);
+            }
+        }
+        found
+    }
+
+    fn note(&mut self, el: ElementRef<'a>) {
+        let e = el.value();
+        let attrs = Attrs::of(e);
+        match e.name() {
+            "script"
+                if attrs
+                    .kind
+                    .is_some_and(|t| t.eq_ignore_ascii_case("application/ld+json")) =>
+            {
+                self.json_ld.push(el);
+            }
+            "meta" if attrs.content.is_some() => self.meta_tags.push(el),
+            "h1" => self.h1.push(el),
+            "title" => self.title.push(el),
+            "time" => self.datetimes.extend(attrs.datetime),
+            "figcaption" if self.figcaptions.len() < Self::MAX_CAPTIONS => {
+                self.figcaptions.push(el);
+            }
+            _ => {}
+        }
+        let rel = attrs.rel;
+        let is_author = e.name() == "a"
+            && rel.is_some_and(|r| r.split_ascii_whitespace().any(|w| w == "author"))
+            || attrs.itemprop == Some("author")
+            || rel == Some("author");
+        if is_author && self.authors.len() < Self::MAX_AUTHORS {
+            self.authors.push(el);
+        }
+        if self.trail.is_none() {
+            let has = |v: Option<&str>| v.is_some_and(|v| v.contains("breadcrumb"));
+            let labelled =
+                e.name() == "nav" && attrs.aria_label.is_some_and(|v| v.contains("readcrumb"));
+            if labelled || has(attrs.class) || has(attrs.id) {
+                self.trail = Some(el);
+            }
+        }
+    }
+}
+
+/// The attributes the metadata reader and the extractor look at, found in one pass over an
+/// element's attributes (`Element::attr` interns the name it is asked for on every call).
+#[derive(Debug, Default)]
+struct Attrs<'a> {
+    class: Option<&'a str>,
+    id: Option<&'a str>,
+    role: Option<&'a str>,
+    style: Option<&'a str>,
+    rel: Option<&'a str>,
+    itemprop: Option<&'a str>,
+    aria_label: Option<&'a str>,
+    aria_hidden: Option<&'a str>,
+    hidden: bool,
+    /// `type`.
+    kind: Option<&'a str>,
+    content: Option<&'a str>,
+    datetime: Option<&'a str>,
+}
+
+impl<'a> Attrs<'a> {
+    fn of(el: &'a scraper::node::Element) -> Self {
+        let mut a = Attrs::default();
+        for (name, value) in el.attrs() {
+            let slot = match name {
+                "class" => &mut a.class,
+                "id" => &mut a.id,
+                "role" => &mut a.role,
+                "style" => &mut a.style,
+                "rel" => &mut a.rel,
+                "itemprop" => &mut a.itemprop,
+                "aria-label" => &mut a.aria_label,
+                "aria-hidden" => &mut a.aria_hidden,
+                "type" => &mut a.kind,
+                "content" => &mut a.content,
+                "datetime" => &mut a.datetime,
+                "hidden" => {
+                    a.hidden = true;
+                    continue;
+                }
+                _ => continue,
+            };
+            *slot = Some(value);
+        }
+        a
+    }
+}
+
 impl Meta {
     /// Reads JSON-LD, meta tags, `<h1>`, `<time>`, `rel=author` and figure captions.
     fn read(doc: &Html) -> Self {
+        let found = MetaElements::find(doc);
         let mut meta = Meta::default();
-        meta.read_json_ld(doc);
-        meta.read_meta_tags(doc);
-        meta.read_elements(doc);
+        meta.read_json_ld(&found.json_ld);
+        meta.read_meta_tags(&found.meta_tags);
+        meta.read_elements(doc, &found);
         meta
     }
 
     /// schema.org `NewsArticle` (or any `*Article`, `BlogPosting`) objects in JSON-LD.
-    fn read_json_ld(&mut self, doc: &Html) {
-        let Some(s) = sel(r#"script[type="application/ld+json"]"#) else {
-            return;
-        };
-        for script in doc.select(&s) {
+    fn read_json_ld(&mut self, scripts: &[ElementRef<'_>]) {
+        for script in scripts {
             let raw: String = script.text().collect();
             let Ok(value) = serde_json::from_str::<Value>(raw.trim()) else {
                 continue;
@@ -186,12 +304,9 @@ impl Meta {
     }
 
     /// Open Graph, `article:*`, `author` and Dublin Core meta tags.
-    fn read_meta_tags(&mut self, doc: &Html) {
-        let Some(s) = sel("meta[content]") else {
-            return;
-        };
+    fn read_meta_tags(&mut self, tags: &[ElementRef<'_>]) {
         let mut found: FxHashMap<String, String> = FxHashMap::default();
-        for m in doc.select(&s) {
+        for m in tags.iter().map(ElementRef::value) {
             let key = m
                 .attr("property")
                 .or_else(|| m.attr("name"))
@@ -243,48 +358,46 @@ impl Meta {
     }
 
     /// `<html lang>`, `<h1>`, `<title>`, `<time datetime>`, `rel=author`, `<figcaption>`.
-    fn read_elements(&mut self, doc: &Html) {
+    fn read_elements(&mut self, doc: &Html, found: &MetaElements<'_>) {
         if let Some(l) = doc.root_element().attr("lang") {
             self.language = self.language.take().or_else(|| lang::normalise_code(l));
         }
-        if let Some(s) = sel("h1") {
-            self.h1 = doc.select(&s).map(element_text).find(|t| !t.is_empty());
-        }
-        if let Some(s) = sel("title") {
-            self.title = doc.select(&s).map(element_text).find(|t| !t.is_empty());
-        }
+        self.h1 = found
+            .h1
+            .iter()
+            .map(|&e| element_text(e))
+            .find(|t| !t.is_empty());
+        self.title = found
+            .title
+            .iter()
+            .map(|&e| element_text(e))
+            .find(|t| !t.is_empty());
         if self.published.is_none() {
-            if let Some(s) = sel("time[datetime]") {
-                self.published = doc
-                    .select(&s)
-                    .filter_map(|t| t.attr("datetime").and_then(dates::parse))
-                    .map(|d| d.to_rfc3339())
-                    .next();
-            }
+            self.published = found
+                .datetimes
+                .iter()
+                .find_map(|d| dates::parse(d))
+                .map(|d| d.to_rfc3339());
         }
         if self.byline.authors.is_empty() && self.byline.agency.is_none() {
-            if let Some(s) = sel(r#"a[rel~="author"], [itemprop="author"], [rel="author"]"#) {
-                for el in doc.select(&s).take(4) {
-                    byline::split_into(&element_text(el), &mut self.byline);
-                }
+            for &el in &found.authors {
+                byline::split_into(&element_text(el), &mut self.byline);
             }
         }
         if self.section.is_none() {
-            self.section = breadcrumb_section(doc);
+            self.section = found.trail.and_then(breadcrumb_section);
         }
-        if let Some(s) = sel("figcaption") {
-            for el in doc.select(&s).take(20) {
-                let t = element_text(el);
-                if t.is_empty() {
-                    continue;
-                }
-                let m = furniture::caption(&t).unwrap_or(Media {
-                    caption: Some(t),
-                    credit: None,
-                });
-                if !self.media.contains(&m) {
-                    self.media.push(m);
-                }
+        for &el in &found.figcaptions {
+            let t = element_text(el);
+            if t.is_empty() {
+                continue;
+            }
+            let m = furniture::caption(&t).unwrap_or(Media {
+                caption: Some(t),
+                credit: None,
+            });
+            if !self.media.contains(&m) {
+                self.media.push(m);
             }
         }
     }
@@ -331,10 +444,8 @@ impl Meta {
 
 /// The section named by a breadcrumb trail (`<nav aria-label="breadcrumb">`, an element whose
 /// class names a breadcrumb): its links' texts read as `Home > World > Asia`.
-fn breadcrumb_section(doc: &Html) -> Option<String> {
-    let trail = sel(r#"nav[aria-label*="readcrumb"], [class*="breadcrumb"], [id*="breadcrumb"]"#)?;
+fn breadcrumb_section(el: ElementRef<'_>) -> Option<String> {
     let items = sel("a, li, span")?;
-    let el = doc.select(&trail).next()?;
     let mut parts: Vec<String> = Vec::new();
     for item in el.select(&items).take(12) {
         let t = element_text(item);
@@ -586,12 +697,13 @@ fn is_boilerplate_name(attr: &str) -> bool {
         "article", "body", "content", "main", "story", "text", "post", "entry",
     ];
     let lower = attr.to_ascii_lowercase();
-    let words: Vec<&str> = lower
-        .split(|c: char| !c.is_ascii_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .collect();
-    let bad = words.iter().any(|w| BAD.contains(w));
-    let good = words.iter().any(|w| GOOD.contains(w));
+    let words = || {
+        lower
+            .split(|c: char| !c.is_ascii_alphanumeric())
+            .filter(|w| !w.is_empty())
+    };
+    let bad = words().any(|w| BAD.contains(&w));
+    let good = words().any(|w| GOOD.contains(&w));
     bad && !good || lower.contains("ad-slot") || lower.contains("related")
 }
 
@@ -600,10 +712,11 @@ fn skip_element(el: &scraper::node::Element, by_class: bool) -> bool {
     if is_skipped_tag(el.name()) {
         return true;
     }
-    if el.attr("hidden").is_some() || el.attr("aria-hidden") == Some("true") {
+    let attrs = Attrs::of(el);
+    if attrs.hidden || attrs.aria_hidden == Some("true") {
         return true;
     }
-    if let Some(role) = el.attr("role") {
+    if let Some(role) = attrs.role {
         if matches!(
             role,
             "navigation"
@@ -617,7 +730,7 @@ fn skip_element(el: &scraper::node::Element, by_class: bool) -> bool {
             return true;
         }
     }
-    if let Some(style) = el.attr("style") {
+    if let Some(style) = attrs.style {
         let s = style.replace(' ', "").to_ascii_lowercase();
         if s.contains("display:none") || s.contains("visibility:hidden") {
             return true;
@@ -626,8 +739,7 @@ fn skip_element(el: &scraper::node::Element, by_class: bool) -> bool {
     if !by_class || matches!(el.name(), "body" | "html" | "article" | "main") {
         return false;
     }
-    el.attr("class").is_some_and(is_boilerplate_name)
-        || el.attr("id").is_some_and(is_boilerplate_name)
+    attrs.class.is_some_and(is_boilerplate_name) || attrs.id.is_some_and(is_boilerplate_name)
 }
 
 /// A block while it is being collected.
@@ -887,12 +999,15 @@ fn best_container(doc: &Html, blocks: &[RawBlock]) -> Option<NodeId> {
             *scores.entry(g).or_default() += points / 2.0;
         }
     }
-    let bonus_sel = sel(r#"[itemprop="articleBody"], article"#);
-    if let Some(s) = bonus_sel {
-        for el in doc.select(&s) {
-            if let Some(v) = scores.get_mut(&el.id()) {
-                *v *= 1.25;
-            }
+    // `[itemprop="articleBody"], article`, checked on the scored elements only.
+    for (id, score) in &mut scores {
+        let publisher_marked = doc
+            .tree
+            .get(*id)
+            .and_then(|n| n.value().as_element())
+            .is_some_and(|e| e.name() == "article" || Attrs::of(e).itemprop == Some("articleBody"));
+        if publisher_marked {
+            *score *= 1.25;
         }
     }
     scores

@@ -67,7 +67,7 @@ pub(crate) fn clean(text: &str, decode_entities: bool) -> String {
 
 /// NFC, skipping the work when the text already is.
 pub(crate) fn nfc(text: &str) -> String {
-    if is_nfc_quick(text.chars()) == IsNormalized::Yes {
+    if text.is_ascii() || is_nfc_quick(text.chars()) == IsNormalized::Yes {
         text.to_owned()
     } else {
         text.nfc().collect()

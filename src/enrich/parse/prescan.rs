@@ -664,7 +664,10 @@ mod tests {
         let out = scan(
             r#"<div class="a" data-x='1>2' href=/x id=b onclick="f('>')"><a href="/y" rel=author>Jo</a><img src=x.jpg/></div>"#,
         );
-        assert_eq!(out, r#"<div class="a" id=b><a rel=author>Jo</a><img></div>"#);
+        assert_eq!(
+            out,
+            r#"<div class="a" id=b><a rel=author>Jo</a><img></div>"#
+        );
         // Names are matched in any case; separators without spaces are kept apart.
         assert_eq!(
             scan(r#"<META PROPERTY="og:title" CONTENT="T"><p class="x"title="y"lang=en>"#),
