@@ -696,15 +696,24 @@ fn is_boilerplate_name(attr: &str) -> bool {
     const GOOD: &[&str] = &[
         "article", "body", "content", "main", "story", "text", "post", "entry",
     ];
-    let lower = attr.to_ascii_lowercase();
+    // Words compared in any case, without lower-casing a copy (runs for every element).
     let words = || {
-        lower
-            .split(|c: char| !c.is_ascii_alphanumeric())
+        attr.split(|c: char| !c.is_ascii_alphanumeric())
             .filter(|w| !w.is_empty())
     };
-    let bad = words().any(|w| BAD.contains(&w));
-    let good = words().any(|w| GOOD.contains(&w));
-    bad && !good || lower.contains("ad-slot") || lower.contains("related")
+    let listed = |list: &[&str], w: &str| list.iter().any(|x| x.eq_ignore_ascii_case(w));
+    let bad = words().any(|w| listed(BAD, w));
+    let good = words().any(|w| listed(GOOD, w));
+    bad && !good
+        || contains_ignore_ascii_case(attr, "ad-slot")
+        || contains_ignore_ascii_case(attr, "related")
+}
+
+/// Whether `hay` contains `needle` (ASCII letters in any case).
+fn contains_ignore_ascii_case(hay: &str, needle: &str) -> bool {
+    hay.as_bytes()
+        .windows(needle.len())
+        .any(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
 }
 
 /// Whether an element is never content, by tag, role, hidden state or class/id.

@@ -25,6 +25,9 @@
 //! anything it does not understand (unterminated markup is left to the parser).
 
 use std::borrow::Cow;
+use std::sync::LazyLock;
+
+use memchr::memmem::Finder;
 
 /// Deepest element nesting handed to the HTML parser; real pages stay far below it.
 pub(crate) const MAX_DEPTH: usize = 256;
@@ -178,7 +181,7 @@ impl Scan<'_> {
             return self.raw_text(&name, lt, tag.end);
         }
         match Region::of(&name) {
-            Some(region) if !tag.self_closing => Some(self.region(region, &name, tag.end)),
+            Some(region) if !tag.self_closing => Some(self.region(region, &name, lt, tag.end)),
             _ => Some(tag.end),
         }
     }
@@ -199,10 +202,11 @@ impl Scan<'_> {
         Some(end)
     }
 
-    /// The content of a region element starting at `start`: dropped up to its matching end
-    /// tag (kept for `nav`/`aside`/`footer` holding metadata). Returns where the scan
-    /// resumes: the end tag when dropped, else the content.
-    fn region(&mut self, region: Region, name: &Name, start: usize) -> usize {
+    /// The content of a region element (start tag at `lt`, content from `start`): dropped up
+    /// to its matching end tag (kept for `nav`/`aside`/`footer` whose start tag or content
+    /// holds metadata). Returns where the scan resumes: the end tag when dropped, else the
+    /// content.
+    fn region(&mut self, region: Region, name: &Name, lt: usize, start: usize) -> usize {
         let conditional = region.is_conditional();
         if self.unclosed.contains(&region) || conditional && start < self.kept_until {
             return start;
@@ -212,7 +216,7 @@ impl Scan<'_> {
             self.unclosed.push(region);
             return start;
         };
-        if conditional && holds_metadata(&bytes[start..end]) {
+        if conditional && holds_metadata(&bytes[lt..end]) {
             self.kept_until = end;
             return start;
         }
@@ -586,8 +590,8 @@ fn matching_end(bytes: &[u8], from: usize, name: &[u8], region: Region) -> Optio
     None
 }
 
-/// Whether a `nav`/`aside`/`footer` region holds something the metadata reader looks at.
-fn holds_metadata(region: &[u8]) -> bool {
+/// Markers of what the metadata reader looks at, as searchers built once.
+static METADATA_MARKERS: LazyLock<Vec<Finder<'static>>> = LazyLock::new(|| {
     const NEEDLES: [&[u8]; 14] = [
         b"readcrumb",
         b"READCRUMB",
@@ -604,17 +608,24 @@ fn holds_metadata(region: &[u8]) -> bool {
         b"<META",
         b"ld+json",
     ];
-    NEEDLES
-        .iter()
-        .any(|n| memchr::memmem::find(region, n).is_some())
+    NEEDLES.iter().map(|n| Finder::new(n)).collect()
+});
+
+/// Whether a `nav`/`aside`/`footer` region holds something the metadata reader looks at.
+fn holds_metadata(region: &[u8]) -> bool {
+    METADATA_MARKERS.iter().any(|f| f.find(region).is_some())
 }
 
 /// The position of the first `</name` end tag at or after `from` (followed by a space, `/`
 /// or `>`, any case).
 fn end_tag(bytes: &[u8], from: usize, name: &[u8]) -> Option<usize> {
     let mut at = from;
-    while let Some(off) = memchr::memmem::find(&bytes[at..], b"</") {
+    while let Some(off) = memchr::memchr(b'<', &bytes[at..]) {
         let lt = at + off;
+        if bytes.get(lt + 1) != Some(&b'/') {
+            at = lt + 1;
+            continue;
+        }
         let after = lt + 2 + name.len();
         let matches = bytes
             .get(lt + 2..after)
@@ -711,8 +722,9 @@ mod tests {
 
     #[test]
     fn unclosed_regions_stay_linear() {
-        let svgs = "<svg>".repeat(50_000);
-        assert_eq!(prescan(&svgs).len(), svgs.len());
+        // One search for the missing end, then no more (and the depth cap applies).
+        let svgs = "<svg><path/>x".repeat(50_000);
+        assert_eq!(prescan(&svgs).matches("<svg>").count(), MAX_DEPTH);
         let navs = format!("{}{}", "<nav><h1>".repeat(50_000), "</nav>".repeat(50_000));
         assert!(prescan(&navs).len() <= navs.len());
     }
