@@ -6,8 +6,8 @@
 //! values may hold `>`), comments (`<!-->`, `--!>`), bogus comments, and the raw text of
 //! `script`, `style` and the like, which runs to the first end tag of the same name — and
 //! only ever removes:
-//! - comments, and the content of raw-text elements other than `<title>` (JSON-LD scripts,
-//!   and scripts in the tokenizer's escape states, are kept);
+//! - comments, and the content of raw-text elements other than `<title>` and `<xmp>`
+//!   (JSON-LD scripts, and scripts in the tokenizer's escape states, are kept);
 //! - the content of `svg`, `math` and `template` elements, and of `nav`, `aside` and
 //!   `footer` elements (the extractor skips those by tag) unless they hold something the
 //!   metadata reader looks at: a breadcrumb trail, an author, a `<time>`, an `<h1>`, a
@@ -187,12 +187,14 @@ impl Scan<'_> {
     }
 
     /// The content of a raw-text element, which runs to the first end tag of its name:
-    /// dropped unless it is the title, JSON-LD or a script in the tokenizer's escape states.
+    /// dropped unless it is the title, `<xmp>` (shown as text), JSON-LD or a script in the
+    /// tokenizer's escape states.
     fn raw_text(&mut self, name: &Name, lt: usize, start: usize) -> Option<usize> {
         let bytes = self.input.as_bytes();
         let end = end_tag(bytes, start, name.as_bytes())?;
         let content = &bytes[start..end];
         let keep = name.is(b"title")
+            || name.is(b"xmp")
             || name.is(b"script")
                 && (contains_ignore_case(&bytes[lt..start], b"ld+json")
                     || memchr::memmem::find(content, b"<!--").is_some());
@@ -608,7 +610,7 @@ static METADATA_MARKERS: LazyLock<Vec<Finder<'static>>> = LazyLock::new(|| {
         b"<META",
         b"ld+json",
     ];
-    NEEDLES.iter().map(|n| Finder::new(n)).collect()
+    NEEDLES.iter().map(Finder::new).collect()
 });
 
 /// Whether a `nav`/`aside`/`footer` region holds something the metadata reader looks at.
@@ -696,6 +698,12 @@ mod tests {
             out,
             r#"<html><head><title>T <b></title><style></style><script type="application/ld+json">{"a":1}</script><script></script></head><body>xyz<p>Text</p><noscript></noscript><script><!-- document.write("<script></script>") --></script></body></html>"#
         );
+    }
+
+    #[test]
+    fn xmp_text_is_kept() {
+        let page = "<xmp>a <b> c</xmp><p>d</p>";
+        assert_eq!(scan(page), page);
     }
 
     #[test]
