@@ -264,18 +264,20 @@ pub(crate) fn read_trailer(line: &str, byline: &mut Byline) -> bool {
 /// Whether a line is a reporting/editing trailer.
 pub(crate) fn is_trailer_line(line: &str) -> bool {
     let t = line.trim().trim_start_matches('(');
+    if t.len() >= 300 {
+        return false;
+    }
     let lower = t.to_lowercase();
-    t.len() < 300
-        && [
-            "reporting by",
-            "additional reporting by",
-            "writing by",
-            "editing by",
-            "edited by",
-            "compiled by",
-        ]
-        .iter()
-        .any(|p| lower.starts_with(p))
+    [
+        "reporting by",
+        "additional reporting by",
+        "writing by",
+        "editing by",
+        "edited by",
+        "compiled by",
+    ]
+    .iter()
+    .any(|p| lower.starts_with(p))
 }
 
 #[cfg(test)]

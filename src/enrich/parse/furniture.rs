@@ -84,11 +84,11 @@ static CREDIT_AGENCY_SLASH: LazyLock<Regex> = LazyLock::new(|| {
 /// Splits a photo caption from its credit: `… Zurich. (Jacquelyn Martin/AP)`,
 /// `… REUTERS/Kevin Lamarque`, `… Photo: AFP`. `None` when the line carries no credit.
 pub(crate) fn caption(line: &str) -> Option<Media> {
-    if line.split_whitespace().count() > 90 {
+    if line.split_whitespace().nth(90).is_some() {
         return None;
     }
     let trimmed = line.trim_end();
-    if trimmed.contains('/') {
+    if has_agency_slash(line) {
         if let Some(c) = CREDIT_AGENCY_SLASH.captures(line) {
             return Some(media(&c[1], &c[2]));
         }
@@ -107,6 +107,14 @@ pub(crate) fn caption(line: &str) -> Option<Media> {
         }
     }
     None
+}
+
+/// Whether a line has an upper-case letter, `/` and an upper-case letter in a row: the
+/// shape every agency credit (`REUTERS/Kevin Lamarque`) has; a cheap test before the regex.
+fn has_agency_slash(line: &str) -> bool {
+    line.as_bytes()
+        .windows(3)
+        .any(|w| w[1] == b'/' && w[0].is_ascii_uppercase() && w[2].is_ascii_uppercase())
 }
 
 /// Whether a line names a photo credit label (`Photo`, `Image`, `Credit`…).
@@ -313,7 +321,6 @@ pub(crate) fn is_junk(line: &str) -> bool {
     if is_cookie_notice(lower) {
         return true;
     }
-    let words: Vec<&str> = lower.split_whitespace().collect();
     let social = [
         "facebook",
         "twitter",
@@ -332,7 +339,15 @@ pub(crate) fn is_junk(line: &str) -> bool {
         "link",
         "tweet",
     ];
-    words.len() >= 2 && words.len() <= 8 && words.iter().all(|w| social.contains(w))
+    // Two to eight words, all of them share/follow words (stops at the first other word).
+    let mut words = 0;
+    for w in lower.split_whitespace() {
+        words += 1;
+        if words > 8 || !social.contains(&w) {
+            return false;
+        }
+    }
+    words >= 2
 }
 
 static SECTION_END: LazyLock<Regex> = LazyLock::new(|| {

@@ -21,6 +21,7 @@ mod lang;
 mod newsml;
 mod ninjs;
 mod normalize;
+mod prescan;
 mod text;
 
 use thiserror::Error;

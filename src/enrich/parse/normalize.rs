@@ -34,6 +34,15 @@ pub(crate) fn clean(text: &str, decode_entities: bool) -> String {
     } else {
         text
     };
+    if text.is_ascii() {
+        clean_ascii(text)
+    } else {
+        clean_chars(text)
+    }
+}
+
+/// [`clean`] after entity decoding, character by character.
+fn clean_chars(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut pending_space = false;
     for c in text.chars() {
@@ -65,9 +74,44 @@ pub(crate) fn clean(text: &str, decode_entities: bool) -> String {
     nfc(trimmed)
 }
 
+/// [`clean`] for ASCII text (most of it), byte by byte: the same rules, where the only
+/// horizontal spaces are space and tab, the controls are C0 and DEL, nothing is invisible,
+/// and the text is already NFC.
+fn clean_ascii(text: &str) -> String {
+    let mut out: Vec<u8> = Vec::with_capacity(text.len());
+    let mut pending_space = false;
+    for &b in text.as_bytes() {
+        match b {
+            b'\n' => {
+                while out.last() == Some(&b' ') {
+                    out.pop();
+                }
+                out.push(b'\n');
+                pending_space = false;
+            }
+            b' ' | b'\t' | b'\r' => pending_space = true,
+            0..=0x1f | 0x7f => {}
+            _ => {
+                if pending_space && !out.is_empty() && out.last() != Some(&b'\n') {
+                    out.push(b' ');
+                }
+                pending_space = false;
+                out.push(b);
+            }
+        }
+    }
+    // Only spaces and newlines are left to trim.
+    while matches!(out.last(), Some(b' ' | b'\n')) {
+        out.pop();
+    }
+    let lead = out.iter().take_while(|b| matches!(b, b' ' | b'\n')).count();
+    out.drain(..lead);
+    String::from_utf8(out).unwrap_or_default()
+}
+
 /// NFC, skipping the work when the text already is.
 pub(crate) fn nfc(text: &str) -> String {
-    if is_nfc_quick(text.chars()) == IsNormalized::Yes {
+    if text.is_ascii() || is_nfc_quick(text.chars()) == IsNormalized::Yes {
         text.to_owned()
     } else {
         text.nfc().collect()
@@ -214,6 +258,20 @@ fn named_entity(name: &str) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ascii_fast_path_matches_the_general_rules() {
+        for s in [
+            "",
+            "  plain text  ",
+            "a\tb\r\nc  \n\n  d \x07e\x7f f",
+            "\n\n lead and trail \t\n ",
+            "x \n y\n\n\nz",
+            " \x01 ",
+        ] {
+            assert_eq!(clean_ascii(s), clean_chars(s), "{s:?}");
+        }
+    }
 
     #[test]
     fn keeps_curly_quotes_and_dashes() {

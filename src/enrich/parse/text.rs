@@ -103,12 +103,15 @@ pub(crate) fn parse_blocks(blocks: &[Block], format: Format) -> Story {
         .filter_map(|b| {
             let text = normalize::clean(&b.text, false);
             let text = normalize::join_lines(&text);
-            (!text.is_empty()).then(|| Unit {
-                words: word_len(&text),
-                kind: classify(&text),
-                text,
-                bias: b.bias,
-                repeated: false,
+            (!text.is_empty()).then(|| {
+                let words = word_len(&text);
+                Unit {
+                    words,
+                    kind: classify(&text, words),
+                    text,
+                    bias: b.bias,
+                    repeated: false,
+                }
             })
         })
         .collect();
@@ -224,7 +227,7 @@ fn units(text: &str) -> Vec<Unit> {
     // Classified once, after wrapped lines are joined (keeps the pass linear).
     for u in &mut out {
         u.words = word_len(&u.text);
-        u.kind = classify(&u.text);
+        u.kind = classify(&u.text, u.words);
     }
     out
 }
@@ -238,18 +241,27 @@ fn continues(prev: &str, next: &str, raw_next: &str) -> bool {
 }
 
 /// Length in words: whitespace-separated tokens, plus one per two CJK characters (those
-/// scripts do not put spaces between words).
+/// scripts do not put spaces between words). One pass over the characters.
 fn word_len(text: &str) -> usize {
-    let cjk = text
-        .chars()
-        .filter(|c| matches!(*c as u32, 0x3040..=0x30FF | 0x3400..=0x4DBF | 0x4E00..=0x9FFF ))
-        .count();
-    text.split_whitespace().count() + cjk / 2
+    let (mut tokens, mut cjk, mut in_token) = (0usize, 0usize, false);
+    for c in text.chars() {
+        if c.is_whitespace() {
+            in_token = false;
+            continue;
+        }
+        if !in_token {
+            tokens += 1;
+            in_token = true;
+        }
+        if matches!(c as u32, 0x3040..=0x30FF | 0x3400..=0x4DBF | 0x4E00..=0x9FFF) {
+            cjk += 1;
+        }
+    }
+    tokens + cjk / 2
 }
 
-/// Classifies one unit.
-fn classify(line: &str) -> Kind {
-    let words = word_len(line);
+/// Classifies one unit of `words` words ([`word_len`]).
+fn classify(line: &str, words: usize) -> Kind {
     if is_marker(line) {
         return Kind::Marker;
     }
@@ -328,6 +340,9 @@ fn is_marker(line: &str) -> bool {
         return true;
     }
     // Only bracketed groups (`[INS::INS]`, `[ ] [submit]`, `[Social-Fac] [Social-Twi]`).
+    if !t.starts_with('[') || t.len() >= 200 {
+        return false;
+    }
     let mut depth = 0usize;
     let mut outside = 0usize;
     for c in t.chars() {
@@ -338,7 +353,7 @@ fn is_marker(line: &str) -> bool {
             _ => {}
         }
     }
-    t.starts_with('[') && outside == 0 && t.len() < 200
+    outside == 0
 }
 
 /// A list item (`• item`, `- item`, `* item`, `□ item`).
@@ -369,11 +384,13 @@ fn is_prose(line: &str, words: usize) -> bool {
         .trim_end_matches(['"', '”', '’', '\'', ')', ']'])
         .ends_with(['.', '!', '?', ':', ';', '…']);
     // Caseless scripts (Korean, Arabic, CJK…) count as lower-case.
-    let lower_words = line
-        .split_whitespace()
-        .filter(|w| w.chars().next().is_some_and(|c| !c.is_uppercase()))
-        .count();
-    let tokens = line.split_whitespace().count();
+    let (mut tokens, mut lower_words) = (0usize, 0usize);
+    for w in line.split_whitespace() {
+        tokens += 1;
+        if w.chars().next().is_some_and(|c| !c.is_uppercase()) {
+            lower_words += 1;
+        }
+    }
     let lowerish = lower_words * 3 >= tokens;
     (ends && lowerish && words >= 6) || (words >= 18 && lowerish)
 }

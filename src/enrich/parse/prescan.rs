@@ -1,0 +1,739 @@
+//! A linear pre-scan of HTML before the real parser sees it: drops the bytes that can never
+//! reach the extractor, so html5ever (which tokenizes character by character and stores
+//! every attribute and text node in its tree) has less to do.
+//!
+//! The scan reads markup by the tokenizer's own rules — tags and their attributes (quoted
+//! values may hold `>`), comments (`<!-->`, `--!>`), bogus comments, and the raw text of
+//! `script`, `style` and the like, which runs to the first end tag of the same name — and
+//! only ever removes:
+//! - comments, and the content of raw-text elements other than `<title>` and `<xmp>`
+//!   (JSON-LD scripts, and scripts in the tokenizer's escape states, are kept);
+//! - the content of `svg`, `math` and `template` elements, and of `nav`, `aside` and
+//!   `footer` elements (the extractor skips those by tag) unless they hold something the
+//!   metadata reader looks at: a breadcrumb trail, an author, a `<time>`, an `<h1>`, a
+//!   caption, JSON-LD or meta tags;
+//! - attributes that nothing downstream reads (links, image sources, `data-*`, event
+//!   handlers, sizes…): only [`KEPT_ATTRIBUTES`] stay;
+//! - tags nested deeper than [`MAX_DEPTH`] (and as many end tags): html5ever checks scopes by
+//!   walking its stack of open elements, so on a page nested 100,000 deep every tag would
+//!   cost time proportional to the depth.
+//!
+//! Every byte is read a bounded number of times (a skipped region at most three times), so
+//! the scan is linear. Elements keep their start and end tags, so the tree keeps its shape.
+//!
+//! Must not: drop text that the extractor or the metadata reader could use, or rewrite
+//! anything it does not understand (unterminated markup is left to the parser).
+
+use std::borrow::Cow;
+use std::sync::LazyLock;
+
+use memchr::memmem::Finder;
+
+/// Deepest element nesting handed to the HTML parser; real pages stay far below it.
+pub(crate) const MAX_DEPTH: usize = 256;
+
+/// Attributes the metadata reader and the extractor read; all others are dropped.
+pub(crate) const KEPT_ATTRIBUTES: [&str; 15] = [
+    "class",
+    "id",
+    "role",
+    "hidden",
+    "aria-hidden",
+    "aria-label",
+    "style",
+    "itemprop",
+    "rel",
+    "lang",
+    "datetime",
+    "property",
+    "name",
+    "content",
+    "type",
+];
+
+/// Prepares a page or fragment for the HTML parser; see the module docs. Borrows the input
+/// when nothing is dropped.
+pub(crate) fn prescan(input: &str) -> Cow<'_, str> {
+    let mut scan = Scan {
+        input,
+        out: None,
+        copied: 0,
+        depth: 0,
+        dropped_ends: 0,
+        kept_until: 0,
+        unclosed: Vec::new(),
+        drops: Vec::new(),
+    };
+    scan.run();
+    match scan.out {
+        None => Cow::Borrowed(input),
+        Some(mut out) => {
+            out.push_str(&input[scan.copied..]);
+            Cow::Owned(out)
+        }
+    }
+}
+
+/// The scan's state.
+struct Scan<'a> {
+    input: &'a str,
+    /// The output, once anything has been dropped.
+    out: Option<String>,
+    /// Input bytes before this position are in `out` (or dropped).
+    copied: usize,
+    /// Open elements counted towards [`MAX_DEPTH`].
+    depth: usize,
+    /// End tags still to drop for start tags dropped past the depth cap.
+    dropped_ends: usize,
+    /// End of the furthest `nav`/`aside`/`footer` region kept whole: no region inside it is
+    /// measured again (keeps the scan linear).
+    kept_until: usize,
+    /// Region elements found without a matching end: not looked for again in this input.
+    unclosed: Vec<Region>,
+    /// Attribute ranges to drop from the current tag (reused buffer).
+    drops: Vec<(usize, usize)>,
+}
+
+impl Scan<'_> {
+    /// Removes `input[from..to]` (ranges come in increasing order, never overlapping).
+    fn cut(&mut self, from: usize, to: usize) {
+        if from >= to || from < self.copied {
+            return;
+        }
+        let input = self.input;
+        let out = self
+            .out
+            .get_or_insert_with(|| String::with_capacity(input.len()));
+        out.push_str(&input[self.copied..from]);
+        self.copied = to;
+    }
+
+    /// The main loop: text is skipped with `memchr`, markup handled where it starts.
+    fn run(&mut self) {
+        let bytes = self.input.as_bytes();
+        let mut pos = 0;
+        while let Some(off) = memchr::memchr(b'<', &bytes[pos..]) {
+            let lt = pos + off;
+            let next = match markup_at(bytes, lt) {
+                Markup::Text => Some(lt + 1),
+                Markup::Comment(end) => {
+                    if let Some(end) = end {
+                        self.cut(lt, end);
+                    }
+                    end
+                }
+                Markup::Bogus(end) => end,
+                Markup::Tag => self.tag(lt),
+            };
+            match next {
+                Some(n) => pos = n,
+                // Unterminated markup: the rest is left to the parser as it is.
+                None => break,
+            }
+        }
+    }
+
+    /// A start or end tag at `lt`: returns where the scan resumes.
+    fn tag(&mut self, lt: usize) -> Option<usize> {
+        let bytes = self.input.as_bytes();
+        let closing = bytes.get(lt + 1) == Some(&b'/');
+        let mut drops = std::mem::take(&mut self.drops);
+        drops.clear();
+        let tag = read_tag(bytes, lt, |gap, name, end| {
+            if !closing && !is_kept_attribute(name) {
+                drops.push((gap, end));
+            }
+        });
+        let Some(tag) = tag else {
+            self.drops = drops;
+            return None;
+        };
+        let name = Name::new(&bytes[tag.name.0..tag.name.1]);
+        let counted = !name.is_uncounted();
+        if closing {
+            if counted && self.dropped_ends > 0 {
+                self.dropped_ends -= 1;
+                self.cut(lt, tag.end);
+            } else if counted {
+                self.depth = self.depth.saturating_sub(1);
+            }
+            self.drops = drops;
+            return Some(tag.end);
+        }
+        if counted && !tag.self_closing {
+            if self.depth >= MAX_DEPTH {
+                self.dropped_ends += 1;
+                self.cut(lt, tag.end);
+                self.drops = drops;
+                return Some(tag.end);
+            }
+            self.depth += 1;
+        }
+        for &(from, to) in &drops {
+            self.cut(from, to);
+        }
+        self.drops = drops;
+        if name.is(b"plaintext") {
+            // Everything after it is text.
+            return None;
+        }
+        if name.is_raw_text() {
+            return self.raw_text(&name, lt, tag.end);
+        }
+        match Region::of(&name) {
+            Some(region) if !tag.self_closing => Some(self.region(region, &name, lt, tag.end)),
+            _ => Some(tag.end),
+        }
+    }
+
+    /// The content of a raw-text element, which runs to the first end tag of its name:
+    /// dropped unless it is the title, `<xmp>` (shown as text), JSON-LD or a script in the
+    /// tokenizer's escape states.
+    fn raw_text(&mut self, name: &Name, lt: usize, start: usize) -> Option<usize> {
+        let bytes = self.input.as_bytes();
+        let end = end_tag(bytes, start, name.as_bytes())?;
+        let content = &bytes[start..end];
+        let keep = name.is(b"title")
+            || name.is(b"xmp")
+            || name.is(b"script")
+                && (contains_ignore_case(&bytes[lt..start], b"ld+json")
+                    || memchr::memmem::find(content, b"<!--").is_some());
+        if !keep {
+            self.cut(start, end);
+        }
+        Some(end)
+    }
+
+    /// The content of a region element (start tag at `lt`, content from `start`): dropped up
+    /// to its matching end tag (kept for `nav`/`aside`/`footer` whose start tag or content
+    /// holds metadata). Returns where the scan resumes: the end tag when dropped, else the
+    /// content.
+    fn region(&mut self, region: Region, name: &Name, lt: usize, start: usize) -> usize {
+        let conditional = region.is_conditional();
+        if self.unclosed.contains(&region) || conditional && start < self.kept_until {
+            return start;
+        }
+        let bytes = self.input.as_bytes();
+        let Some(end) = matching_end(bytes, start, name.as_bytes(), region) else {
+            self.unclosed.push(region);
+            return start;
+        };
+        if conditional && holds_metadata(&bytes[lt..end]) {
+            self.kept_until = end;
+            return start;
+        }
+        self.cut(start, end);
+        end
+    }
+}
+
+/// What starts at a `<`.
+#[derive(Debug, PartialEq)]
+enum Markup {
+    /// A `<` that opens no markup (`a < b`).
+    Text,
+    /// A comment, ending before the position given (`None`: runs to the end of input).
+    Comment(Option<usize>),
+    /// A doctype, processing instruction, bogus comment or ignored `</>`, ending before the
+    /// position given.
+    Bogus(Option<usize>),
+    /// A start or end tag.
+    Tag,
+}
+
+/// Classifies the markup at `lt` (a `<`) the way the tokenizer's tag-open state does.
+fn markup_at(bytes: &[u8], lt: usize) -> Markup {
+    let after_gt = |from: usize| memchr::memchr(b'>', &bytes[from..]).map(|g| from + g + 1);
+    match bytes.get(lt + 1) {
+        Some(b) if b.is_ascii_alphabetic() => Markup::Tag,
+        Some(b'/') => match bytes.get(lt + 2) {
+            Some(b) if b.is_ascii_alphabetic() => Markup::Tag,
+            Some(b'>') => Markup::Bogus(Some(lt + 3)),
+            Some(_) => Markup::Bogus(after_gt(lt + 2)),
+            None => Markup::Text,
+        },
+        Some(b'!') if bytes[lt + 2..].starts_with(b"--") => Markup::Comment(comment_end(bytes, lt)),
+        Some(b'!' | b'?') => Markup::Bogus(after_gt(lt + 2)),
+        _ => Markup::Text,
+    }
+}
+
+/// The end (past `-->`, `--!>`, or the abrupt `<!-->` / `<!--->`) of the comment at `lt`.
+fn comment_end(bytes: &[u8], lt: usize) -> Option<usize> {
+    let start = lt + 4;
+    let rest = bytes.get(start..)?;
+    if rest.starts_with(b">") {
+        return Some(start + 1);
+    }
+    if rest.starts_with(b"->") {
+        return Some(start + 2);
+    }
+    let mut at = start;
+    while let Some(off) = memchr::memmem::find(&bytes[at..], b"--") {
+        let dashes = at + off;
+        let after = &bytes[dashes + 2..];
+        if after.starts_with(b">") {
+            return Some(dashes + 3);
+        }
+        if after.starts_with(b"!>") {
+            return Some(dashes + 4);
+        }
+        at = dashes + 1;
+    }
+    None
+}
+
+/// A tag as the tokenizer reads it.
+#[derive(Debug)]
+struct Tag {
+    /// The name's byte range.
+    name: (usize, usize),
+    /// `/>` at the end.
+    self_closing: bool,
+    /// Just past the closing `>`.
+    end: usize,
+}
+
+/// Whitespace between attributes (the tokenizer's; `\r` is newline before it).
+fn is_space(b: u8) -> bool {
+    matches!(b, b'\t' | b'\n' | b'\x0c' | b'\r' | b' ')
+}
+
+/// Reads the tag at `lt` (`<` and a letter, or `</` and a letter) by the tokenizer's tag,
+/// attribute-name and attribute-value states, calling `on_attribute(gap, name, end)` for
+/// each attribute (`gap` is where the separator before it starts). `None` when the input
+/// ends inside the tag (the tokenizer then drops it).
+fn read_tag(
+    bytes: &[u8],
+    lt: usize,
+    mut on_attribute: impl FnMut(usize, &[u8], usize),
+) -> Option<Tag> {
+    let len = bytes.len();
+    let name_start = lt + 1 + usize::from(bytes.get(lt + 1) == Some(&b'/'));
+    let mut i = name_start;
+    while i < len && !is_space(bytes[i]) && bytes[i] != b'/' && bytes[i] != b'>' {
+        i += 1;
+    }
+    let name = (name_start, i);
+    let mut gap = i;
+    loop {
+        // Before an attribute name.
+        while i < len && is_space(bytes[i]) {
+            i += 1;
+        }
+        match *bytes.get(i)? {
+            b'>' => {
+                return Some(Tag {
+                    name,
+                    self_closing: false,
+                    end: i + 1,
+                })
+            }
+            b'/' => {
+                if bytes.get(i + 1) == Some(&b'>') {
+                    return Some(Tag {
+                        name,
+                        self_closing: true,
+                        end: i + 2,
+                    });
+                }
+                i += 1;
+                continue;
+            }
+            _ => {}
+        }
+        // The attribute's name: its first character may be `=`.
+        let attr_start = i;
+        i += 1;
+        while i < len && !is_space(bytes[i]) && !matches!(bytes[i], b'/' | b'>' | b'=') {
+            i += 1;
+        }
+        let attr_name = &bytes[attr_start..i];
+        let mut end = i;
+        while i < len && is_space(bytes[i]) {
+            i += 1;
+        }
+        if bytes.get(i) == Some(&b'=') {
+            i += 1;
+            while i < len && is_space(bytes[i]) {
+                i += 1;
+            }
+            i = match *bytes.get(i)? {
+                q @ (b'"' | b'\'') => i + 1 + memchr::memchr(q, &bytes[i + 1..])? + 1,
+                // A missing value: the `>` ends the tag.
+                b'>' => i,
+                _ => {
+                    let mut j = i;
+                    while j < len && !is_space(bytes[j]) && bytes[j] != b'>' {
+                        j += 1;
+                    }
+                    j
+                }
+            };
+            end = i;
+        }
+        on_attribute(gap, attr_name, end);
+        gap = end;
+    }
+}
+
+/// Whether an attribute (name as written) is one of [`KEPT_ATTRIBUTES`].
+fn is_kept_attribute(name: &[u8]) -> bool {
+    KEPT_ATTRIBUTES
+        .iter()
+        .any(|k| k.len() == name.len() && k.as_bytes().eq_ignore_ascii_case(name))
+}
+
+/// A tag name, lower-cased into a small buffer (longer names match nothing special).
+struct Name {
+    buf: [u8; Name::CAP],
+    len: usize,
+}
+
+impl Name {
+    /// Longest name kept; the special names are shorter.
+    const CAP: usize = 16;
+
+    fn new(raw: &[u8]) -> Self {
+        let mut buf = [0u8; Name::CAP];
+        if raw.len() > Name::CAP {
+            return Name { buf, len: 0 };
+        }
+        for (b, r) in buf.iter_mut().zip(raw) {
+            *b = r.to_ascii_lowercase();
+        }
+        Name {
+            buf,
+            len: raw.len(),
+        }
+    }
+
+    fn as_bytes(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+
+    fn is(&self, name: &[u8]) -> bool {
+        self.as_bytes() == name
+    }
+
+    /// Void elements and those whose end tag is optional (the parser closes them itself,
+    /// so pages leave them open) never count towards the depth.
+    fn is_uncounted(&self) -> bool {
+        matches!(
+            self.as_bytes(),
+            b"area"
+                | b"base"
+                | b"br"
+                | b"col"
+                | b"embed"
+                | b"hr"
+                | b"img"
+                | b"input"
+                | b"link"
+                | b"meta"
+                | b"source"
+                | b"track"
+                | b"wbr"
+                | b"param"
+                | b"keygen"
+                | b"p"
+                | b"li"
+                | b"dt"
+                | b"dd"
+                | b"tr"
+                | b"td"
+                | b"th"
+                | b"tbody"
+                | b"thead"
+                | b"tfoot"
+                | b"option"
+                | b"optgroup"
+                | b"html"
+                | b"head"
+                | b"body"
+        )
+    }
+
+    /// Elements whose content the tokenizer reads as text up to their end tag (`noscript`
+    /// too: html5ever parses with scripting enabled).
+    fn is_raw_text(&self) -> bool {
+        matches!(
+            self.as_bytes(),
+            b"script"
+                | b"style"
+                | b"title"
+                | b"textarea"
+                | b"xmp"
+                | b"iframe"
+                | b"noembed"
+                | b"noframes"
+                | b"noscript"
+        )
+    }
+}
+
+/// Elements whose whole content the scan may drop.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Region {
+    /// Inline graphics and formulas: foreign content, never article text.
+    Foreign,
+    /// `<template>`: inert content.
+    Template,
+    /// `nav`, `aside`, `footer`: skipped by the extractor, kept when they hold metadata.
+    Furniture,
+}
+
+impl Region {
+    fn of(name: &Name) -> Option<Region> {
+        match name.as_bytes() {
+            b"svg" | b"math" => Some(Region::Foreign),
+            b"template" => Some(Region::Template),
+            b"nav" | b"aside" | b"footer" => Some(Region::Furniture),
+            _ => None,
+        }
+    }
+
+    fn is_conditional(self) -> bool {
+        self == Region::Furniture
+    }
+}
+
+/// HTML start tags that end foreign content (`<svg>…<p>` closes the `svg`): a region of
+/// foreign content holding one is left to the parser.
+fn breaks_out_of_foreign(name: &Name) -> bool {
+    matches!(
+        name.as_bytes(),
+        b"b" | b"big"
+            | b"blockquote"
+            | b"body"
+            | b"br"
+            | b"center"
+            | b"code"
+            | b"dd"
+            | b"div"
+            | b"dl"
+            | b"dt"
+            | b"em"
+            | b"embed"
+            | b"h1"
+            | b"h2"
+            | b"h3"
+            | b"h4"
+            | b"h5"
+            | b"h6"
+            | b"head"
+            | b"hr"
+            | b"i"
+            | b"img"
+            | b"li"
+            | b"listing"
+            | b"menu"
+            | b"meta"
+            | b"nobr"
+            | b"ol"
+            | b"p"
+            | b"pre"
+            | b"ruby"
+            | b"s"
+            | b"small"
+            | b"span"
+            | b"strong"
+            | b"strike"
+            | b"sub"
+            | b"sup"
+            | b"table"
+            | b"tt"
+            | b"u"
+            | b"ul"
+            | b"var"
+            | b"font"
+    )
+}
+
+/// The `<` of the end tag matching the element whose content starts at `from` (nested
+/// elements of the same name counted; comments and raw text stepped over). `None` when
+/// there is none, or when foreign content is broken out of before it.
+fn matching_end(bytes: &[u8], from: usize, name: &[u8], region: Region) -> Option<usize> {
+    let mut depth = 1usize;
+    let mut pos = from;
+    while let Some(off) = memchr::memchr(b'<', &bytes[pos..]) {
+        let lt = pos + off;
+        pos = match markup_at(bytes, lt) {
+            Markup::Text => lt + 1,
+            Markup::Comment(end) | Markup::Bogus(end) => end?,
+            Markup::Tag => {
+                let closing = bytes[lt + 1] == b'/';
+                let tag = read_tag(bytes, lt, |_, _, _| {})?;
+                let tag_name = Name::new(&bytes[tag.name.0..tag.name.1]);
+                let same = tag_name.is(name);
+                if closing {
+                    if same {
+                        depth -= 1;
+                        if depth == 0 {
+                            return Some(lt);
+                        }
+                    }
+                    tag.end
+                } else if region == Region::Foreign && breaks_out_of_foreign(&tag_name) {
+                    return None;
+                } else {
+                    if same && !tag.self_closing {
+                        depth += 1;
+                    }
+                    if region != Region::Foreign && tag_name.is_raw_text() {
+                        end_tag(bytes, tag.end, tag_name.as_bytes())?
+                    } else {
+                        tag.end
+                    }
+                }
+            }
+        };
+    }
+    None
+}
+
+/// Markers of what the metadata reader looks at, as searchers built once.
+static METADATA_MARKERS: LazyLock<Vec<Finder<'static>>> = LazyLock::new(|| {
+    const NEEDLES: [&[u8]; 14] = [
+        b"readcrumb",
+        b"READCRUMB",
+        b"author",
+        b"Author",
+        b"AUTHOR",
+        b"<h1",
+        b"<H1",
+        b"<time",
+        b"<TIME",
+        b"figcaption",
+        b"FIGCAPTION",
+        b"<meta",
+        b"<META",
+        b"ld+json",
+    ];
+    NEEDLES.iter().map(Finder::new).collect()
+});
+
+/// Whether a `nav`/`aside`/`footer` region holds something the metadata reader looks at.
+fn holds_metadata(region: &[u8]) -> bool {
+    METADATA_MARKERS.iter().any(|f| f.find(region).is_some())
+}
+
+/// The position of the first `</name` end tag at or after `from` (followed by a space, `/`
+/// or `>`, any case).
+fn end_tag(bytes: &[u8], from: usize, name: &[u8]) -> Option<usize> {
+    let mut at = from;
+    while let Some(off) = memchr::memchr(b'<', &bytes[at..]) {
+        let lt = at + off;
+        if bytes.get(lt + 1) != Some(&b'/') {
+            at = lt + 1;
+            continue;
+        }
+        let after = lt + 2 + name.len();
+        let matches = bytes
+            .get(lt + 2..after)
+            .is_some_and(|n| n.eq_ignore_ascii_case(name))
+            && bytes
+                .get(after)
+                .is_none_or(|b| is_space(*b) || *b == b'/' || *b == b'>');
+        if matches {
+            return Some(lt);
+        }
+        at = lt + 2;
+    }
+    None
+}
+
+/// Whether `hay` contains `needle` (ASCII, any case).
+fn contains_ignore_case(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len())
+        .any(|w| w.eq_ignore_ascii_case(needle))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scan(s: &str) -> String {
+        prescan(s).into_owned()
+    }
+
+    #[test]
+    fn nesting_is_capped_in_linear_time() {
+        let deep = format!(
+            "<p>Top text.</p>{}<p>Deep text.</p>{}",
+            "<div>".repeat(100_000),
+            "</div>".repeat(100_000)
+        );
+        let capped = prescan(&deep);
+        assert_eq!(capped.matches("<div>").count(), MAX_DEPTH);
+        assert_eq!(capped.matches("</div>").count(), MAX_DEPTH);
+        assert!(capped.contains("<p>Deep text.</p>"));
+        let shallow = "<div><p>a < b</p><br/><img><x-y class=a></x-y></div><<<>";
+        assert!(matches!(prescan(shallow), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn unused_attributes_are_dropped_quoted_values_respected() {
+        let out = scan(
+            r#"<div class="a" data-x='1>2' href=/x id=b onclick="f('>')"><a href="/y" rel=author>Jo</a><img src=x.jpg/></div>"#,
+        );
+        assert_eq!(
+            out,
+            r#"<div class="a" id=b><a rel=author>Jo</a><img></div>"#
+        );
+        // Names are matched in any case; separators without spaces are kept apart.
+        assert_eq!(
+            scan(r#"<META PROPERTY="og:title" CONTENT="T"><p class="x"title="y"lang=en>"#),
+            r#"<META PROPERTY="og:title" CONTENT="T"><p class="x"lang=en>"#
+        );
+        // An unterminated tag is left alone.
+        assert_eq!(scan("<p>x</p><div href='x"), "<p>x</p><div href='x");
+    }
+
+    #[test]
+    fn scripts_styles_and_comments_are_dropped_json_ld_kept() {
+        let page = r#"<html><head><title>T <b></title><style>p { color: red } </style><script type="application/ld+json">{"a":1}</script><script>if (a<b) { x = "</p>"; }</script><!-- <script> --></head><body><!-->x<!--->y<!-- a --!>z<p>Text</p><noscript><img src=x><p>Enable JS</p></noscript><script><!-- document.write("<script></script>") --></script></body></html>"#;
+        let out = scan(page);
+        assert_eq!(
+            out,
+            r#"<html><head><title>T <b></title><style></style><script type="application/ld+json">{"a":1}</script><script></script></head><body>xyz<p>Text</p><noscript></noscript><script><!-- document.write("<script></script>") --></script></body></html>"#
+        );
+    }
+
+    #[test]
+    fn xmp_text_is_kept() {
+        let page = "<xmp>a <b> c</xmp><p>d</p>";
+        assert_eq!(scan(page), page);
+    }
+
+    #[test]
+    fn svg_template_and_furniture_content_are_dropped() {
+        let out = scan(
+            "<p>A</p><svg viewBox='0 0 1 1'><svg><path d='M0'/></svg><title>x</title></svg><template><p>t</p></template><nav><ul><li><a href=/>Home</a></li></ul></nav><p>B</p><footer>© Site</footer>",
+        );
+        assert_eq!(
+            out,
+            "<p>A</p><svg></svg><template></template><nav></nav><p>B</p><footer></footer>"
+        );
+        // Furniture holding metadata stays whole.
+        let crumbs = r#"<nav aria-label="breadcrumb"><a href="/">Home</a> <a>World</a></nav>"#;
+        assert_eq!(
+            scan(crumbs),
+            r#"<nav aria-label="breadcrumb"><a>Home</a> <a>World</a></nav>"#
+        );
+        let byline = r#"<aside><a rel="author">Jo Li</a><nav><a>x</a></nav></aside>"#;
+        assert_eq!(scan(byline), byline);
+        // Foreign content broken out of by an HTML element is left to the parser.
+        let broken = "<svg><p>Text</p></svg>";
+        assert_eq!(scan(broken), broken);
+    }
+
+    #[test]
+    fn unclosed_regions_stay_linear() {
+        // One search for the missing end, then no more (and the depth cap applies).
+        let svgs = "<svg><path/>x".repeat(50_000);
+        assert_eq!(prescan(&svgs).matches("<svg>").count(), MAX_DEPTH);
+        let navs = format!("{}{}", "<nav><h1>".repeat(50_000), "</nav>".repeat(50_000));
+        assert!(prescan(&navs).len() <= navs.len());
+    }
+}
