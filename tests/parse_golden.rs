@@ -14,14 +14,35 @@ fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/parse")
 }
 
-/// Every (input, expectation) pair.
-fn cases() -> Vec<(PathBuf, PathBuf)> {
-    let dir = fixtures();
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(&dir)
+/// The story fixtures, where an expectation without an input of its own here finds it
+/// (the same file is not kept twice).
+fn story_fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/stories")
+}
+
+/// The input `<stem>.<ext>` (not an expectation) among `entries`.
+fn input_for<'a>(entries: &'a [PathBuf], stem: &str) -> Option<&'a PathBuf> {
+    entries.iter().find(|p| {
+        let n = p.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        n.starts_with(&format!("{stem}."))
+            && !n.ends_with(".parse.json")
+            && !n.ends_with(".expected.json")
+    })
+}
+
+fn sorted_entries(dir: &Path) -> Vec<PathBuf> {
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
         .expect("fixtures folder")
         .map(|e| e.expect("entry").path())
         .collect();
     entries.sort();
+    entries
+}
+
+/// Every (input, expectation) pair.
+fn cases() -> Vec<(PathBuf, PathBuf)> {
+    let entries = sorted_entries(&fixtures());
+    let stories = sorted_entries(&story_fixtures());
     let mut out = Vec::new();
     for exp in entries
         .iter()
@@ -29,12 +50,8 @@ fn cases() -> Vec<(PathBuf, PathBuf)> {
     {
         let name = exp.file_name().and_then(|n| n.to_str()).unwrap_or_default();
         let stem = name.trim_end_matches(".parse.json");
-        let input = entries
-            .iter()
-            .find(|p| {
-                let n = p.file_name().and_then(|n| n.to_str()).unwrap_or_default();
-                n != name && n.starts_with(&format!("{stem}.")) && !n.ends_with(".parse.json")
-            })
+        let input = input_for(&entries, stem)
+            .or_else(|| input_for(&stories, stem))
             .unwrap_or_else(|| panic!("no input file for {name}"));
         out.push((input.clone(), exp.clone()));
     }
