@@ -279,11 +279,13 @@ impl<'a> Context<'a> {
         let owner = (lo.max(noun.saturating_sub(3))..noun)
             .rev()
             .find(|&o| self.is_possessive(o))?;
-        // `Trump said Clinton's remarks were "…"`: a speech cue before the owner speaks.
-        let spoken_before = (lo..owner)
+        // `Trump said Clinton's remarks were "…"`, `In a meeting with the Post's editorial
+        // board, Trump said: "…"`: a speech cue in the sentence names the speaker instead.
+        let other_cue = (lo..hi)
+            .filter(|&i| i != noun)
             .filter_map(|i| self.cue_at(i))
-            .any(|c| c.kind != CueKind::Framing);
-        if spoken_before {
+            .any(|c| c.kind != CueKind::Framing && !(c.first..c.last).contains(&noun));
+        if other_cue {
             return None;
         }
         let w = self.word(owner);
@@ -679,11 +681,19 @@ impl<'a> Context<'a> {
             j = self.skip_apposition_left(j, lo)?;
             // `Hunter's chief of staff, Joe Kasper, told`: the name between the commas
             // when the phrase before them is no subject.
+            let inner_end = self.skip_parenthesis_left(comma, j + 1);
             inner_name = self
-                .np_ending_at(comma, j + 1)
-                .filter(|np| is_capitalised(self.word(np.last - 1)));
+                .np_ending_at(inner_end, j + 1)
+                .filter(|np| np.first == j + 1 && is_capitalised(self.word(np.last - 1)));
         }
-        self.np_ending_at(j, lo)
+        // `…, after winning Ohio in the primary, Gov. John Kasich (R-OH), said`: a
+        // person's name set off by commas is the subject over the phrase before it.
+        let inner_person = inner_name.filter(|&np| {
+            self.name_in(np)
+                .is_some_and(|n| n.kind == NameKind::Person && n.last == np.last)
+        });
+        inner_person
+            .or_else(|| self.np_ending_at(j, lo))
             .or(inner_name)
             .or_else(|| self.before_relative_clause(j, lo))
             .or_else(|| {
