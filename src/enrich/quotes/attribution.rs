@@ -1107,13 +1107,16 @@ impl<'a> Context<'a> {
         previous: &'p [Attribution],
     ) -> Option<Antecedent<'a, 'p>> {
         let before = &self.names.names[..self.names.index_at(pos)];
+        // A single capitalised word that speaks (`Cruz openly admitted …`) is most likely
+        // a person too.
         let person = |n: &&Name| {
             n.kind == NameKind::Person
                 || (n.kind == NameKind::Other
-                    && self
+                    && (self
                         .names
                         .full_name(self.body, n.text(self.body), n.start)
-                        .is_some())
+                        .is_some()
+                        || self.is_speech_subject(n)))
         };
         let candidates = || {
             before

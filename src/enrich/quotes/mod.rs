@@ -701,6 +701,14 @@ mod tests {
     }
 
     #[test]
+    fn he_takes_a_one_word_subject_that_speaks() {
+        check(
+            "Donald Trump went with the odds.\n\nCruz openly admitted that his pick was political. “With an eye to the primary,” he said.",
+            &[("With an eye to the primary,", Some("Cruz"))],
+        );
+    }
+
+    #[test]
     fn the_hearer_after_told_is_never_the_speaker() {
         let st = story(&["“That is inevitable,” California Rep. Duncan Hunter’s chief of staff, Joe Kasper, told POLITICO."]);
         let q = &extract(&st).quotes[0];

@@ -260,7 +260,7 @@ fn opens_sentence(body: &str, tokens: &[Tok], i: usize) -> bool {
 /// (`Hours later, …`, `Appearing before …`, `Eight years ago, …`, `Signs of …`). Such a
 /// word stays a name when the story also capitalises it mid-sentence (`Sanders` after
 /// `Bernie Sanders`), or when a speech verb or auxiliary follows it (`Miller said`,
-/// `Reuters has …`). One pass over the tokens and one over the names: linear.
+/// `Cruz openly admitted`, `Reuters has …`). One pass over the tokens and one over the names: linear.
 fn drop_sentence_openers(body: &str, tokens: &[Tok], names: &mut Vec<Name>) {
     let mid_sentence: rustc_hash::FxHashSet<&str> = tokens
         .iter()
@@ -274,12 +274,16 @@ fn drop_sentence_openers(body: &str, tokens: &[Tok], names: &mut Vec<Name>) {
         if n.last - n.first > 1 || !opens_sentence(body, tokens, n.first) {
             return true;
         }
-        let next = tokens
-            .get(n.last)
-            .filter(|t| t.is_word())
-            .map_or("", |t| t.text(body));
+        let word_at = |i: usize| {
+            tokens
+                .get(i)
+                .filter(|t| t.is_word())
+                .map_or("", |t| t.text(body))
+        };
+        let next = word_at(n.last);
         mid_sentence.contains(strip_possessive(n.text(body)))
             || cues::cue_word(next).is_some()
+            || (cues::is_aux_or_adverb(next) && cues::cue_word(word_at(n.last + 1)).is_some())
             || [
                 "has", "had", "have", "is", "was", "will", "would", "did", "does", "also", "could",
                 "can", "should", "may", "might",
