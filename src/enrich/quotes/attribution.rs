@@ -1116,7 +1116,8 @@ impl<'a> Context<'a> {
                         .names
                         .full_name(self.body, n.text(self.body), n.start)
                         .is_some()
-                        || self.is_speech_subject(n)))
+                        || self.is_speech_subject(n)
+                        || self.has_person_title(n)))
         };
         let candidates = || {
             before
@@ -1163,6 +1164,24 @@ impl<'a> Context<'a> {
             (None, Some(p)) => Some(Antecedent::Speaker(p)),
             (None, None) => None,
         }
+    }
+
+    /// Whether one-word name `n` carries a personal title in this or a recent occurrence
+    /// (`President Obama` … `And Obama, …, seems to agree`), bounded to the 60 names
+    /// before it.
+    fn has_person_title(&self, n: &Name) -> bool {
+        let text = strip_possessive(n.text(self.body));
+        let upto = self.names.index_at(n.end);
+        self.names.names[..upto]
+            .iter()
+            .rev()
+            .take(60)
+            .filter(|m| strip_possessive(m.text(self.body)) == text)
+            .any(|m| {
+                m.title
+                    .split(' ')
+                    .any(|w| !w.is_empty() && cues::is_title(w.trim_end_matches('.')))
+            })
     }
 
     /// The subject of the nearest earlier sentence that names a fitting person (`Cruz

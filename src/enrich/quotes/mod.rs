@@ -709,6 +709,14 @@ mod tests {
     }
 
     #[test]
+    fn he_takes_a_titled_one_word_subject() {
+        check(
+            "Ted Nordhaus spoke to President Obama.\n\nAnd Obama, for all the progress he made, seems to agree. “We do not yet know what will work,” he said.",
+            &[("We do not yet know what will work,", Some("Obama"))],
+        );
+    }
+
+    #[test]
     fn the_hearer_after_told_is_never_the_speaker() {
         let st = story(&["“That is inevitable,” California Rep. Duncan Hunter’s chief of staff, Joe Kasper, told POLITICO."]);
         let q = &extract(&st).quotes[0];
