@@ -111,7 +111,8 @@ fn resolve_input(input: &Path) -> PathBuf {
 }
 
 /// The prediction line for one record: body quotes in code points, a multi-paragraph
-/// quote split at its paragraph (line) breaks.
+/// quote split at its paragraph (line) breaks. `kind`, `mention` and `cue` are for error
+/// analysis; the scorer reads only the span and `speaker`.
 fn predictions(id: &str, record: &EnrichedRecord, all_segments: bool) -> serde_json::Value {
     let chars: Vec<char> = record.body.chars().collect();
     let mut quotes = Vec::new();
@@ -121,7 +122,11 @@ fn predictions(id: &str, record: &EnrichedRecord, all_segments: bool) -> serde_j
         }
         for (s, e) in split_paragraphs(&chars, q.start, q.end) {
             let text: String = chars[s..e].iter().collect();
-            quotes.push(json!({"start": s, "end": e, "text": text, "speaker": q.speaker}));
+            let mention = q.speaker_mention.as_ref().map(|m| m.text.as_str());
+            quotes.push(json!({
+                "start": s, "end": e, "text": text, "speaker": q.speaker,
+                "kind": q.kind, "mention": mention, "cue": q.cue,
+            }));
         }
     }
     json!({"id": id, "quotes": quotes})

@@ -22,6 +22,8 @@ use super::tokens::{Kind, Tok};
 const WINDOW: usize = 40;
 /// How far after a quote a cue may be and still be read as the quote's own attribution.
 const NEAR: usize = 14;
+/// How many tokens before a quote an utterance noun (`statement`, `words`) may be.
+const MAX_GAP: usize = 10;
 
 /// The attribution of one quote.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -138,6 +140,14 @@ impl<'a> Context<'a> {
                 kind: CueKind::Verb,
             });
         }
+        // `As Vulture put it, "…"`.
+        if w.eq_ignore_ascii_case("put") && next(1).eq_ignore_ascii_case("it") {
+            return Some(Cue {
+                first: i,
+                last: i + 2,
+                kind: CueKind::Verb,
+            });
+        }
         if w.eq_ignore_ascii_case("by")
             && i > 0
             && self.is_word(i - 1)
@@ -200,8 +210,15 @@ impl<'a> Context<'a> {
             .ends_with(['.', '!', '?'])
             && self.is_word(right.0)
             && is_capitalised(self.word(right.0));
-        let plain =
-            |c: &Cue| c.kind == CueKind::Verb && !(right.0..c.first).any(|i| self.toks[i].is(','));
+        // `"…?" Miller, a retired worker, said`: the subject (with its apposition) opens
+        // the clause, so the cue is still the quote's own.
+        let plain = |c: &Cue| {
+            c.kind == CueKind::Verb
+                && (!(right.0..c.first).any(|i| self.toks[i].is(','))
+                    || self
+                        .subject_left(c.first, right.0)
+                        .is_some_and(|np| np.first == right.0))
+        };
         if let Some(c) = right_cue.filter(|c| !closed || plain(c)) {
             if c.first - right.0 <= NEAR {
                 if let Some(att) = self.attribution_of_cue(c, right.0, previous, k) {
@@ -210,6 +227,12 @@ impl<'a> Context<'a> {
             } else {
                 right_far = Some(c);
             }
+        }
+        if let Some(att) = self
+            .possessive_source(left, previous)
+            .or_else(|| self.publisher(left, previous))
+        {
+            return att;
         }
         let mut hi = left.1;
         while let Some(c) = self.last_cue(left.0, hi) {
@@ -240,6 +263,98 @@ impl<'a> Context<'a> {
         Attribution::default()
     }
 
+    /// `From Bush's Facebook post: "…"`, `in Forbes' words, "…"`, `Clinton's response
+    /// was: "…"`, `his famous demand in Berlin: "…"`: the owner of an utterance noun
+    /// shortly before the quote is its speaker.
+    fn possessive_source(
+        &self,
+        left: (usize, usize),
+        previous: &[Attribution],
+    ) -> Option<Attribution> {
+        let (lo, hi) = left;
+        let noun = (lo..hi)
+            .rev()
+            .take(MAX_GAP)
+            .find(|&n| self.is_word(n) && is_utterance_noun(self.word(n)))?;
+        let owner = (lo.max(noun.saturating_sub(3))..noun)
+            .rev()
+            .find(|&o| self.is_possessive(o))?;
+        // `Trump said Clinton's remarks were "…"`, `In a meeting with the Post's editorial
+        // board, Trump said: "…"`: a speech cue in the sentence names the speaker instead.
+        let other_cue = (lo..hi)
+            .filter(|&i| i != noun)
+            .filter_map(|i| self.cue_at(i))
+            .any(|c| c.kind != CueKind::Framing && !(c.first..c.last).contains(&noun));
+        if other_cue {
+            return None;
+        }
+        let w = self.word(owner);
+        let np = if matches!(
+            cues::pronoun(w),
+            Some(PronounKind::Male | PronounKind::Female)
+        ) || ["its", "their", "Its", "Their"].contains(&w)
+        {
+            Np {
+                first: owner,
+                last: owner + 1,
+            }
+        } else if is_capitalised(w) {
+            self.np_ending_at(owner + 1, lo)?
+        } else {
+            return None;
+        };
+        let mut att = if np.last - np.first == 1 && ["its", "their", "Its", "Their"].contains(&w) {
+            self.resolve_pronoun(
+                PronounKind::Plural,
+                self.toks[owner].start,
+                self.toks[owner].end,
+                previous,
+            )
+        } else {
+            self.resolve(np, previous)
+        };
+        att.speaker.as_ref()?;
+        att.cue = Some((self.toks[noun].start, self.toks[noun].end));
+        Some(att)
+    }
+
+    /// Whether token `o` is a possessive: `Bush's`, `Forbes'`, `his`, `her`, `its`.
+    fn is_possessive(&self, o: usize) -> bool {
+        if !self.is_word(o) {
+            return false;
+        }
+        let w = self.word(o);
+        let apostrophe_s = strip_possessive(w) != w;
+        let bare_apostrophe = w.ends_with('s')
+            && is_capitalised(w)
+            && self
+                .toks
+                .get(o + 1)
+                .is_some_and(|t| t.is('’') || t.is('\''));
+        apostrophe_s
+            || bare_apostrophe
+            || ["his", "her", "its", "their", "His", "Her", "Its", "Their"].contains(&w)
+    }
+
+    /// `Trump issued a statement, "…"`, `Obama released a statement Thursday condemning
+    /// "…"`, `she released a statement saying, "…"`: the subject of the verb that put the
+    /// statement out.
+    fn publisher(&self, left: (usize, usize), previous: &[Attribution]) -> Option<Attribution> {
+        let (lo, hi) = left;
+        let noun = (lo..hi)
+            .rev()
+            .take(MAX_GAP)
+            .find(|&n| self.is_word(n) && is_document_noun(self.word(n)))?;
+        let verb = (lo.max(noun.saturating_sub(4))..noun)
+            .rev()
+            .find(|&v| self.is_word(v) && is_publishing_verb(self.word(v)))?;
+        let np = self.subject_left(verb, lo)?;
+        let mut att = self.resolve(np, previous);
+        att.speaker.as_ref()?;
+        att.cue = Some((self.toks[verb].start, self.toks[noun].end));
+        Some(att)
+    }
+
     /// `"…" ¶ — Bernie Sanders.`: a quote that ends its paragraph, signed by a short
     /// next paragraph that opens with a dash and a name (quote boxes, fact checks).
     fn signed_below(&self, k: usize, previous: &[Attribution]) -> Option<Attribution> {
@@ -257,8 +372,11 @@ impl<'a> Context<'a> {
             i += 1;
         }
         let dash = self.toks.get(i)?;
-        if dash.para != para + 1 || !matches!(dash.kind, Kind::Punct('-' | '—' | '–')) {
+        if dash.para != para + 1 {
             return None;
+        }
+        if !matches!(dash.kind, Kind::Punct('-' | '—' | '–')) {
+            return self.signature_line(k, i, previous);
         }
         let words = self.toks[i + 1..]
             .iter()
@@ -270,6 +388,52 @@ impl<'a> Context<'a> {
             return None;
         }
         let np = self.subject_right(i + 1)?;
+        let att = self.resolve(np, previous);
+        att.speaker.is_some().then_some(att)
+    }
+
+    /// `"…" ¶ Josh Bivens, Economic Policy Institute."`: a pull quote that opens its line,
+    /// signed by the next line: a name (or role) alone or followed by a comma and an
+    /// affiliation, with no verb. The signature sits in the quote's own paragraph (one
+    /// line break), or the box's closing mark ends it.
+    fn signature_line(&self, k: usize, i: usize, previous: &[Attribution]) -> Option<Attribution> {
+        let seg = &self.segs[k];
+        if !(seg.open == 0 || self.body[..seg.open].ends_with('\n')) {
+            return None;
+        }
+        let line = self.toks[i].para;
+        let end = i + self.toks[i..]
+            .iter()
+            .take(30)
+            .take_while(|t| t.para == line)
+            .count();
+        let sig = &self.toks[i..end];
+        let words = sig.iter().filter(|t| t.is_word()).count();
+        let ends_with_mark = sig
+            .last()
+            .is_some_and(|t| matches!(t.text(self.body), "\"" | "”") || t.quote.is_some());
+        let same_paragraph = !self
+            .body
+            .get(seg.close_end..self.toks[i].start)
+            .unwrap_or("\n\n")
+            .contains("\n\n");
+        if words == 0 || words > 12 || !(ends_with_mark || same_paragraph) {
+            return None;
+        }
+        if sig
+            .iter()
+            .enumerate()
+            .any(|(x, _)| self.cue_at(i + x).is_some())
+        {
+            return None;
+        }
+        let np = self.subject_right(i)?;
+        // The name ends the line or is followed by a comma and an affiliation.
+        let after = self.toks.get(np.last);
+        let signed = after.is_none_or(|t| t.para != line || t.is(',') || t.ends_sentence());
+        if !signed || !is_capitalised(self.word(i)) {
+            return None;
+        }
         let att = self.resolve(np, previous);
         att.speaker.is_some().then_some(att)
     }
@@ -511,10 +675,26 @@ impl<'a> Context<'a> {
         }
         j = self.skip_adjunct_left(j, lo);
         j = self.skip_parenthesis_left(j, lo);
+        let mut inner_name = None;
         if j > lo && self.toks[j - 1].is(',') {
+            let comma = j - 1;
             j = self.skip_apposition_left(j, lo)?;
+            // `Hunter's chief of staff, Joe Kasper, told`: the name between the commas
+            // when the phrase before them is no subject.
+            let inner_end = self.skip_parenthesis_left(comma, j + 1);
+            inner_name = self
+                .np_ending_at(inner_end, j + 1)
+                .filter(|np| np.first == j + 1 && is_capitalised(self.word(np.last - 1)));
         }
-        self.np_ending_at(j, lo)
+        // `…, after winning Ohio in the primary, Gov. John Kasich (R-OH), said`: a
+        // person's name set off by commas is the subject over the phrase before it.
+        let inner_person = inner_name.filter(|&np| {
+            self.name_in(np)
+                .is_some_and(|n| n.kind == NameKind::Person && n.last == np.last)
+        });
+        inner_person
+            .or_else(|| self.np_ending_at(j, lo))
+            .or(inner_name)
             .or_else(|| self.before_relative_clause(j, lo))
             .or_else(|| {
                 let coordinated =
@@ -927,13 +1107,17 @@ impl<'a> Context<'a> {
         previous: &'p [Attribution],
     ) -> Option<Antecedent<'a, 'p>> {
         let before = &self.names.names[..self.names.index_at(pos)];
+        // A single capitalised word that speaks (`Cruz openly admitted …`) is most likely
+        // a person too.
         let person = |n: &&Name| {
             n.kind == NameKind::Person
                 || (n.kind == NameKind::Other
-                    && self
+                    && (self
                         .names
                         .full_name(self.body, n.text(self.body), n.start)
-                        .is_some())
+                        .is_some()
+                        || self.is_speech_subject(n)
+                        || self.has_person_title(n)))
         };
         let candidates = || {
             before
@@ -980,6 +1164,24 @@ impl<'a> Context<'a> {
             (None, Some(p)) => Some(Antecedent::Speaker(p)),
             (None, None) => None,
         }
+    }
+
+    /// Whether one-word name `n` carries a personal title in this or a recent occurrence
+    /// (`President Obama` … `And Obama, …, seems to agree`), bounded to the 60 names
+    /// before it.
+    fn has_person_title(&self, n: &Name) -> bool {
+        let text = strip_possessive(n.text(self.body));
+        let upto = self.names.index_at(n.end);
+        self.names.names[..upto]
+            .iter()
+            .rev()
+            .take(60)
+            .filter(|m| strip_possessive(m.text(self.body)) == text)
+            .any(|m| {
+                m.title
+                    .split(' ')
+                    .any(|w| !w.is_empty() && cues::is_title(w.trim_end_matches('.')))
+            })
     }
 
     /// The subject of the nearest earlier sentence that names a fitting person (`Cruz
@@ -1294,6 +1496,81 @@ fn is_adjunct_head(word: &str) -> bool {
         ]
         .contains(&word)
         || word.chars().all(|c| c.is_ascii_digit())
+}
+
+/// Nouns for something said or written, whose owner speaks (`Bush's post: "…"`).
+fn is_utterance_noun(word: &str) -> bool {
+    is_speech_noun(word)
+        || [
+            "response",
+            "reply",
+            "answer",
+            "letter",
+            "message",
+            "dictum",
+            "column",
+            "editorial",
+            "memo",
+            "caption",
+            "demand",
+            "note",
+            "email",
+            "op-ed",
+            "plea",
+            "retort",
+            "verdict",
+            "assessment",
+        ]
+        .iter()
+        .any(|w| w.eq_ignore_ascii_case(word))
+}
+
+/// Documents put out by someone (`issued a statement`).
+fn is_document_noun(word: &str) -> bool {
+    [
+        "statement",
+        "video",
+        "message",
+        "post",
+        "tweet",
+        "letter",
+        "memo",
+        "caption",
+        "note",
+        "email",
+        "release",
+        "column",
+        "op-ed",
+        "video",
+        "response",
+    ]
+    .iter()
+    .any(|w| w.eq_ignore_ascii_case(word))
+}
+
+/// Verbs that put a document out (`issued`, `released`, `posted`).
+fn is_publishing_verb(word: &str) -> bool {
+    [
+        "issued",
+        "released",
+        "posted",
+        "published",
+        "tweeted",
+        "sent",
+        "circulated",
+        "shared",
+        "added",
+        "put",
+        "wrote",
+        "issues",
+        "releases",
+        "posts",
+        "publishes",
+        "sends",
+        "adds",
+        "writes",
+    ]
+    .contains(&word)
 }
 
 /// Nouns that name speech, so that `X by Y` attributes to Y.

@@ -612,6 +612,111 @@ mod tests {
     }
 
     #[test]
+    fn a_sentence_opening_word_is_no_name() {
+        check(
+            "Hours later, Trump returned the compliment, telling Reuters, “We have been friends for a long time.”",
+            &[("We have been friends for a long time.", Some("Trump"))],
+        );
+    }
+
+    #[test]
+    fn closed_quote_then_subject_with_apposition_and_cue() {
+        check(
+            "“How are you today?” Miller, a retired worker, said pleasantly. “We are talking with supporters.”",
+            &[
+                ("How are you today?", Some("Miller")),
+                ("We are talking with supporters.", Some("Miller")),
+            ],
+        );
+    }
+
+    #[test]
+    fn as_x_put_it() {
+        check(
+            "As Vulture put it, “Hello, it’s the Biebs.”",
+            &[("Hello, it’s the Biebs.", Some("Vulture"))],
+        );
+    }
+
+    #[test]
+    fn name_between_commas_after_a_role_phrase() {
+        check(
+            "“That is inevitable,” California Rep. Duncan Hunter’s chief of staff, Joe Kasper, told POLITICO.",
+            &[("That is inevitable,", Some("Joe Kasper"))],
+        );
+    }
+
+    #[test]
+    fn owner_of_a_statement_noun_speaks() {
+        check(
+            "From Bush's Facebook post: “For the sake of our party, we must move on.”",
+            &[("For the sake of our party, we must move on.", Some("Bush"))],
+        );
+        check(
+            "It was held there because, in Forbes’ words, “they are the most entrepreneurial places on the planet.”",
+            &[(
+                "they are the most entrepreneurial places on the planet.",
+                Some("Forbes"),
+            )],
+        );
+    }
+
+    #[test]
+    fn a_speech_verb_before_the_owner_keeps_its_speaker() {
+        check(
+            "Trump said Clinton's remarks were “totally outrageous and wrong.”",
+            &[("totally outrageous and wrong.", Some("Trump"))],
+        );
+    }
+
+    #[test]
+    fn issued_a_statement_quote() {
+        check(
+            "After the attacks, Trump issued a statement, “Last night, our nation was attacked.”",
+            &[("Last night, our nation was attacked.", Some("Trump"))],
+        );
+        check(
+            "Ivanka Trump sold the brand.\n\nAt the time, she released a statement saying, “We share their vision for the brand.”",
+            &[("We share their vision for the brand.", Some("Ivanka Trump"))],
+        );
+    }
+
+    #[test]
+    fn pull_quote_signed_on_the_next_line() {
+        check(
+            "Voices proved decisive.\n\n\"We are going to enter the next recession without that consensus.\nJosh Bivens, Economic Policy Institute.\"",
+            &[(
+                "We are going to enter the next recession without that consensus.",
+                Some("Josh Bivens"),
+            )],
+        );
+    }
+
+    #[test]
+    fn a_sentence_after_a_pull_quote_is_no_signature() {
+        check(
+            "Intro.\n\n“We will win this race.”\n\nThe crowd cheered loudly.",
+            &[("We will win this race.", None)],
+        );
+    }
+
+    #[test]
+    fn he_takes_a_one_word_subject_that_speaks() {
+        check(
+            "Donald Trump went with the odds.\n\nCruz openly admitted that his pick was political. “With an eye to the primary,” he said.",
+            &[("With an eye to the primary,", Some("Cruz"))],
+        );
+    }
+
+    #[test]
+    fn he_takes_a_titled_one_word_subject() {
+        check(
+            "Ted Nordhaus spoke to President Obama.\n\nAnd Obama, for all the progress he made, seems to agree. “We do not yet know what will work,” he said.",
+            &[("We do not yet know what will work,", Some("Obama"))],
+        );
+    }
+
+    #[test]
     fn the_hearer_after_told_is_never_the_speaker() {
         let st = story(&["“That is inevitable,” California Rep. Duncan Hunter’s chief of staff, Joe Kasper, told POLITICO."]);
         let q = &extract(&st).quotes[0];

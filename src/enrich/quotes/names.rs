@@ -245,6 +245,53 @@ fn gender_of(titles: &[&str], name: &[&str], title: &str) -> Gender {
     }
 }
 
+/// Whether token `i` opens a sentence, a line or a quotation, where any word is
+/// capitalised.
+fn opens_sentence(body: &str, tokens: &[Tok], i: usize) -> bool {
+    let Some(prev) = i.checked_sub(1).and_then(|p| tokens.get(p)) else {
+        return true;
+    };
+    prev.para != tokens[i].para
+        || prev.ends_sentence()
+        || matches!(prev.text(body), "“" | "\"" | "‘" | "«" | "„")
+}
+
+/// Drops one-word "names" that are only capitalised because they open a sentence
+/// (`Hours later, …`, `Appearing before …`, `Eight years ago, …`, `Signs of …`). Such a
+/// word stays a name when the story also capitalises it mid-sentence (`Sanders` after
+/// `Bernie Sanders`), or when a speech verb or auxiliary follows it (`Miller said`,
+/// `Cruz openly admitted`, `Reuters has …`). One pass over the tokens and one over the names: linear.
+fn drop_sentence_openers(body: &str, tokens: &[Tok], names: &mut Vec<Name>) {
+    let mid_sentence: rustc_hash::FxHashSet<&str> = tokens
+        .iter()
+        .enumerate()
+        .filter(|&(i, t)| {
+            t.is_word() && is_capitalised(t.text(body)) && !opens_sentence(body, tokens, i)
+        })
+        .map(|(_, t)| strip_possessive(t.text(body)))
+        .collect();
+    names.retain(|n| {
+        if n.last - n.first > 1 || !opens_sentence(body, tokens, n.first) {
+            return true;
+        }
+        let word_at = |i: usize| {
+            tokens
+                .get(i)
+                .filter(|t| t.is_word())
+                .map_or("", |t| t.text(body))
+        };
+        let next = word_at(n.last);
+        mid_sentence.contains(strip_possessive(n.text(body)))
+            || cues::cue_word(next).is_some()
+            || (cues::is_aux_or_adverb(next) && cues::cue_word(word_at(n.last + 1)).is_some())
+            || [
+                "has", "had", "have", "is", "was", "will", "would", "did", "does", "also", "could",
+                "can", "should", "may", "might",
+            ]
+            .contains(&next)
+    });
+}
+
 /// Keeps a two-word name as a person only when something says so: a known given name, a
 /// personal title, or its last word used alone elsewhere in the story (`Mindy Romero` ...
 /// `Romero said`). `Regional Change` or `Wells Fargo` stay other names.
@@ -284,6 +331,7 @@ impl NameTable {
     /// Builds the table.
     pub(crate) fn new(body: &str, tokens: &[Tok]) -> Self {
         let mut names = find_names(body, tokens);
+        drop_sentence_openers(body, tokens, &mut names);
         confirm_people(body, &mut names);
         let mut by_last: rustc_hash::FxHashMap<String, Vec<usize>> = Default::default();
         for (i, n) in names.iter().enumerate() {
