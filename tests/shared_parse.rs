@@ -52,10 +52,11 @@ fn parse_accuracy_floors() {
 }
 
 // Measured (debug and release alike): corpus body F1 0.998-1.000 and headline 100% on every
-// format; real pages 0.9618 (HTML) and 0.9012 (text), equal to score.py's figures.
+// format; real pages 0.9740 (HTML; 0.9618 when this test was written) and 0.9103 (text),
+// equal to score.py's figures.
 const FLOOR_CORPUS_F1: f64 = 0.99;
 const FLOOR_HEADLINE: f64 = 0.97;
-const FLOOR_HTML_F1: f64 = 0.95;
+const FLOOR_HTML_F1: f64 = 0.965;
 const FLOOR_TEXT_F1: f64 = 0.89;
 // Dates: 100% where the page or item states one; wire copy often states no year.
 const FLOOR_DATE: f64 = 0.97;
