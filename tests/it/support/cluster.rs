@@ -103,8 +103,9 @@ impl NatsCluster {
     /// Starts `count` routed nodes (at least 3 for JetStream replication to make sense).
     pub(crate) fn start_nodes(count: usize) -> Self {
         let cluster_name = format!("we_{}_{}", std::process::id(), next_id());
-        let ports: Vec<(u16, u16, u16)> = (0..count)
-            .map(|_| (free_port(), free_port(), free_port()))
+        let ports: Vec<(u16, u16, u16)> = free_ports(3 * count)
+            .chunks_exact(3)
+            .map(|p| (p[0], p[1], p[2]))
             .collect();
         let routes = ports
             .iter()
@@ -298,10 +299,17 @@ fn next_id() -> u32 {
     NEXT.fetch_add(1, Ordering::Relaxed)
 }
 
-/// A free TCP port on localhost (bound then released).
-fn free_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a free port");
-    listener.local_addr().expect("local addr").port()
+/// `count` distinct free TCP ports on localhost. All are held until every one is chosen:
+/// ports bound and released one at a time can repeat (a node once got the same port for
+/// its monitor and its routes, and failed to start).
+fn free_ports(count: usize) -> Vec<u16> {
+    let listeners: Vec<std::net::TcpListener> = (0..count)
+        .map(|_| std::net::TcpListener::bind("127.0.0.1:0").expect("bind a free port"))
+        .collect();
+    listeners
+        .iter()
+        .map(|l| l.local_addr().expect("local addr").port())
+        .collect()
 }
 
 /// The status of a bare HTTP/1.0 GET on localhost.
