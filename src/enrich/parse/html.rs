@@ -22,7 +22,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use scraper::{ElementRef, Html, Node, Selector};
 use serde_json::Value;
 
-use super::prescan::prescan;
+use super::prescan::{contains_ignore_case, prescan};
 use super::text::{self, Block};
 use super::{byline, dates, furniture, lang, normalize, ParseError};
 use crate::enrich::record::{Byline, Format, Media};
@@ -705,15 +705,8 @@ fn is_boilerplate_name(attr: &str) -> bool {
     let bad = words().any(|w| listed(BAD, w));
     let good = words().any(|w| listed(GOOD, w));
     bad && !good
-        || contains_ignore_ascii_case(attr, "ad-slot")
-        || contains_ignore_ascii_case(attr, "related")
-}
-
-/// Whether `hay` contains `needle` (ASCII letters in any case).
-fn contains_ignore_ascii_case(hay: &str, needle: &str) -> bool {
-    hay.as_bytes()
-        .windows(needle.len())
-        .any(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
+        || contains_ignore_case(attr.as_bytes(), b"ad-slot")
+        || contains_ignore_case(attr.as_bytes(), b"related")
 }
 
 /// Whether an element is never content, by tag, role, hidden state or class/id.

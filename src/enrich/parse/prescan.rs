@@ -644,7 +644,7 @@ fn end_tag(bytes: &[u8], from: usize, name: &[u8]) -> Option<usize> {
 }
 
 /// Whether `hay` contains `needle` (ASCII, any case).
-fn contains_ignore_case(hay: &[u8], needle: &[u8]) -> bool {
+pub(super) fn contains_ignore_case(hay: &[u8], needle: &[u8]) -> bool {
     hay.windows(needle.len())
         .any(|w| w.eq_ignore_ascii_case(needle))
 }

@@ -289,29 +289,26 @@ impl<'a> Context<'a> {
             return None;
         }
         let w = self.word(owner);
-        let np = if matches!(
-            cues::pronoun(w),
-            Some(PronounKind::Male | PronounKind::Female)
-        ) || ["its", "their", "Its", "Their"].contains(&w)
-        {
-            Np {
-                first: owner,
-                last: owner + 1,
-            }
-        } else if is_capitalised(w) {
-            self.np_ending_at(owner + 1, lo)?
-        } else {
-            return None;
-        };
-        let mut att = if np.last - np.first == 1 && ["its", "their", "Its", "Their"].contains(&w) {
+        let mut att = if is_plural_possessive(w) {
             self.resolve_pronoun(
                 PronounKind::Plural,
                 self.toks[owner].start,
                 self.toks[owner].end,
                 previous,
             )
-        } else {
+        } else if matches!(
+            cues::pronoun(w),
+            Some(PronounKind::Male | PronounKind::Female)
+        ) {
+            let np = Np {
+                first: owner,
+                last: owner + 1,
+            };
             self.resolve(np, previous)
+        } else if is_capitalised(w) {
+            self.resolve(self.np_ending_at(owner + 1, lo)?, previous)
+        } else {
+            return None;
         };
         att.speaker.as_ref()?;
         att.cue = Some((self.toks[noun].start, self.toks[noun].end));
@@ -333,7 +330,8 @@ impl<'a> Context<'a> {
                 .is_some_and(|t| t.is('’') || t.is('\''));
         apostrophe_s
             || bare_apostrophe
-            || ["his", "her", "its", "their", "His", "Her", "Its", "Their"].contains(&w)
+            || is_plural_possessive(w)
+            || matches!(w, "his" | "her" | "His" | "Her")
     }
 
     /// `Trump issued a statement, "…"`, `Obama released a statement Thursday condemning
@@ -420,11 +418,7 @@ impl<'a> Context<'a> {
         if words == 0 || words > 12 || !(ends_with_mark || same_paragraph) {
             return None;
         }
-        if sig
-            .iter()
-            .enumerate()
-            .any(|(x, _)| self.cue_at(i + x).is_some())
-        {
+        if (i..end).any(|j| self.cue_at(j).is_some()) {
             return None;
         }
         let np = self.subject_right(i)?;
@@ -1498,6 +1492,12 @@ fn is_adjunct_head(word: &str) -> bool {
         || word.chars().all(|c| c.is_ascii_digit())
 }
 
+/// `its` or `their` (as written in running text or at a sentence start), which
+/// `cues::pronoun` does not list.
+fn is_plural_possessive(word: &str) -> bool {
+    matches!(word, "its" | "their" | "Its" | "Their")
+}
+
 /// Nouns for something said or written, whose owner speaks (`Bush's post: "…"`).
 fn is_utterance_noun(word: &str) -> bool {
     is_speech_noun(word)
@@ -1541,7 +1541,6 @@ fn is_document_noun(word: &str) -> bool {
         "release",
         "column",
         "op-ed",
-        "video",
         "response",
     ]
     .iter()
