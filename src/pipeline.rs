@@ -8,8 +8,10 @@
 //!
 //! - Backpressure: every channel is bounded (`pipeline.channel_capacity`); a full channel
 //!   blocks the stage before it, and finally the source, which then stops pulling.
-//! - CPU stages run on the blocking pool, `pipeline.parallelism` stories at a time each;
-//!   records may therefore leave in a different order than stories came in.
+//! - CPU stages run on the blocking pool, `pipeline.parallelism` batches at a time each; a
+//!   batch is what is already queued (up to 8 stories), so a busy stage hands work to the
+//!   pool once per batch, not once per story. Records may leave in a different order than
+//!   stories came in.
 //! - Outcomes ([`Outcome`]): `Published` -> ack; `Rejected` (parse error or a stage panic,
 //!   permanent) -> dead letter, then `Term`; `Retry` (publish failed) -> `Nak(delay)`, or a
 //!   dead letter on the consumer's last allowed delivery. Every input ends as one
@@ -320,8 +322,16 @@ fn finish(
 }
 
 /// One CPU stage: takes envelopes from `rx`, runs `work` on the blocking pool for up to
-/// `parallelism` of them at once, and sends the results on. Envelopes that already carry
-/// a dead letter pass through untouched. Ends when `rx` is closed and all work is sent.
+/// `parallelism` batches at once, and sends the results of each batch on, in order, when
+/// it is done. Envelopes that already carry a dead letter pass through untouched. Ends
+/// when `rx` is closed and all work is sent.
+///
+/// A batch is the story just received plus what is already queued behind it, up to a fair
+/// share of the free slots ([`batch_len`]): under load one hand-off to the blocking pool
+/// and one wake-up back serve several stories; when stories trickle in, every batch is a
+/// single story and nothing waits for company. (Sending each result from the pool thread
+/// as soon as it is done was measured too: it woke the next stage once per story and
+/// cost ~10% more worker CPU per story in the e2e bench.)
 async fn run_cpu_stage<R, I, O, F>(
     stage: &'static str,
     mut rx: mpsc::Receiver<R>,
@@ -335,7 +345,7 @@ async fn run_cpu_stage<R, I, O, F>(
     F: Fn(&InputMeta, &Bytes, I) -> Result<O, DeadLetter> + Send + Sync + 'static,
 {
     let work = Arc::new(work);
-    let mut running: JoinSet<Envelope<O>> = JoinSet::new();
+    let mut running: JoinSet<Vec<Envelope<O>>> = JoinSet::new();
     let mut open = true;
     while open || !running.is_empty() {
         tokio::select! {
@@ -344,10 +354,11 @@ async fn run_cpu_stage<R, I, O, F>(
                 forward(stage, &tx, done).await;
             }
             next = rx.recv(), if open && running.len() < parallelism => match next {
-                Some(input) => {
-                    let envelope: Envelope<I> = input.into();
+                Some(first) => {
+                    let len = batch_len(rx.len(), parallelism - running.len());
+                    let batch = take_batch(first, &mut rx, len);
                     let work = Arc::clone(&work);
-                    running.spawn_blocking(move || apply(stage, work.as_ref(), envelope));
+                    running.spawn_blocking(move || run_batch(stage, work.as_ref(), batch));
                 }
                 None => open = false,
             },
@@ -356,17 +367,57 @@ async fn run_cpu_stage<R, I, O, F>(
     tracing::debug!(stage, "Stage drained.");
 }
 
+/// The most stories one hand-off to the blocking pool carries.
+const MAX_BATCH: usize = 8;
+
+/// How many stories the next batch takes: the one just received plus its fair share of
+/// the `queued` ones behind it, spread over the `free_slots` (at least 1), capped at
+/// [`MAX_BATCH`].
+fn batch_len(queued: usize, free_slots: usize) -> usize {
+    (queued + 1).div_ceil(free_slots.max(1)).clamp(1, MAX_BATCH)
+}
+
+/// `first` and up to `len - 1` envelopes already waiting in `rx` (never waits for more).
+fn take_batch<R, I>(first: R, rx: &mut mpsc::Receiver<R>, len: usize) -> Vec<Envelope<I>>
+where
+    R: Into<Envelope<I>>,
+{
+    let mut batch = Vec::with_capacity(len);
+    batch.push(first.into());
+    while batch.len() < len {
+        match rx.try_recv() {
+            Ok(next) => batch.push(next.into()),
+            Err(_) => break,
+        }
+    }
+    batch
+}
+
+/// Runs `work` on each envelope of a batch, in order (on a blocking-pool thread).
+fn run_batch<I, O, F>(stage: &'static str, work: &F, batch: Vec<Envelope<I>>) -> Vec<Envelope<O>>
+where
+    F: Fn(&InputMeta, &Bytes, I) -> Result<O, DeadLetter>,
+{
+    batch
+        .into_iter()
+        .map(|envelope| apply(stage, work, envelope))
+        .collect()
+}
+
+/// Sends a finished batch on, in order.
 async fn forward<O>(
     stage: &'static str,
     tx: &mpsc::Sender<Envelope<O>>,
-    done: Result<Envelope<O>, tokio::task::JoinError>,
+    done: Result<Vec<Envelope<O>>, tokio::task::JoinError>,
 ) {
     match done {
-        Ok(envelope) => {
-            if tx.send(envelope).await.is_err() {
-                // The next stage is gone (it failed); the input stays unacked and is
-                // redelivered after ack_wait.
-                tracing::error!(stage, "Next stage closed; story left for redelivery.");
+        Ok(batch) => {
+            for envelope in batch {
+                if tx.send(envelope).await.is_err() {
+                    // The next stage is gone (it failed); the input stays unacked and is
+                    // redelivered after ack_wait.
+                    tracing::error!(stage, "Next stage closed; story left for redelivery.");
+                }
             }
             crate::metrics::channel_depth(stage, tx.max_capacity() - tx.capacity());
         }
@@ -628,6 +679,33 @@ mod tests {
         stage.await.unwrap();
         seen.sort_unstable();
         assert_eq!(seen, (1..=50).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn batches_share_the_queue_between_free_slots_and_are_capped() {
+        assert_eq!(batch_len(0, 2), 1, "nothing queued: a batch of one");
+        assert_eq!(batch_len(1, 2), 1);
+        assert_eq!(batch_len(2, 2), 2);
+        assert_eq!(batch_len(5, 1), 6);
+        assert_eq!(batch_len(5, 0), 6, "no free slot counts as one");
+        assert_eq!(batch_len(1_000, 2), MAX_BATCH);
+    }
+
+    #[tokio::test]
+    async fn take_batch_takes_only_what_is_queued_in_order() {
+        let (tx, mut rx) = mpsc::channel::<Envelope<u32>>(8);
+        for n in 1..=3 {
+            tx.send(envelope(Ok(n))).await.unwrap();
+        }
+        let items = |batch: Vec<Envelope<u32>>| batch.into_iter().map(|e| e.item.unwrap());
+        let batch = take_batch(envelope(Ok(0)), &mut rx, 2);
+        assert_eq!(items(batch).collect::<Vec<_>>(), [0, 1]);
+        let batch = take_batch(envelope(Ok(9)), &mut rx, 5);
+        assert_eq!(
+            items(batch).collect::<Vec<_>>(),
+            [9, 2, 3],
+            "never waits for more"
+        );
     }
 
     #[test]
