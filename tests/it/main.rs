@@ -584,6 +584,25 @@ fn config_defaults_load_and_env_overrides_apply() {
     );
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn harness_moves_a_server_off_a_port_another_process_holds() {
+    // Another test's server (here: a plain listener) got the port first. The harness must
+    // not mistake that listener for its own server, and must start on another port.
+    let squatter = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let taken = squatter.local_addr().unwrap().port();
+    let server = NatsServer::start_trying_port(taken);
+    assert_ne!(server.port(), taken);
+    let client = async_nats::connect(server.url()).await.expect("connect");
+    async_nats::jetstream::new(client)
+        .get_or_create_stream(async_nats::jetstream::stream::Config {
+            name: "HARNESS".to_owned(),
+            subjects: vec!["harness.>".to_owned()],
+            ..Default::default()
+        })
+        .await
+        .expect("the harness's own JetStream server answers");
+}
+
 #[test]
 fn config_unknown_key_and_bad_duration_fail_with_the_key_named() {
     let output = print_config(&[("WIRE_ENRICHER__INPUT__ACK_WIAT", "3s")]);

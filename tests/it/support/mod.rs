@@ -65,7 +65,22 @@ impl NatsServer {
             extra_args: extra_args.iter().map(|a| (*a).to_owned()).collect(),
             config: None,
         };
-        server.spawn();
+        server.spawn_on_a_free_port();
+        server
+    }
+
+    /// Starts a server on `port` if it is free, else on another free port (a check of the
+    /// harness's retry: tests otherwise use [`Self::start`]).
+    pub(crate) fn start_trying_port(port: u16) -> Self {
+        let mut server = Self {
+            child: None,
+            port,
+            dir: tempfile::tempdir().expect("temp dir"),
+            max_payload: None,
+            extra_args: Vec::new(),
+            config: None,
+        };
+        server.spawn_on_a_free_port();
         server
     }
 
@@ -80,7 +95,7 @@ impl NatsServer {
             extra_args: Vec::new(),
             config: Some(config.to_owned()),
         };
-        server.spawn();
+        server.spawn_on_a_free_port();
         server
     }
 
@@ -103,7 +118,43 @@ impl NatsServer {
         std::env::var("NATS_SERVER_BIN").unwrap_or_else(|_| "nats-server".to_owned())
     }
 
+    /// Starts the server, moving to another free port when the chosen one was taken
+    /// between choosing it and the server binding it (parallel tests pick ports too).
+    fn spawn_on_a_free_port(&mut self) {
+        const ATTEMPTS: usize = 5;
+        for attempt in 1..=ATTEMPTS {
+            match self.try_spawn() {
+                Ok(()) => return,
+                Err(why) if attempt < ATTEMPTS => {
+                    eprintln!(
+                        "nats-server on port {}: {why}; trying another port",
+                        self.port
+                    );
+                    self.port = free_port();
+                }
+                Err(why) => self.fail_to_start(&why),
+            }
+        }
+    }
+
+    /// Starts the server on its port (a restart keeps the port: failing there is fatal).
     fn spawn(&mut self) {
+        if let Err(why) = self.try_spawn() {
+            self.fail_to_start(&why);
+        }
+    }
+
+    fn fail_to_start(&self, why: &str) -> ! {
+        panic!(
+            "nats-server on port {} did not start: {why}\n--- its log:\n{}",
+            self.port,
+            self.log()
+        )
+    }
+
+    /// Spawns the process and waits until it says it is ready; an error when it exits
+    /// first (a port already in use, say) or stays silent too long.
+    fn try_spawn(&mut self) -> Result<(), String> {
         let store = self.dir.path().join("store");
         let log = self.dir.path().join("server.log");
         let mut command = Command::new(Self::binary());
@@ -139,8 +190,11 @@ impl NatsServer {
                 Self::binary()
             )
         });
+        let ready = wait_until_ready(child, &log, Duration::from_secs(10));
+        let child = ready?;
         self.child = Some(child);
         wait_for_port(self.port, Duration::from_secs(10));
+        Ok(())
     }
 
     /// Kills the server (SIGKILL) and waits for it to exit.
@@ -161,6 +215,27 @@ impl NatsServer {
 impl Drop for NatsServer {
     fn drop(&mut self) {
         self.kill();
+    }
+}
+
+/// Waits for `Server is ready` in the server's own log, so that a port answered by some
+/// other process never passes for this server. Kills the child on a timeout.
+fn wait_until_ready(mut child: Child, log: &Path, timeout: Duration) -> Result<Child, String> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Ok(Some(status)) = child.try_wait() {
+            return Err(format!("it exited ({status})"));
+        }
+        let text = std::fs::read_to_string(log).unwrap_or_default();
+        if text.contains("Server is ready") {
+            return Ok(child);
+        }
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(format!("not ready within {timeout:?}"));
+        }
+        std::thread::sleep(Duration::from_millis(20));
     }
 }
 
