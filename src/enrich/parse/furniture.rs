@@ -84,21 +84,24 @@ static CREDIT_AGENCY_SLASH: LazyLock<Regex> = LazyLock::new(|| {
 /// Splits a photo caption from its credit: `… Zurich. (Jacquelyn Martin/AP)`,
 /// `… REUTERS/Kevin Lamarque`, `… Photo: AFP`. `None` when the line carries no credit.
 pub(crate) fn caption(line: &str) -> Option<Media> {
-    if line.split_whitespace().nth(90).is_some() {
+    // The cheap shape tests first: most lines have none, and need no word count.
+    let slash = has_agency_slash(line);
+    let paren = line.trim_end().ends_with(')');
+    let label = line.contains(':');
+    if !(slash || paren || label) || line.split_whitespace().nth(90).is_some() {
         return None;
     }
-    let trimmed = line.trim_end();
-    if has_agency_slash(line) {
+    if slash {
         if let Some(c) = CREDIT_AGENCY_SLASH.captures(line) {
             return Some(media(&c[1], &c[2]));
         }
     }
-    if trimmed.ends_with(')') {
+    if paren {
         if let Some(m) = paren_credit(line) {
             return Some(m);
         }
     }
-    if line.contains(':') && has_credit_word(line) {
+    if label && has_credit_word(line) {
         if let Some(c) = CREDIT_LABEL.captures(line) {
             let credit = c[2].trim();
             if !c[1].trim().is_empty() || line.split_whitespace().count() <= 8 {
@@ -365,10 +368,17 @@ static SECTION_END: LazyLock<Regex> = LazyLock::new(|| {
           | most\s+(?:read|popular|viewed|shared)
           | join\s+the\s+(?:conversation|discussion)
           | show\s+comments | view\s+comments
-          | .{2,60}\s+on\s+.{6,40}\d{4}.{0,20}\s+said:
         )\s*[:.]?$",
     )
     .expect("static regex")
+});
+
+/// A comment's header line (`Jane on May 3, 2019 at 10:20 said:`): the one section end that
+/// may start with any word. Kept apart from [`SECTION_END`], whose other branches fail
+/// within a few characters, since its unbounded start makes the matcher read the whole line;
+/// it needs a colon, so lines without one skip it.
+static COMMENT_HEADER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)^.{2,60}\s+on\s+.{6,40}\d{4}.{0,20}\s+said:\s*[:.]?$").expect("static regex")
 });
 
 static ABOUT_AUTHOR: LazyLock<Regex> = LazyLock::new(|| {
@@ -405,7 +415,10 @@ pub(crate) fn is_section_end(line: &str) -> bool {
     let t = line
         .trim()
         .trim_start_matches(['•', '*', '-', '□', '■', '·', ' ']);
-    t.len() < 140 && (SECTION_END.is_match(t) || ABOUT_AUTHOR.is_match(t))
+    t.len() < 140
+        && (SECTION_END.is_match(t)
+            || t.contains(':') && COMMENT_HEADER.is_match(t)
+            || ABOUT_AUTHOR.is_match(t))
 }
 
 /// A cookie or privacy consent notice (lower-cased line).

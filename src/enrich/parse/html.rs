@@ -18,8 +18,9 @@
 
 use ego_tree::iter::Edge;
 use ego_tree::NodeId;
-use rustc_hash::{FxHashMap, FxHashSet};
-use scraper::{ElementRef, Html, Node, Selector};
+use html5ever::tendril::TendrilSink;
+use rustc_hash::FxHashMap;
+use scraper::{ElementRef, Html, HtmlTreeSink, Node, Selector};
 use serde_json::Value;
 
 use super::prescan::{contains_ignore_case, prescan};
@@ -30,13 +31,16 @@ use crate::enrich::story::Story;
 
 /// Parses an HTML page (or fragment).
 pub(crate) fn parse(input: &str) -> Result<Story, ParseError> {
-    let doc = Html::parse_document(&prescan(input));
+    let doc = parse_document(&prescan(input));
     let meta = Meta::read(&doc);
-    let strict = text::parse_blocks(&extract(&doc, true, true), Format::Html);
+    let strict_blocks = extract(&doc, true, true);
+    let mut seen = text::BlockUnits::default();
+    let strict = text::parse_blocks(&strict_blocks, Format::Html, &mut seen);
     let mut story = if word_count(&strict.body) < RETRY_BELOW_WORDS {
         // Class names misled the boilerplate filter (a `widget` wrapping the post, say):
         // try again trusting only tags and roles, and keep the richer result.
-        let loose = text::parse_blocks(&extract(&doc, false, true), Format::Html);
+        let loose_blocks = extract(&doc, false, true);
+        let loose = text::parse_blocks_again(&loose_blocks, Format::Html, &seen);
         if word_count(&loose.body) > 2 * word_count(&strict.body) {
             loose
         } else {
@@ -56,6 +60,15 @@ pub(crate) fn parse(input: &str) -> Result<Story, ParseError> {
 
 /// Below this many body words the class-name filter is distrusted and extraction re-run.
 const RETRY_BELOW_WORDS: usize = 150;
+
+/// Parses a whole page, with room for its nodes reserved up front (one per `<`, about one
+/// element or text node each) instead of the tree growing, and copying itself, as it fills.
+fn parse_document(page: &str) -> Html {
+    let mut html = Html::new_document();
+    let nodes = memchr::memchr_iter(b'<', page.as_bytes()).count() + 1;
+    html.tree = ego_tree::Tree::with_capacity(Node::Document, nodes);
+    html5ever::driver::parse_document(HtmlTreeSink::new(html), Default::default()).one(page)
+}
 
 /// Words in a text.
 fn word_count(text: &str) -> usize {
@@ -469,15 +482,21 @@ fn drop_title_paragraphs(story: &mut Story, titles: [Option<&str>; 2]) {
             .to_lowercase()
     };
     let titles: Vec<String> = titles.into_iter().flatten().map(fold).collect();
+    // Folding keeps the number of words: only paragraphs of a title's length are folded.
+    let title_words: Vec<usize> = titles
+        .iter()
+        .map(|t| t.split_whitespace().count())
+        .collect();
+    let is_title = |p: &str| {
+        let words = p.split_whitespace().count();
+        title_words.contains(&words) && titles.contains(&fold(p))
+    };
     let paragraphs: Vec<String> = story
         .paragraphs
         .iter()
         .map(|p| story.body[p.start..p.end].to_owned())
         .collect();
-    let kept: Vec<&String> = paragraphs
-        .iter()
-        .filter(|p| !titles.contains(&fold(p)))
-        .collect();
+    let kept: Vec<&String> = paragraphs.iter().filter(|p| !is_title(p)).collect();
     if kept.len() != paragraphs.len() && !kept.is_empty() {
         story.set_body_from_paragraphs(&kept);
     }
@@ -634,76 +653,93 @@ fn is_block_tag(name: &str) -> bool {
     )
 }
 
+/// Class/id words that mark boilerplate (Readability's "unlikely candidates"), sorted.
+const BOILERPLATE_WORDS: &[&str] = &[
+    "ad",
+    "ads",
+    "adslot",
+    "advert",
+    "advertisement",
+    "author-bio",
+    "banner",
+    "bio",
+    "breadcrumb",
+    "breadcrumbs",
+    "caption",
+    "comment",
+    "comments",
+    "consent",
+    "cookie",
+    "cookies",
+    "credits",
+    "disqus",
+    "footer",
+    "gdpr",
+    "hidden",
+    "masthead",
+    "menu",
+    "modal",
+    "more-stories",
+    "nav",
+    "navbar",
+    "newsletter",
+    "outbrain",
+    "pager",
+    "pagination",
+    "paywall",
+    "popup",
+    "print",
+    "promo",
+    "recommendations",
+    "recommended",
+    "related",
+    "share",
+    "sharing",
+    "sidebar",
+    "signup",
+    "skip",
+    "social",
+    "sponsor",
+    "sponsored",
+    "sr-only",
+    "subscribe",
+    "subscription",
+    "taboola",
+    "tags",
+    "toolbar",
+    "trending",
+    "visually-hidden",
+    "widget",
+];
+
+/// Class/id words that mark content: they overrule [`BOILERPLATE_WORDS`]. Sorted.
+const CONTENT_WORDS: &[&str] = &[
+    "article", "body", "content", "entry", "main", "post", "story", "text",
+];
+
+/// Longest word in [`BOILERPLATE_WORDS`] and [`CONTENT_WORDS`].
+const LONGEST_NAME_WORD: usize = 15;
+
 /// Class/id words that mark boilerplate (Readability's "unlikely candidates").
 fn is_boilerplate_name(attr: &str) -> bool {
-    const BAD: &[&str] = &[
-        "comment",
-        "comments",
-        "share",
-        "sharing",
-        "social",
-        "related",
-        "advert",
-        "advertisement",
-        "ad",
-        "ads",
-        "adslot",
-        "promo",
-        "newsletter",
-        "cookie",
-        "cookies",
-        "consent",
-        "gdpr",
-        "sidebar",
-        "breadcrumb",
-        "breadcrumbs",
-        "footer",
-        "nav",
-        "navbar",
-        "menu",
-        "subscribe",
-        "subscription",
-        "popup",
-        "modal",
-        "recommended",
-        "recommendations",
-        "outbrain",
-        "taboola",
-        "sponsor",
-        "sponsored",
-        "widget",
-        "banner",
-        "pagination",
-        "pager",
-        "disqus",
-        "masthead",
-        "toolbar",
-        "tags",
-        "signup",
-        "paywall",
-        "more-stories",
-        "trending",
-        "skip",
-        "caption",
-        "credits",
-        "author-bio",
-        "bio",
-        "hidden",
-        "visually-hidden",
-        "sr-only",
-        "print",
-    ];
-    const GOOD: &[&str] = &[
-        "article", "body", "content", "main", "story", "text", "post", "entry",
-    ];
-    // Words compared in any case, without lower-casing a copy (runs for every element).
-    let words = || {
-        attr.split(|c: char| !c.is_ascii_alphanumeric())
-            .filter(|w| !w.is_empty())
-    };
-    let listed = |list: &[&str], w: &str| list.iter().any(|x| x.eq_ignore_ascii_case(w));
-    let bad = words().any(|w| listed(BAD, w));
-    let good = words().any(|w| listed(GOOD, w));
+    // Runs for every element: each word is lower-cased into a small buffer (longer words are
+    // in neither list) and looked up by binary search.
+    let (mut bad, mut good) = (false, false);
+    let mut buf = [0u8; LONGEST_NAME_WORD];
+    for word in attr
+        .as_bytes()
+        .split(|b| !b.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty() && w.len() <= LONGEST_NAME_WORD)
+    {
+        let lower = &mut buf[..word.len()];
+        lower.copy_from_slice(word);
+        lower.make_ascii_lowercase();
+        let Ok(lower) = std::str::from_utf8(lower) else {
+            continue;
+        };
+        bad = bad || BOILERPLATE_WORDS.binary_search(&lower).is_ok();
+        good = good || CONTENT_WORDS.binary_search(&lower).is_ok();
+    }
     bad && !good
         || contains_ignore_case(attr.as_bytes(), b"ad-slot")
         || contains_ignore_case(attr.as_bytes(), b"related")
@@ -770,17 +806,13 @@ fn extract(doc: &Html, by_class: bool, score: bool) -> Vec<Block> {
             .collect();
     }
     let top = best_container(doc, &raw);
-    let inside: FxHashSet<NodeId> = top
-        .and_then(|id| doc.tree.get(id))
-        .map(|n| n.descendants().map(|d| d.id()).collect())
-        .unwrap_or_default();
     raw.into_iter()
         .map(|b| {
             let chars = b.text.chars().count().max(1);
             let density = b.link_chars as f64 / chars as f64;
             let mut bias = 0i64;
-            if top.is_some() {
-                let owned = b.owner.is_some_and(|o| inside.contains(&o));
+            if let Some(top) = top {
+                let owned = b.owner.is_some_and(|o| is_within(doc, o, top));
                 bias += if owned {
                     INSIDE_BONUS
                 } else {
@@ -798,6 +830,19 @@ fn extract(doc: &Html, by_class: bool, score: bool) -> Vec<Block> {
             Block { text: b.text, bias }
         })
         .collect()
+}
+
+/// Whether `node` is `container` or one of its descendants (walks up from `node`: blocks
+/// are few, a container's descendants many).
+fn is_within(doc: &Html, node: NodeId, container: NodeId) -> bool {
+    let mut at = doc.tree.get(node);
+    while let Some(n) = at {
+        if n.id() == container {
+            return true;
+        }
+        at = n.parent();
+    }
+    false
 }
 
 /// Score bonus of a block inside the main-content container: enough to carry short list
@@ -1104,6 +1149,19 @@ mod tests {
         );
         // Was quadratic in html5ever (tens of seconds); the pre-scan bounds the depth.
         assert_eq!(fragment_paragraphs(&deep), ["Top text.", "Deep text."]);
+    }
+
+    #[test]
+    fn class_word_lists_are_sorted_lower_case_and_bounded() {
+        for list in [BOILERPLATE_WORDS, CONTENT_WORDS] {
+            assert!(list.windows(2).all(|w| w[0] < w[1]), "{list:?}");
+            assert!(list.iter().all(|w| w.len() <= LONGEST_NAME_WORD));
+            assert!(list.iter().all(|w| *w == w.to_ascii_lowercase()));
+        }
+        assert!(is_boilerplate_name("Sidebar-Widget"));
+        assert!(is_boilerplate_name("RecommendationsBox recommendations"));
+        assert!(!is_boilerplate_name("sidebar article-body"));
+        assert!(!is_boilerplate_name("recommendationsrecommendations"));
     }
 
     #[test]

@@ -83,7 +83,7 @@ pub(crate) fn parse(input: &str) -> Story {
     let (text, anpa) = strip_transmission(input);
     let units = units(&text);
     let wire = anpa || looks_like_wire(&units);
-    story_from_units(&units, if wire { Format::Wire } else { Format::Text })
+    story_from_units(units, if wire { Format::Wire } else { Format::Text })
 }
 
 /// A text block handed over by a structured parser (HTML): its text and a score bias.
@@ -96,33 +96,74 @@ pub(crate) struct Block {
     pub(crate) bias: i64,
 }
 
-/// Builds a story from blocks a structured parser found.
-pub(crate) fn parse_blocks(blocks: &[Block], format: Format) -> Story {
+/// The units made from a page's block texts, by text: a second extraction of the same page
+/// (the HTML parser's retry) reuses the cleaning and classifying of the blocks it shares
+/// with the first instead of doing it again.
+#[derive(Debug, Default)]
+pub(crate) struct BlockUnits<'a> {
+    /// The unit of each block text seen (`None`: nothing left after cleaning).
+    by_text: rustc_hash::FxHashMap<&'a str, Option<Unit>>,
+}
+
+/// Builds a story from blocks a structured parser found, noting their units in `seen`.
+pub(crate) fn parse_blocks<'a>(
+    blocks: &'a [Block],
+    format: Format,
+    seen: &mut BlockUnits<'a>,
+) -> Story {
     let units: Vec<Unit> = blocks
         .iter()
         .filter_map(|b| {
-            let text = normalize::clean(&b.text, false);
-            let text = normalize::join_lines(&text);
-            (!text.is_empty()).then(|| {
-                let words = word_len(&text);
-                Unit {
-                    words,
-                    kind: classify(&text, words),
-                    text,
-                    bias: b.bias,
-                    repeated: false,
-                }
-            })
+            let unit = block_unit(&b.text);
+            seen.by_text.insert(&b.text, unit.clone());
+            with_bias(unit, b.bias)
         })
         .collect();
-    story_from_units(&units, format)
+    story_from_units(units, format)
+}
+
+/// Builds a story from blocks of a page whose blocks were parsed before: the units of the
+/// texts in `seen` are reused.
+pub(crate) fn parse_blocks_again(blocks: &[Block], format: Format, seen: &BlockUnits<'_>) -> Story {
+    let units: Vec<Unit> = blocks
+        .iter()
+        .filter_map(|b| {
+            let unit = match seen.by_text.get(b.text.as_str()) {
+                Some(known) => known.clone(),
+                None => block_unit(&b.text),
+            };
+            with_bias(unit, b.bias)
+        })
+        .collect();
+    story_from_units(units, format)
+}
+
+/// The cleaned, classified unit of one block's text (`None` when cleaning leaves nothing).
+fn block_unit(raw: &str) -> Option<Unit> {
+    let text = normalize::join_lines(&normalize::clean(raw, false));
+    (!text.is_empty()).then(|| {
+        let words = word_len(&text);
+        Unit {
+            words,
+            kind: classify(&text, words),
+            text,
+            bias: 0,
+            repeated: false,
+        }
+    })
+}
+
+/// A block's unit with the block's structural bias.
+fn with_bias(unit: Option<Unit>, bias: i64) -> Option<Unit> {
+    unit.map(|u| Unit { bias, ..u })
 }
 
 /// The shared tail: body run, header facts, captions, trailers, dateline.
-fn story_from_units(units: &[Unit], format: Format) -> Story {
+fn story_from_units(mut units: Vec<Unit>, format: Format) -> Story {
     let wire = format == Format::Wire;
     let mut story = Story::new(format);
-    let units = &mark_repeats(units);
+    mark_repeats(&mut units);
+    let units = &units;
     let run = if wire {
         wire_run(units)
     } else {
@@ -156,24 +197,23 @@ fn story_from_units(units: &[Unit], format: Format) -> Story {
 
 /// Short lines that occur more than once (image alt text and caption, a repeated title,
 /// teaser links) are furniture: they are penalised and never kept in the body.
-fn mark_repeats(units: &[Unit]) -> Vec<Unit> {
+fn mark_repeats(units: &mut [Unit]) {
     let mut seen: rustc_hash::FxHashMap<&str, usize> = rustc_hash::FxHashMap::default();
-    for u in units {
+    for u in units.iter() {
         *seen.entry(u.text.as_str()).or_default() += 1;
     }
-    units
+    let repeated: Vec<bool> = units
         .iter()
-        .map(|u| {
-            let mut u = u.clone();
-            if u.words < 40 && seen.get(u.text.as_str()).is_some_and(|&n| n > 1) {
-                u.bias -= REPEAT_PENALTY;
-                // A repeated sentence is a caption or teaser; a repeated short line (a
-                // table's header row) may still be part of the article.
-                u.repeated = u.kind == Kind::Prose;
-            }
-            u
-        })
-        .collect()
+        .map(|u| u.words < 40 && seen.get(u.text.as_str()).is_some_and(|&n| n > 1))
+        .collect();
+    for (u, repeated) in units.iter_mut().zip(repeated) {
+        if repeated {
+            u.bias -= REPEAT_PENALTY;
+            // A repeated sentence is a caption or teaser; a repeated short line (a
+            // table's header row) may still be part of the article.
+            u.repeated = u.kind == Kind::Prose;
+        }
+    }
 }
 
 /// Score penalty of a repeated short line.
@@ -383,6 +423,9 @@ fn is_prose(line: &str, words: usize) -> bool {
     let ends = line
         .trim_end_matches(['"', '”', '’', '\'', ')', ']'])
         .ends_with(['.', '!', '?', ':', ';', '…']);
+    if !ends && words < 18 {
+        return false;
+    }
     // Caseless scripts (Korean, Arabic, CJK…) count as lower-case.
     let (mut tokens, mut lower_words) = (0usize, 0usize);
     for w in line.split_whitespace() {
