@@ -8,6 +8,8 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
+use super::prescan::contains_ignore_case;
+
 use crate::enrich::record::{Dateline, Media};
 
 /// Words that name no section in a breadcrumb (`Home > News > Asia` -> `Asia`).
@@ -87,7 +89,7 @@ pub(crate) fn caption(line: &str) -> Option<Media> {
     // The cheap shape tests first: most lines have none, and need no word count.
     let slash = has_agency_slash(line);
     let paren = line.trim_end().ends_with(')');
-    let label = line.contains(':');
+    let label = line.contains(':') && has_credit_word(line);
     if !(slash || paren || label) || line.split_whitespace().nth(90).is_some() {
         return None;
     }
@@ -101,7 +103,7 @@ pub(crate) fn caption(line: &str) -> Option<Media> {
             return Some(m);
         }
     }
-    if label && has_credit_word(line) {
+    if label {
         if let Some(c) = CREDIT_LABEL.captures(line) {
             let credit = c[2].trim();
             if !c[1].trim().is_empty() || line.split_whitespace().count() <= 8 {
@@ -120,12 +122,13 @@ fn has_agency_slash(line: &str) -> bool {
         .any(|w| w[1] == b'/' && w[0].is_ascii_uppercase() && w[2].is_ascii_uppercase())
 }
 
-/// Whether a line names a photo credit label (`Photo`, `Image`, `Credit`…).
+/// Whether a line names a photo credit label (`Photo`, `Image`, `Credit`…), in any case.
+/// Compared without lower-casing a copy: only ASCII letters lower-case to these words' letters
+/// (`İ` gives `i` plus a combining dot, never followed by a letter).
 fn has_credit_word(line: &str) -> bool {
-    let lower = line.to_lowercase();
     ["photo", "image", "picture", "credit"]
         .iter()
-        .any(|w| lower.contains(w))
+        .any(|w| contains_ignore_case(line.as_bytes(), w.as_bytes()))
 }
 
 /// `… (Jacquelyn Martin/AP)` / `… (Photo: AFP)`.

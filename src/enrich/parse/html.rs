@@ -61,11 +61,12 @@ pub(crate) fn parse(input: &str) -> Result<Story, ParseError> {
 /// Below this many body words the class-name filter is distrusted and extraction re-run.
 const RETRY_BELOW_WORDS: usize = 150;
 
-/// Parses a whole page, with room for its nodes reserved up front (one per `<`, about one
-/// element or text node each) instead of the tree growing, and copying itself, as it fills.
+/// Parses a whole page, with room for its nodes reserved up front (two per `<`: an element
+/// and the text after its tag, at most) instead of the tree growing, and copying itself, as
+/// it fills.
 fn parse_document(page: &str) -> Html {
     let mut html = Html::new_document();
-    let nodes = memchr::memchr_iter(b'<', page.as_bytes()).count() + 1;
+    let nodes = 2 * memchr::memchr_iter(b'<', page.as_bytes()).count() + 4;
     html.tree = ego_tree::Tree::with_capacity(Node::Document, nodes);
     html5ever::driver::parse_document(HtmlTreeSink::new(html), Default::default()).one(page)
 }
@@ -720,16 +721,49 @@ const CONTENT_WORDS: &[&str] = &[
 /// Longest word in [`BOILERPLATE_WORDS`] and [`CONTENT_WORDS`].
 const LONGEST_NAME_WORD: usize = 15;
 
+/// By word length, a bit for each first letter (its byte modulo 64) of the listed class
+/// words of that length: most words of a class attribute are ruled out by one lookup.
+const NAME_WORD_SHAPES: [u64; LONGEST_NAME_WORD + 1] =
+    word_shapes([BOILERPLATE_WORDS, CONTENT_WORDS]);
+
+/// Builds [`NAME_WORD_SHAPES`].
+const fn word_shapes(lists: [&[&str]; 2]) -> [u64; LONGEST_NAME_WORD + 1] {
+    let mut shapes = [0u64; LONGEST_NAME_WORD + 1];
+    let mut l = 0;
+    while l < lists.len() {
+        let mut i = 0;
+        while i < lists[l].len() {
+            let word = lists[l][i].as_bytes();
+            if !word.is_empty() && word.len() <= LONGEST_NAME_WORD {
+                shapes[word.len()] |= 1 << (word[0] % 64);
+            }
+            i += 1;
+        }
+        l += 1;
+    }
+    shapes
+}
+
+/// Whether a (lower-case) word of that length and first letter could be listed.
+fn may_be_listed(len: usize, first: u8) -> bool {
+    NAME_WORD_SHAPES
+        .get(len)
+        .is_some_and(|shapes| shapes & (1 << (first % 64)) != 0)
+}
+
 /// Class/id words that mark boilerplate (Readability's "unlikely candidates").
 fn is_boilerplate_name(attr: &str) -> bool {
-    // Runs for every element: each word is lower-cased into a small buffer (longer words are
-    // in neither list) and looked up by binary search.
+    // Runs for every element: a word of a listed length and first letter is lower-cased
+    // into a small buffer (longer words are in neither list) and looked up by binary search.
     let (mut bad, mut good) = (false, false);
     let mut buf = [0u8; LONGEST_NAME_WORD];
     for word in attr
         .as_bytes()
         .split(|b| !b.is_ascii_alphanumeric())
-        .filter(|w| !w.is_empty() && w.len() <= LONGEST_NAME_WORD)
+        .filter(|w| {
+            w.first()
+                .is_some_and(|&b| may_be_listed(w.len(), b.to_ascii_lowercase()))
+        })
     {
         let lower = &mut buf[..word.len()];
         lower.copy_from_slice(word);
@@ -1162,6 +1196,10 @@ mod tests {
         assert!(is_boilerplate_name("RecommendationsBox recommendations"));
         assert!(!is_boilerplate_name("sidebar article-body"));
         assert!(!is_boilerplate_name("recommendationsrecommendations"));
+        let listed = BOILERPLATE_WORDS.iter().chain(CONTENT_WORDS);
+        assert!(listed
+            .into_iter()
+            .all(|w| may_be_listed(w.len(), w.as_bytes()[0])));
     }
 
     #[test]

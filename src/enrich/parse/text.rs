@@ -142,10 +142,10 @@ pub(crate) fn parse_blocks_again(blocks: &[Block], format: Format, seen: &BlockU
 fn block_unit(raw: &str) -> Option<Unit> {
     let text = normalize::join_lines(&normalize::clean(raw, false));
     (!text.is_empty()).then(|| {
-        let words = word_len(&text);
+        let counts = WordCounts::of(&text);
         Unit {
-            words,
-            kind: classify(&text, words),
+            words: counts.words(),
+            kind: classify(&text, counts),
             text,
             bias: 0,
             repeated: false,
@@ -266,8 +266,9 @@ fn units(text: &str) -> Vec<Unit> {
     }
     // Classified once, after wrapped lines are joined (keeps the pass linear).
     for u in &mut out {
-        u.words = word_len(&u.text);
-        u.kind = classify(&u.text, u.words);
+        let counts = WordCounts::of(&u.text);
+        u.words = counts.words();
+        u.kind = classify(&u.text, counts);
     }
     out
 }
@@ -280,28 +281,51 @@ fn continues(prev: &str, next: &str, raw_next: &str) -> bool {
     !indented && prev.len() >= 40 && prev_open && next_lower
 }
 
-/// Length in words: whitespace-separated tokens, plus one per two CJK characters (those
-/// scripts do not put spaces between words). One pass over the characters.
-fn word_len(text: &str) -> usize {
-    let (mut tokens, mut cjk, mut in_token) = (0usize, 0usize, false);
-    for c in text.chars() {
-        if c.is_whitespace() {
-            in_token = false;
-            continue;
-        }
-        if !in_token {
-            tokens += 1;
-            in_token = true;
-        }
-        if matches!(c as u32, 0x3040..=0x30FF | 0x3400..=0x4DBF | 0x4E00..=0x9FFF) {
-            cjk += 1;
-        }
-    }
-    tokens + cjk / 2
+/// Word counts of a text, from one pass over its characters.
+#[derive(Debug, Clone, Copy)]
+struct WordCounts {
+    /// Whitespace-separated tokens.
+    tokens: usize,
+    /// Tokens that do not start with an upper-case letter (caseless scripts count).
+    lower_tokens: usize,
+    /// Characters of the CJK scripts, which do not put spaces between words.
+    cjk: usize,
 }
 
-/// Classifies one unit of `words` words ([`word_len`]).
-fn classify(line: &str, words: usize) -> Kind {
+impl WordCounts {
+    fn of(text: &str) -> Self {
+        let mut counts = WordCounts {
+            tokens: 0,
+            lower_tokens: 0,
+            cjk: 0,
+        };
+        let mut in_token = false;
+        for c in text.chars() {
+            if c.is_whitespace() {
+                in_token = false;
+                continue;
+            }
+            if !in_token {
+                counts.tokens += 1;
+                counts.lower_tokens += usize::from(!c.is_uppercase());
+                in_token = true;
+            }
+            if matches!(c as u32, 0x3040..=0x30FF | 0x3400..=0x4DBF | 0x4E00..=0x9FFF) {
+                counts.cjk += 1;
+            }
+        }
+        counts
+    }
+
+    /// Length in words: tokens, plus one per two CJK characters.
+    fn words(self) -> usize {
+        self.tokens + self.cjk / 2
+    }
+}
+
+/// Classifies one unit, given its word counts.
+fn classify(line: &str, counts: WordCounts) -> Kind {
+    let words = counts.words();
     if is_marker(line) {
         return Kind::Marker;
     }
@@ -337,7 +361,7 @@ fn classify(line: &str, words: usize) -> Kind {
     if is_bullet(line) {
         return Kind::Bullet;
     }
-    if is_prose(line, words) {
+    if is_prose(line, counts) {
         Kind::Prose
     } else {
         Kind::Short
@@ -416,25 +440,16 @@ fn strip_bullet(line: &str) -> &str {
 }
 
 /// Running prose: enough words, mostly lower-case, ending like a sentence (or long).
-fn is_prose(line: &str, words: usize) -> bool {
+fn is_prose(line: &str, counts: WordCounts) -> bool {
+    let words = counts.words();
     if words < 6 {
         return false;
     }
     let ends = line
         .trim_end_matches(['"', '”', '’', '\'', ')', ']'])
         .ends_with(['.', '!', '?', ':', ';', '…']);
-    if !ends && words < 18 {
-        return false;
-    }
     // Caseless scripts (Korean, Arabic, CJK…) count as lower-case.
-    let (mut tokens, mut lower_words) = (0usize, 0usize);
-    for w in line.split_whitespace() {
-        tokens += 1;
-        if w.chars().next().is_some_and(|c| !c.is_uppercase()) {
-            lower_words += 1;
-        }
-    }
-    let lowerish = lower_words * 3 >= tokens;
+    let lowerish = counts.lower_tokens * 3 >= counts.tokens;
     (ends && lowerish && words >= 6) || (words >= 18 && lowerish)
 }
 
