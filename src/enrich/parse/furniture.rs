@@ -243,7 +243,16 @@ pub(crate) fn dateline(par: &str) -> Option<(Dateline, usize)> {
 /// Lines that close an article or are never part of one (share/follow, related, copyright,
 /// source notes, newsletter prompts).
 pub(crate) fn is_junk(line: &str) -> bool {
-    let lower = line.trim().to_lowercase();
+    // Compared in any ASCII case: an ASCII line as it is, any other lower-cased first (a
+    // lower-cased line has no ASCII capitals left, so the comparisons are exact on it).
+    let trimmed = line.trim();
+    let lowered;
+    let lower = if trimmed.is_ascii() {
+        trimmed
+    } else {
+        lowered = trimmed.to_lowercase();
+        &lowered
+    };
     let lower = lower.trim_start_matches(['•', '*', '-', '□', '■', '·', ' ']);
     const EXACT: &[&str] = &[
         "latest news",
@@ -293,7 +302,8 @@ pub(crate) fn is_junk(line: &str) -> bool {
         "next article",
         "previous article",
     ];
-    if EXACT.contains(&lower.trim_end_matches([':', '.'])) {
+    let core = lower.trim_end_matches([':', '.']);
+    if EXACT.iter().any(|e| e.eq_ignore_ascii_case(core)) {
         return true;
     }
     const PREFIX: &[&str] = &[
@@ -321,7 +331,13 @@ pub(crate) fn is_junk(line: &str) -> bool {
         "also read:",
         "read next",
     ];
-    if PREFIX.iter().any(|p| lower.starts_with(p)) {
+    let starts_with = |p: &str| {
+        lower
+            .as_bytes()
+            .get(..p.len())
+            .is_some_and(|head| head.eq_ignore_ascii_case(p.as_bytes()))
+    };
+    if PREFIX.iter().any(|p| starts_with(p)) {
         return true;
     }
     if is_cookie_notice(lower) {
@@ -349,7 +365,7 @@ pub(crate) fn is_junk(line: &str) -> bool {
     let mut words = 0;
     for w in lower.split_whitespace() {
         words += 1;
-        if words > 8 || !social.contains(&w) {
+        if words > 8 || !social.iter().any(|s| s.eq_ignore_ascii_case(w)) {
             return false;
         }
     }
@@ -424,10 +440,11 @@ pub(crate) fn is_section_end(line: &str) -> bool {
             || ABOUT_AUTHOR.is_match(t))
 }
 
-/// A cookie or privacy consent notice (lower-cased line).
+/// A cookie or privacy consent notice (a line lower-cased, or ASCII; compared in any case).
 fn is_cookie_notice(lower: &str) -> bool {
+    let has = |w: &str| contains_ignore_case(lower.as_bytes(), w.as_bytes());
     lower.len() < 600
-        && lower.contains("cookie")
+        && has("cookie")
         && [
             "website",
             "site",
@@ -440,7 +457,7 @@ fn is_cookie_notice(lower: &str) -> bool {
             "datenschutz",
         ]
         .iter()
-        .any(|w| lower.contains(w))
+        .any(|w| has(w))
 }
 
 static SLUG: LazyLock<Regex> = LazyLock::new(|| {

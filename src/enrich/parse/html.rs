@@ -99,7 +99,9 @@ struct Meta {
     byline: Byline,
     language: Option<String>,
     media: Vec<Media>,
-    article_body: Option<String>,
+    /// `articleBody` texts as written, in document order: only read (the first one longer
+    /// than 200 bytes once cleaned) when the page yields no body.
+    article_bodies: Vec<String>,
 }
 
 /// Parses a static selector.
@@ -309,8 +311,8 @@ impl Meta {
         if self.byline.authors.is_empty() && self.byline.agency.is_none() {
             read_ld_people(obj.get("author"), &mut self.byline);
         }
-        if self.article_body.is_none() {
-            self.article_body = text("articleBody").filter(|s| s.len() > 200);
+        if let Some(body) = obj.get("articleBody").and_then(Value::as_str) {
+            self.article_bodies.push(body.to_owned());
         }
         if self.language.is_none() {
             self.language = text("inLanguage").and_then(|l| lang::normalise_code(&l));
@@ -319,7 +321,8 @@ impl Meta {
 
     /// Open Graph, `article:*`, `author` and Dublin Core meta tags.
     fn read_meta_tags(&mut self, tags: &[ElementRef<'_>]) {
-        let mut found: FxHashMap<String, String> = FxHashMap::default();
+        // The first content of each key, cleaned only when asked for.
+        let mut found: FxHashMap<String, &str> = FxHashMap::default();
         for m in tags.iter().map(ElementRef::value) {
             let key = m
                 .attr("property")
@@ -327,12 +330,16 @@ impl Meta {
                 .or_else(|| m.attr("itemprop"))
                 .map(str::to_ascii_lowercase);
             if let (Some(k), Some(v)) = (key, m.attr("content")) {
-                found.entry(k).or_insert_with(|| normalize::clean(v, true));
+                found.entry(k).or_insert(v);
             }
         }
         let get = |keys: &[&str]| {
-            keys.iter()
-                .find_map(|k| found.get(*k).filter(|v| !v.is_empty()).cloned())
+            keys.iter().find_map(|k| {
+                found
+                    .get(*k)
+                    .map(|v| normalize::clean(v, true))
+                    .filter(|v| !v.is_empty())
+            })
         };
         if self.headline.is_none() {
             self.headline = get(&["og:title", "twitter:title", "dc.title", "headline"]);
@@ -444,7 +451,12 @@ impl Meta {
         }
         story.language = self.language;
         if story.body.is_empty() {
-            if let Some(body) = self.article_body {
+            let article_body = self
+                .article_bodies
+                .iter()
+                .map(|raw| normalize::clean(raw, true))
+                .find(|body| body.len() > 200);
+            if let Some(body) = article_body {
                 let paragraphs: Vec<String> = body
                     .split("\n\n")
                     .map(normalize::join_lines)
@@ -1042,16 +1054,29 @@ fn is_closing_heading(node: ego_tree::NodeRef<'_, Node>, el: &scraper::node::Ele
     furniture::is_section_end(text.trim())
 }
 
-/// Ends the current block, keeping it when it has text.
+/// Ends the current block, keeping it (trimmed) when it has text; an empty block's buffer is
+/// reused for the next.
 fn flush(current: &mut RawBlock, blocks: &mut Vec<RawBlock>) {
-    let has_text = current.text.chars().any(char::is_alphanumeric);
-    let taken = std::mem::take(current);
-    if has_text {
-        blocks.push(RawBlock {
-            text: taken.text.trim().to_owned(),
-            ..taken
-        });
+    if current.text.chars().any(char::is_alphanumeric) {
+        let mut taken = std::mem::take(current);
+        trim_in_place(&mut taken.text);
+        blocks.push(taken);
+    } else {
+        let mut text = std::mem::take(&mut current.text);
+        text.clear();
+        *current = RawBlock {
+            text,
+            ..RawBlock::default()
+        };
     }
+}
+
+/// Removes leading and trailing whitespace without copying the text.
+fn trim_in_place(text: &mut String) {
+    let end = text.trim_end().len();
+    text.truncate(end);
+    let start = text.len() - text.trim_start().len();
+    text.drain(..start);
 }
 
 /// The element that holds the article text: Readability's scoring (each prose block credits

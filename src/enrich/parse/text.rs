@@ -374,9 +374,22 @@ fn date_and_byline(line: &str) -> Option<Kind> {
         return None;
     }
     let seps = [" | ", " / ", " - ", " – ", " • ", " · ", ", "];
+    // A separator's mark (`|`, `/`…) is looked for first; a separator written once gives
+    // one split, tried once.
     let splits = seps
         .iter()
-        .flat_map(|sep| [line.split_once(sep), line.rsplit_once(sep)])
+        .filter(|sep| {
+            sep.chars()
+                .find(|&c| c != ' ')
+                .is_some_and(|c| line.contains(c))
+        })
+        .flat_map(|sep| {
+            let first = line.split_once(sep);
+            let last = line
+                .rsplit_once(sep)
+                .filter(|last| first.is_none_or(|first| first.0.len() != last.0.len()));
+            [first, last]
+        })
         .flatten();
     for (a, b) in splits {
         let (date, who) = if dates::is_date_line(b) {
