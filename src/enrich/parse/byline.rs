@@ -267,12 +267,13 @@ pub(crate) fn is_trailer_line(line: &str) -> bool {
     if t.len() >= 300 {
         return false;
     }
-    // An ASCII line is compared as it is, in any case; any other is lower-cased first.
+    // An ASCII line is compared as it is, in any case; of any other, the start is
+    // lower-cased (more characters than the longest prefix: lower-casing never shortens).
     let lowered;
     let lower = if t.is_ascii() {
         t
     } else {
-        lowered = t.to_lowercase();
+        lowered = t.chars().take(32).collect::<String>().to_lowercase();
         &lowered
     };
     [

@@ -117,9 +117,12 @@ pub(crate) fn caption(line: &str) -> Option<Media> {
 /// Whether a line has an upper-case letter, `/` and an upper-case letter in a row: the
 /// shape every agency credit (`REUTERS/Kevin Lamarque`) has; a cheap test before the regex.
 fn has_agency_slash(line: &str) -> bool {
-    line.as_bytes()
-        .windows(3)
-        .any(|w| w[1] == b'/' && w[0].is_ascii_uppercase() && w[2].is_ascii_uppercase())
+    let bytes = line.as_bytes();
+    let upper = |at: Option<usize>| {
+        at.and_then(|i| bytes.get(i))
+            .is_some_and(u8::is_ascii_uppercase)
+    };
+    memchr::memchr_iter(b'/', bytes).any(|at| upper(at.checked_sub(1)) && upper(Some(at + 1)))
 }
 
 /// Whether a line names a photo credit label (`Photo`, `Image`, `Credit`…), in any case.
@@ -244,16 +247,26 @@ pub(crate) fn dateline(par: &str) -> Option<(Dateline, usize)> {
 /// source notes, newsletter prompts).
 pub(crate) fn is_junk(line: &str) -> bool {
     // Compared in any ASCII case: an ASCII line as it is, any other lower-cased first (a
-    // lower-cased line has no ASCII capitals left, so the comparisons are exact on it).
-    let trimmed = line.trim();
+    // lower-cased line has no ASCII capitals left, so the comparisons are exact on it). A
+    // line that can only be junk by its start has only its start lower-cased.
+    let text = line
+        .trim()
+        .trim_start_matches(['•', '*', '-', '□', '■', '·', ' ']);
+    let whole = text.is_ascii() || may_be_junk_as_a_whole(text);
     let lowered;
-    let lower = if trimmed.is_ascii() {
-        trimmed
+    let lower = if text.is_ascii() {
+        text
+    } else if whole {
+        lowered = text.to_lowercase();
+        &lowered
     } else {
-        lowered = trimmed.to_lowercase();
+        lowered = text
+            .chars()
+            .take(JUNK_PREFIX_CHARS)
+            .collect::<String>()
+            .to_lowercase();
         &lowered
     };
-    let lower = lower.trim_start_matches(['•', '*', '-', '□', '■', '·', ' ']);
     const EXACT: &[&str] = &[
         "latest news",
         "advert",
@@ -303,7 +316,7 @@ pub(crate) fn is_junk(line: &str) -> bool {
         "previous article",
     ];
     let core = lower.trim_end_matches([':', '.']);
-    if EXACT.iter().any(|e| e.eq_ignore_ascii_case(core)) {
+    if whole && EXACT.iter().any(|e| e.eq_ignore_ascii_case(core)) {
         return true;
     }
     const PREFIX: &[&str] = &[
@@ -339,6 +352,9 @@ pub(crate) fn is_junk(line: &str) -> bool {
     };
     if PREFIX.iter().any(|p| starts_with(p)) {
         return true;
+    }
+    if !whole {
+        return false;
     }
     if is_cookie_notice(lower) {
         return true;
@@ -439,6 +455,27 @@ pub(crate) fn is_section_end(line: &str) -> bool {
             || t.contains(':') && COMMENT_HEADER.is_match(t)
             || ABOUT_AUTHOR.is_match(t))
 }
+
+/// Characters of a line's start that decide whether it opens with a junk prefix (more than
+/// the longest prefix: lower-casing never shortens a text in characters).
+const JUNK_PREFIX_CHARS: usize = 24;
+
+/// Whether a line (not ASCII, leading bullets removed) could be junk as a whole rather than by
+/// its start: short enough to be one of the exact junk lines (lower-casing never shortens a
+/// text in characters), at most eight words (share/follow lines), or mentioning cookies
+/// (`cookie` in any case, or a Kelvin sign, which lower-cases to `k`).
+fn may_be_junk_as_a_whole(text: &str) -> bool {
+    text.trim_end_matches([':', '.'])
+        .chars()
+        .nth(LONGEST_EXACT_JUNK)
+        .is_none()
+        || text.split_whitespace().nth(8).is_none()
+        || contains_ignore_case(text.as_bytes(), b"cookie")
+        || text.contains('\u{212A}')
+}
+
+/// Characters of the longest exact junk line.
+const LONGEST_EXACT_JUNK: usize = 20;
 
 /// A cookie or privacy consent notice (a line lower-cased, or ASCII; compared in any case).
 fn is_cookie_notice(lower: &str) -> bool {

@@ -504,13 +504,18 @@ fn drop_title_paragraphs(story: &mut Story, titles: [Option<&str>; 2]) {
         let words = p.split_whitespace().count();
         title_words.contains(&words) && titles.contains(&fold(p))
     };
-    let paragraphs: Vec<String> = story
-        .paragraphs
-        .iter()
-        .map(|p| story.body[p.start..p.end].to_owned())
-        .collect();
-    let kept: Vec<&String> = paragraphs.iter().filter(|p| !is_title(p)).collect();
-    if kept.len() != paragraphs.len() && !kept.is_empty() {
+    let text = |p: &crate::enrich::story::ByteSpan| &story.body[p.start..p.end];
+    let titled: Vec<bool> = story.paragraphs.iter().map(|p| is_title(text(p))).collect();
+    let dropped = titled.iter().filter(|&&t| t).count();
+    // Copied only when some, but not all, paragraphs go.
+    if dropped > 0 && dropped < titled.len() {
+        let kept: Vec<String> = story
+            .paragraphs
+            .iter()
+            .zip(&titled)
+            .filter(|(_, &t)| !t)
+            .map(|(p, _)| text(p).to_owned())
+            .collect();
         story.set_body_from_paragraphs(&kept);
     }
 }
@@ -787,12 +792,30 @@ fn is_boilerplate_name(attr: &str) -> bool {
         good = good || CONTENT_WORDS.binary_search(&lower).is_ok();
     }
     bad && !good
-        || contains_ignore_case(attr.as_bytes(), b"ad-slot")
+        || attr.contains('-') && contains_ignore_case(attr.as_bytes(), b"ad-slot")
         || contains_ignore_case(attr.as_bytes(), b"related")
 }
 
+/// [`is_boilerplate_name`] of the class and id values seen, by value: a page repeats the
+/// same names on many elements.
+#[derive(Debug, Default)]
+struct BoilerplateNames<'a>(FxHashMap<&'a str, bool>);
+
+impl<'a> BoilerplateNames<'a> {
+    fn check(&mut self, attr: &'a str) -> bool {
+        *self
+            .0
+            .entry(attr)
+            .or_insert_with(|| is_boilerplate_name(attr))
+    }
+}
+
 /// Whether an element is never content, by tag, role, hidden state or class/id.
-fn skip_element(el: &scraper::node::Element, by_class: bool) -> bool {
+fn skip_element<'a>(
+    el: &'a scraper::node::Element,
+    by_class: bool,
+    names: &mut BoilerplateNames<'a>,
+) -> bool {
     if is_skipped_tag(el.name()) {
         return true;
     }
@@ -823,7 +846,7 @@ fn skip_element(el: &scraper::node::Element, by_class: bool) -> bool {
     if !by_class || matches!(el.name(), "body" | "html" | "article" | "main") {
         return false;
     }
-    attrs.class.is_some_and(is_boilerplate_name) || attrs.id.is_some_and(is_boilerplate_name)
+    attrs.class.is_some_and(|c| names.check(c)) || attrs.id.is_some_and(|i| names.check(i))
 }
 
 /// A block while it is being collected.
@@ -906,6 +929,7 @@ fn collect_blocks(doc: &Html, by_class: bool) -> Vec<RawBlock> {
     // After a heading that announces related posts or comments, the rest of its parent.
     let mut cut: Option<NodeId> = None;
     let mut prose = ProseSeen::default();
+    let mut names = BoilerplateNames::default();
     let mut link_depth = 0usize;
     for edge in doc.tree.root().traverse() {
         match edge {
@@ -922,7 +946,7 @@ fn collect_blocks(doc: &Html, by_class: bool) -> Vec<RawBlock> {
                                 continue;
                             }
                         }
-                        if skip_element(el, by_class) {
+                        if skip_element(el, by_class, &mut names) {
                             skipping = Some(node.id());
                             continue;
                         }

@@ -70,8 +70,11 @@ fn clean_chars(text: &str) -> String {
         }
         // Invisible and control characters are dropped.
     }
-    let trimmed = out.trim();
-    nfc(trimmed)
+    let end = out.trim_end().len();
+    out.truncate(end);
+    let start = out.len() - out.trim_start().len();
+    out.drain(..start);
+    nfc(out)
 }
 
 /// A character [`clean`] keeps as it is: not invisible, a space, a newline or a control.
@@ -133,9 +136,9 @@ fn clean_ascii(text: &str) -> String {
 }
 
 /// NFC, skipping the work when the text already is.
-pub(crate) fn nfc(text: &str) -> String {
+fn nfc(text: String) -> String {
     if text.is_ascii() || is_nfc_quick(text.chars()) == IsNormalized::Yes {
-        text.to_owned()
+        text
     } else {
         text.nfc().collect()
     }

@@ -140,7 +140,13 @@ pub(crate) fn parse_blocks_again(blocks: &[Block], format: Format, seen: &BlockU
 
 /// The cleaned, classified unit of one block's text (`None` when cleaning leaves nothing).
 fn block_unit(raw: &str) -> Option<Unit> {
-    let text = normalize::join_lines(&normalize::clean(raw, false));
+    let cleaned = normalize::clean(raw, false);
+    // Cleaned text is trimmed: a single line is already joined.
+    let text = if cleaned.contains('\n') {
+        normalize::join_lines(&cleaned)
+    } else {
+        cleaned
+    };
     (!text.is_empty()).then(|| {
         let counts = WordCounts::of(&text);
         Unit {
