@@ -267,7 +267,15 @@ pub(crate) fn is_trailer_line(line: &str) -> bool {
     if t.len() >= 300 {
         return false;
     }
-    let lower = t.to_lowercase();
+    // An ASCII line is compared as it is, in any case; of any other, the start is
+    // lower-cased (more characters than the longest prefix: lower-casing never shortens).
+    let lowered;
+    let lower = if t.is_ascii() {
+        t
+    } else {
+        lowered = t.chars().take(32).collect::<String>().to_lowercase();
+        &lowered
+    };
     [
         "reporting by",
         "additional reporting by",
@@ -277,7 +285,12 @@ pub(crate) fn is_trailer_line(line: &str) -> bool {
         "compiled by",
     ]
     .iter()
-    .any(|p| lower.starts_with(p))
+    .any(|p| {
+        lower
+            .as_bytes()
+            .get(..p.len())
+            .is_some_and(|head| head.eq_ignore_ascii_case(p.as_bytes()))
+    })
 }
 
 #[cfg(test)]

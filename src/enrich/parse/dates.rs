@@ -164,6 +164,10 @@ pub(crate) fn parse(text: &str) -> Option<ParsedDate> {
 
 /// ISO 8601 `2016-09-08`, `2016-09-08T10:20:00Z`, `2016-09-08 10:20`.
 fn parse_iso(text: &str) -> Option<ParsedDate> {
+    // Cheap test first: the form needs a hyphen.
+    if !text.contains('-') {
+        return None;
+    }
     let caps = ISO.captures(text)?;
     let num = |i: usize| caps.get(i).and_then(|m| m.as_str().parse::<i32>().ok());
     let (year, month, day) = valid_date(num(1)?, num(2)?, num(3)?)?;
@@ -211,7 +215,13 @@ fn find_written_date(text: &str) -> Option<((i16, i8, i8), usize, usize)> {
             .and_then(|m| valid_date(c[3].parse().ok()?, i32::from(m), c[1].parse().ok()?));
         consider(found, whole.start(), whole.end());
     }
-    if let Some(c) = NUMERIC.captures(text) {
+    // `08.09.2016` / `9/8/2016`: only where there is a dot or slash to look for.
+    let numeric = if text.contains(['.', '/']) {
+        NUMERIC.captures(text)
+    } else {
+        None
+    };
+    if let Some(c) = numeric {
         let whole = c.get(0)?;
         let a: i32 = c[1].parse().ok()?;
         let b: i32 = c[3].parse().ok()?;

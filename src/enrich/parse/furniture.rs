@@ -8,6 +8,8 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
+use super::prescan::contains_ignore_case;
+
 use crate::enrich::record::{Dateline, Media};
 
 /// Words that name no section in a breadcrumb (`Home > News > Asia` -> `Asia`).
@@ -84,21 +86,24 @@ static CREDIT_AGENCY_SLASH: LazyLock<Regex> = LazyLock::new(|| {
 /// Splits a photo caption from its credit: `… Zurich. (Jacquelyn Martin/AP)`,
 /// `… REUTERS/Kevin Lamarque`, `… Photo: AFP`. `None` when the line carries no credit.
 pub(crate) fn caption(line: &str) -> Option<Media> {
-    if line.split_whitespace().nth(90).is_some() {
+    // The cheap shape tests first: most lines have none, and need no word count.
+    let slash = has_agency_slash(line);
+    let paren = line.trim_end().ends_with(')');
+    let label = line.contains(':') && has_credit_word(line);
+    if !(slash || paren || label) || line.split_whitespace().nth(90).is_some() {
         return None;
     }
-    let trimmed = line.trim_end();
-    if has_agency_slash(line) {
+    if slash {
         if let Some(c) = CREDIT_AGENCY_SLASH.captures(line) {
             return Some(media(&c[1], &c[2]));
         }
     }
-    if trimmed.ends_with(')') {
+    if paren {
         if let Some(m) = paren_credit(line) {
             return Some(m);
         }
     }
-    if line.contains(':') && has_credit_word(line) {
+    if label {
         if let Some(c) = CREDIT_LABEL.captures(line) {
             let credit = c[2].trim();
             if !c[1].trim().is_empty() || line.split_whitespace().count() <= 8 {
@@ -112,17 +117,21 @@ pub(crate) fn caption(line: &str) -> Option<Media> {
 /// Whether a line has an upper-case letter, `/` and an upper-case letter in a row: the
 /// shape every agency credit (`REUTERS/Kevin Lamarque`) has; a cheap test before the regex.
 fn has_agency_slash(line: &str) -> bool {
-    line.as_bytes()
-        .windows(3)
-        .any(|w| w[1] == b'/' && w[0].is_ascii_uppercase() && w[2].is_ascii_uppercase())
+    let bytes = line.as_bytes();
+    let upper = |at: Option<usize>| {
+        at.and_then(|i| bytes.get(i))
+            .is_some_and(u8::is_ascii_uppercase)
+    };
+    memchr::memchr_iter(b'/', bytes).any(|at| upper(at.checked_sub(1)) && upper(Some(at + 1)))
 }
 
-/// Whether a line names a photo credit label (`Photo`, `Image`, `Credit`…).
+/// Whether a line names a photo credit label (`Photo`, `Image`, `Credit`…), in any case.
+/// Compared without lower-casing a copy: only ASCII letters lower-case to these words' letters
+/// (`İ` gives `i` plus a combining dot, never followed by a letter).
 fn has_credit_word(line: &str) -> bool {
-    let lower = line.to_lowercase();
     ["photo", "image", "picture", "credit"]
         .iter()
-        .any(|w| lower.contains(w))
+        .any(|w| contains_ignore_case(line.as_bytes(), w.as_bytes()))
 }
 
 /// `… (Jacquelyn Martin/AP)` / `… (Photo: AFP)`.
@@ -237,8 +246,27 @@ pub(crate) fn dateline(par: &str) -> Option<(Dateline, usize)> {
 /// Lines that close an article or are never part of one (share/follow, related, copyright,
 /// source notes, newsletter prompts).
 pub(crate) fn is_junk(line: &str) -> bool {
-    let lower = line.trim().to_lowercase();
-    let lower = lower.trim_start_matches(['•', '*', '-', '□', '■', '·', ' ']);
+    // Compared in any ASCII case: an ASCII line as it is, any other lower-cased first (a
+    // lower-cased line has no ASCII capitals left, so the comparisons are exact on it). A
+    // line that can only be junk by its start has only its start lower-cased.
+    let text = line
+        .trim()
+        .trim_start_matches(['•', '*', '-', '□', '■', '·', ' ']);
+    let whole = text.is_ascii() || may_be_junk_as_a_whole(text);
+    let lowered;
+    let lower = if text.is_ascii() {
+        text
+    } else if whole {
+        lowered = text.to_lowercase();
+        &lowered
+    } else {
+        lowered = text
+            .chars()
+            .take(JUNK_PREFIX_CHARS)
+            .collect::<String>()
+            .to_lowercase();
+        &lowered
+    };
     const EXACT: &[&str] = &[
         "latest news",
         "advert",
@@ -287,7 +315,8 @@ pub(crate) fn is_junk(line: &str) -> bool {
         "next article",
         "previous article",
     ];
-    if EXACT.contains(&lower.trim_end_matches([':', '.'])) {
+    let core = lower.trim_end_matches([':', '.']);
+    if whole && EXACT.iter().any(|e| e.eq_ignore_ascii_case(core)) {
         return true;
     }
     const PREFIX: &[&str] = &[
@@ -315,8 +344,17 @@ pub(crate) fn is_junk(line: &str) -> bool {
         "also read:",
         "read next",
     ];
-    if PREFIX.iter().any(|p| lower.starts_with(p)) {
+    let starts_with = |p: &str| {
+        lower
+            .as_bytes()
+            .get(..p.len())
+            .is_some_and(|head| head.eq_ignore_ascii_case(p.as_bytes()))
+    };
+    if PREFIX.iter().any(|p| starts_with(p)) {
         return true;
+    }
+    if !whole {
+        return false;
     }
     if is_cookie_notice(lower) {
         return true;
@@ -343,7 +381,7 @@ pub(crate) fn is_junk(line: &str) -> bool {
     let mut words = 0;
     for w in lower.split_whitespace() {
         words += 1;
-        if words > 8 || !social.contains(&w) {
+        if words > 8 || !social.iter().any(|s| s.eq_ignore_ascii_case(w)) {
             return false;
         }
     }
@@ -365,10 +403,17 @@ static SECTION_END: LazyLock<Regex> = LazyLock::new(|| {
           | most\s+(?:read|popular|viewed|shared)
           | join\s+the\s+(?:conversation|discussion)
           | show\s+comments | view\s+comments
-          | .{2,60}\s+on\s+.{6,40}\d{4}.{0,20}\s+said:
         )\s*[:.]?$",
     )
     .expect("static regex")
+});
+
+/// A comment's header line (`Jane on May 3, 2019 at 10:20 said:`): the one section end that
+/// may start with any word. Kept apart from [`SECTION_END`], whose other branches fail
+/// within a few characters, since its unbounded start makes the matcher read the whole line;
+/// it needs a colon, so lines without one skip it.
+static COMMENT_HEADER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)^.{2,60}\s+on\s+.{6,40}\d{4}.{0,20}\s+said:\s*[:.]?$").expect("static regex")
 });
 
 static ABOUT_AUTHOR: LazyLock<Regex> = LazyLock::new(|| {
@@ -405,13 +450,38 @@ pub(crate) fn is_section_end(line: &str) -> bool {
     let t = line
         .trim()
         .trim_start_matches(['•', '*', '-', '□', '■', '·', ' ']);
-    t.len() < 140 && (SECTION_END.is_match(t) || ABOUT_AUTHOR.is_match(t))
+    t.len() < 140
+        && (SECTION_END.is_match(t)
+            || t.contains(':') && COMMENT_HEADER.is_match(t)
+            || ABOUT_AUTHOR.is_match(t))
 }
 
-/// A cookie or privacy consent notice (lower-cased line).
+/// Characters of a line's start that decide whether it opens with a junk prefix (more than
+/// the longest prefix: lower-casing never shortens a text in characters).
+const JUNK_PREFIX_CHARS: usize = 24;
+
+/// Whether a line (not ASCII, leading bullets removed) could be junk as a whole rather than by
+/// its start: short enough to be one of the exact junk lines (lower-casing never shortens a
+/// text in characters), at most eight words (share/follow lines), or mentioning cookies
+/// (`cookie` in any case, or a Kelvin sign, which lower-cases to `k`).
+fn may_be_junk_as_a_whole(text: &str) -> bool {
+    text.trim_end_matches([':', '.'])
+        .chars()
+        .nth(LONGEST_EXACT_JUNK)
+        .is_none()
+        || text.split_whitespace().nth(8).is_none()
+        || contains_ignore_case(text.as_bytes(), b"cookie")
+        || text.contains('\u{212A}')
+}
+
+/// Characters of the longest exact junk line.
+const LONGEST_EXACT_JUNK: usize = 20;
+
+/// A cookie or privacy consent notice (a line lower-cased, or ASCII; compared in any case).
 fn is_cookie_notice(lower: &str) -> bool {
+    let has = |w: &str| contains_ignore_case(lower.as_bytes(), w.as_bytes());
     lower.len() < 600
-        && lower.contains("cookie")
+        && has("cookie")
         && [
             "website",
             "site",
@@ -424,7 +494,7 @@ fn is_cookie_notice(lower: &str) -> bool {
             "datenschutz",
         ]
         .iter()
-        .any(|w| lower.contains(w))
+        .any(|w| has(w))
 }
 
 static SLUG: LazyLock<Regex> = LazyLock::new(|| {

@@ -18,8 +18,9 @@
 
 use ego_tree::iter::Edge;
 use ego_tree::NodeId;
-use rustc_hash::{FxHashMap, FxHashSet};
-use scraper::{ElementRef, Html, Node, Selector};
+use html5ever::tendril::TendrilSink;
+use rustc_hash::FxHashMap;
+use scraper::{ElementRef, Html, HtmlTreeSink, Node, Selector};
 use serde_json::Value;
 
 use super::prescan::{contains_ignore_case, prescan};
@@ -30,13 +31,16 @@ use crate::enrich::story::Story;
 
 /// Parses an HTML page (or fragment).
 pub(crate) fn parse(input: &str) -> Result<Story, ParseError> {
-    let doc = Html::parse_document(&prescan(input));
+    let doc = parse_document(&prescan(input));
     let meta = Meta::read(&doc);
-    let strict = text::parse_blocks(&extract(&doc, true, true), Format::Html);
+    let strict_blocks = extract(&doc, true, true);
+    let mut seen = text::BlockUnits::default();
+    let strict = text::parse_blocks(&strict_blocks, Format::Html, &mut seen);
     let mut story = if word_count(&strict.body) < RETRY_BELOW_WORDS {
         // Class names misled the boilerplate filter (a `widget` wrapping the post, say):
         // try again trusting only tags and roles, and keep the richer result.
-        let loose = text::parse_blocks(&extract(&doc, false, true), Format::Html);
+        let loose_blocks = extract(&doc, false, true);
+        let loose = text::parse_blocks_again(&loose_blocks, Format::Html, &seen);
         if word_count(&loose.body) > 2 * word_count(&strict.body) {
             loose
         } else {
@@ -56,6 +60,16 @@ pub(crate) fn parse(input: &str) -> Result<Story, ParseError> {
 
 /// Below this many body words the class-name filter is distrusted and extraction re-run.
 const RETRY_BELOW_WORDS: usize = 150;
+
+/// Parses a whole page, with room for its nodes reserved up front (two per `<`: an element
+/// and the text after its tag, at most) instead of the tree growing, and copying itself, as
+/// it fills.
+fn parse_document(page: &str) -> Html {
+    let mut html = Html::new_document();
+    let nodes = 2 * memchr::memchr_iter(b'<', page.as_bytes()).count() + 4;
+    html.tree = ego_tree::Tree::with_capacity(Node::Document, nodes);
+    html5ever::driver::parse_document(HtmlTreeSink::new(html), Default::default()).one(page)
+}
 
 /// Words in a text.
 fn word_count(text: &str) -> usize {
@@ -85,7 +99,9 @@ struct Meta {
     byline: Byline,
     language: Option<String>,
     media: Vec<Media>,
-    article_body: Option<String>,
+    /// `articleBody` texts as written, in document order: only read (the first one longer
+    /// than 200 bytes once cleaned) when the page yields no body.
+    article_bodies: Vec<String>,
 }
 
 /// Parses a static selector.
@@ -295,8 +311,8 @@ impl Meta {
         if self.byline.authors.is_empty() && self.byline.agency.is_none() {
             read_ld_people(obj.get("author"), &mut self.byline);
         }
-        if self.article_body.is_none() {
-            self.article_body = text("articleBody").filter(|s| s.len() > 200);
+        if let Some(body) = obj.get("articleBody").and_then(Value::as_str) {
+            self.article_bodies.push(body.to_owned());
         }
         if self.language.is_none() {
             self.language = text("inLanguage").and_then(|l| lang::normalise_code(&l));
@@ -305,7 +321,8 @@ impl Meta {
 
     /// Open Graph, `article:*`, `author` and Dublin Core meta tags.
     fn read_meta_tags(&mut self, tags: &[ElementRef<'_>]) {
-        let mut found: FxHashMap<String, String> = FxHashMap::default();
+        // The first content of each key, cleaned only when asked for.
+        let mut found: FxHashMap<String, &str> = FxHashMap::default();
         for m in tags.iter().map(ElementRef::value) {
             let key = m
                 .attr("property")
@@ -313,12 +330,16 @@ impl Meta {
                 .or_else(|| m.attr("itemprop"))
                 .map(str::to_ascii_lowercase);
             if let (Some(k), Some(v)) = (key, m.attr("content")) {
-                found.entry(k).or_insert_with(|| normalize::clean(v, true));
+                found.entry(k).or_insert(v);
             }
         }
         let get = |keys: &[&str]| {
-            keys.iter()
-                .find_map(|k| found.get(*k).filter(|v| !v.is_empty()).cloned())
+            keys.iter().find_map(|k| {
+                found
+                    .get(*k)
+                    .map(|v| normalize::clean(v, true))
+                    .filter(|v| !v.is_empty())
+            })
         };
         if self.headline.is_none() {
             self.headline = get(&["og:title", "twitter:title", "dc.title", "headline"]);
@@ -430,7 +451,12 @@ impl Meta {
         }
         story.language = self.language;
         if story.body.is_empty() {
-            if let Some(body) = self.article_body {
+            let article_body = self
+                .article_bodies
+                .iter()
+                .map(|raw| normalize::clean(raw, true))
+                .find(|body| body.len() > 200);
+            if let Some(body) = article_body {
                 let paragraphs: Vec<String> = body
                     .split("\n\n")
                     .map(normalize::join_lines)
@@ -469,16 +495,27 @@ fn drop_title_paragraphs(story: &mut Story, titles: [Option<&str>; 2]) {
             .to_lowercase()
     };
     let titles: Vec<String> = titles.into_iter().flatten().map(fold).collect();
-    let paragraphs: Vec<String> = story
-        .paragraphs
+    // Folding keeps the number of words: only paragraphs of a title's length are folded.
+    let title_words: Vec<usize> = titles
         .iter()
-        .map(|p| story.body[p.start..p.end].to_owned())
+        .map(|t| t.split_whitespace().count())
         .collect();
-    let kept: Vec<&String> = paragraphs
-        .iter()
-        .filter(|p| !titles.contains(&fold(p)))
-        .collect();
-    if kept.len() != paragraphs.len() && !kept.is_empty() {
+    let is_title = |p: &str| {
+        let words = p.split_whitespace().count();
+        title_words.contains(&words) && titles.contains(&fold(p))
+    };
+    let text = |p: &crate::enrich::story::ByteSpan| &story.body[p.start..p.end];
+    let titled: Vec<bool> = story.paragraphs.iter().map(|p| is_title(text(p))).collect();
+    let dropped = titled.iter().filter(|&&t| t).count();
+    // Copied only when some, but not all, paragraphs go.
+    if dropped > 0 && dropped < titled.len() {
+        let kept: Vec<String> = story
+            .paragraphs
+            .iter()
+            .zip(&titled)
+            .filter(|(_, &t)| !t)
+            .map(|(p, _)| text(p).to_owned())
+            .collect();
         story.set_body_from_paragraphs(&kept);
     }
 }
@@ -634,83 +671,151 @@ fn is_block_tag(name: &str) -> bool {
     )
 }
 
+/// Class/id words that mark boilerplate (Readability's "unlikely candidates"), sorted.
+const BOILERPLATE_WORDS: &[&str] = &[
+    "ad",
+    "ads",
+    "adslot",
+    "advert",
+    "advertisement",
+    "author-bio",
+    "banner",
+    "bio",
+    "breadcrumb",
+    "breadcrumbs",
+    "caption",
+    "comment",
+    "comments",
+    "consent",
+    "cookie",
+    "cookies",
+    "credits",
+    "disqus",
+    "footer",
+    "gdpr",
+    "hidden",
+    "masthead",
+    "menu",
+    "modal",
+    "more-stories",
+    "nav",
+    "navbar",
+    "newsletter",
+    "outbrain",
+    "pager",
+    "pagination",
+    "paywall",
+    "popup",
+    "print",
+    "promo",
+    "recommendations",
+    "recommended",
+    "related",
+    "share",
+    "sharing",
+    "sidebar",
+    "signup",
+    "skip",
+    "social",
+    "sponsor",
+    "sponsored",
+    "sr-only",
+    "subscribe",
+    "subscription",
+    "taboola",
+    "tags",
+    "toolbar",
+    "trending",
+    "visually-hidden",
+    "widget",
+];
+
+/// Class/id words that mark content: they overrule [`BOILERPLATE_WORDS`]. Sorted.
+const CONTENT_WORDS: &[&str] = &[
+    "article", "body", "content", "entry", "main", "post", "story", "text",
+];
+
+/// Longest word in [`BOILERPLATE_WORDS`] and [`CONTENT_WORDS`].
+const LONGEST_NAME_WORD: usize = 15;
+
+/// By word length, a bit for each first letter (its byte modulo 64) of the listed class
+/// words of that length: most words of a class attribute are ruled out by one lookup.
+const NAME_WORD_SHAPES: [u64; LONGEST_NAME_WORD + 1] =
+    word_shapes([BOILERPLATE_WORDS, CONTENT_WORDS]);
+
+/// Builds [`NAME_WORD_SHAPES`].
+const fn word_shapes(lists: [&[&str]; 2]) -> [u64; LONGEST_NAME_WORD + 1] {
+    let mut shapes = [0u64; LONGEST_NAME_WORD + 1];
+    let mut l = 0;
+    while l < lists.len() {
+        let mut i = 0;
+        while i < lists[l].len() {
+            let word = lists[l][i].as_bytes();
+            if !word.is_empty() && word.len() <= LONGEST_NAME_WORD {
+                shapes[word.len()] |= 1 << (word[0] % 64);
+            }
+            i += 1;
+        }
+        l += 1;
+    }
+    shapes
+}
+
+/// Whether a (lower-case) word of that length and first letter could be listed.
+fn may_be_listed(len: usize, first: u8) -> bool {
+    NAME_WORD_SHAPES
+        .get(len)
+        .is_some_and(|shapes| shapes & (1 << (first % 64)) != 0)
+}
+
 /// Class/id words that mark boilerplate (Readability's "unlikely candidates").
 fn is_boilerplate_name(attr: &str) -> bool {
-    const BAD: &[&str] = &[
-        "comment",
-        "comments",
-        "share",
-        "sharing",
-        "social",
-        "related",
-        "advert",
-        "advertisement",
-        "ad",
-        "ads",
-        "adslot",
-        "promo",
-        "newsletter",
-        "cookie",
-        "cookies",
-        "consent",
-        "gdpr",
-        "sidebar",
-        "breadcrumb",
-        "breadcrumbs",
-        "footer",
-        "nav",
-        "navbar",
-        "menu",
-        "subscribe",
-        "subscription",
-        "popup",
-        "modal",
-        "recommended",
-        "recommendations",
-        "outbrain",
-        "taboola",
-        "sponsor",
-        "sponsored",
-        "widget",
-        "banner",
-        "pagination",
-        "pager",
-        "disqus",
-        "masthead",
-        "toolbar",
-        "tags",
-        "signup",
-        "paywall",
-        "more-stories",
-        "trending",
-        "skip",
-        "caption",
-        "credits",
-        "author-bio",
-        "bio",
-        "hidden",
-        "visually-hidden",
-        "sr-only",
-        "print",
-    ];
-    const GOOD: &[&str] = &[
-        "article", "body", "content", "main", "story", "text", "post", "entry",
-    ];
-    // Words compared in any case, without lower-casing a copy (runs for every element).
-    let words = || {
-        attr.split(|c: char| !c.is_ascii_alphanumeric())
-            .filter(|w| !w.is_empty())
-    };
-    let listed = |list: &[&str], w: &str| list.iter().any(|x| x.eq_ignore_ascii_case(w));
-    let bad = words().any(|w| listed(BAD, w));
-    let good = words().any(|w| listed(GOOD, w));
+    // Runs for every element: a word of a listed length and first letter is lower-cased
+    // into a small buffer (longer words are in neither list) and looked up by binary search.
+    let (mut bad, mut good) = (false, false);
+    let mut buf = [0u8; LONGEST_NAME_WORD];
+    for word in attr
+        .as_bytes()
+        .split(|b| !b.is_ascii_alphanumeric())
+        .filter(|w| {
+            w.first()
+                .is_some_and(|&b| may_be_listed(w.len(), b.to_ascii_lowercase()))
+        })
+    {
+        let lower = &mut buf[..word.len()];
+        lower.copy_from_slice(word);
+        lower.make_ascii_lowercase();
+        let Ok(lower) = std::str::from_utf8(lower) else {
+            continue;
+        };
+        bad = bad || BOILERPLATE_WORDS.binary_search(&lower).is_ok();
+        good = good || CONTENT_WORDS.binary_search(&lower).is_ok();
+    }
     bad && !good
-        || contains_ignore_case(attr.as_bytes(), b"ad-slot")
+        || attr.contains('-') && contains_ignore_case(attr.as_bytes(), b"ad-slot")
         || contains_ignore_case(attr.as_bytes(), b"related")
 }
 
+/// [`is_boilerplate_name`] of the class and id values seen, by value: a page repeats the
+/// same names on many elements.
+#[derive(Debug, Default)]
+struct BoilerplateNames<'a>(FxHashMap<&'a str, bool>);
+
+impl<'a> BoilerplateNames<'a> {
+    fn check(&mut self, attr: &'a str) -> bool {
+        *self
+            .0
+            .entry(attr)
+            .or_insert_with(|| is_boilerplate_name(attr))
+    }
+}
+
 /// Whether an element is never content, by tag, role, hidden state or class/id.
-fn skip_element(el: &scraper::node::Element, by_class: bool) -> bool {
+fn skip_element<'a>(
+    el: &'a scraper::node::Element,
+    by_class: bool,
+    names: &mut BoilerplateNames<'a>,
+) -> bool {
     if is_skipped_tag(el.name()) {
         return true;
     }
@@ -741,7 +846,7 @@ fn skip_element(el: &scraper::node::Element, by_class: bool) -> bool {
     if !by_class || matches!(el.name(), "body" | "html" | "article" | "main") {
         return false;
     }
-    attrs.class.is_some_and(is_boilerplate_name) || attrs.id.is_some_and(is_boilerplate_name)
+    attrs.class.is_some_and(|c| names.check(c)) || attrs.id.is_some_and(|i| names.check(i))
 }
 
 /// A block while it is being collected.
@@ -770,17 +875,13 @@ fn extract(doc: &Html, by_class: bool, score: bool) -> Vec<Block> {
             .collect();
     }
     let top = best_container(doc, &raw);
-    let inside: FxHashSet<NodeId> = top
-        .and_then(|id| doc.tree.get(id))
-        .map(|n| n.descendants().map(|d| d.id()).collect())
-        .unwrap_or_default();
     raw.into_iter()
         .map(|b| {
             let chars = b.text.chars().count().max(1);
             let density = b.link_chars as f64 / chars as f64;
             let mut bias = 0i64;
-            if top.is_some() {
-                let owned = b.owner.is_some_and(|o| inside.contains(&o));
+            if let Some(top) = top {
+                let owned = b.owner.is_some_and(|o| is_within(doc, o, top));
                 bias += if owned {
                     INSIDE_BONUS
                 } else {
@@ -800,6 +901,19 @@ fn extract(doc: &Html, by_class: bool, score: bool) -> Vec<Block> {
         .collect()
 }
 
+/// Whether `node` is `container` or one of its descendants (walks up from `node`: blocks
+/// are few, a container's descendants many).
+fn is_within(doc: &Html, node: NodeId, container: NodeId) -> bool {
+    let mut at = doc.tree.get(node);
+    while let Some(n) = at {
+        if n.id() == container {
+            return true;
+        }
+        at = n.parent();
+    }
+    false
+}
+
 /// Score bonus of a block inside the main-content container: enough to carry short list
 /// items and table rows of the article.
 const INSIDE_BONUS: i64 = 10;
@@ -815,6 +929,7 @@ fn collect_blocks(doc: &Html, by_class: bool) -> Vec<RawBlock> {
     // After a heading that announces related posts or comments, the rest of its parent.
     let mut cut: Option<NodeId> = None;
     let mut prose = ProseSeen::default();
+    let mut names = BoilerplateNames::default();
     let mut link_depth = 0usize;
     for edge in doc.tree.root().traverse() {
         match edge {
@@ -831,7 +946,7 @@ fn collect_blocks(doc: &Html, by_class: bool) -> Vec<RawBlock> {
                                 continue;
                             }
                         }
-                        if skip_element(el, by_class) {
+                        if skip_element(el, by_class, &mut names) {
                             skipping = Some(node.id());
                             continue;
                         }
@@ -963,16 +1078,29 @@ fn is_closing_heading(node: ego_tree::NodeRef<'_, Node>, el: &scraper::node::Ele
     furniture::is_section_end(text.trim())
 }
 
-/// Ends the current block, keeping it when it has text.
+/// Ends the current block, keeping it (trimmed) when it has text; an empty block's buffer is
+/// reused for the next.
 fn flush(current: &mut RawBlock, blocks: &mut Vec<RawBlock>) {
-    let has_text = current.text.chars().any(char::is_alphanumeric);
-    let taken = std::mem::take(current);
-    if has_text {
-        blocks.push(RawBlock {
-            text: taken.text.trim().to_owned(),
-            ..taken
-        });
+    if current.text.chars().any(char::is_alphanumeric) {
+        let mut taken = std::mem::take(current);
+        trim_in_place(&mut taken.text);
+        blocks.push(taken);
+    } else {
+        let mut text = std::mem::take(&mut current.text);
+        text.clear();
+        *current = RawBlock {
+            text,
+            ..RawBlock::default()
+        };
     }
+}
+
+/// Removes leading and trailing whitespace without copying the text.
+fn trim_in_place(text: &mut String) {
+    let end = text.trim_end().len();
+    text.truncate(end);
+    let start = text.len() - text.trim_start().len();
+    text.drain(..start);
 }
 
 /// The element that holds the article text: Readability's scoring (each prose block credits
@@ -1104,6 +1232,23 @@ mod tests {
         );
         // Was quadratic in html5ever (tens of seconds); the pre-scan bounds the depth.
         assert_eq!(fragment_paragraphs(&deep), ["Top text.", "Deep text."]);
+    }
+
+    #[test]
+    fn class_word_lists_are_sorted_lower_case_and_bounded() {
+        for list in [BOILERPLATE_WORDS, CONTENT_WORDS] {
+            assert!(list.windows(2).all(|w| w[0] < w[1]), "{list:?}");
+            assert!(list.iter().all(|w| w.len() <= LONGEST_NAME_WORD));
+            assert!(list.iter().all(|w| *w == w.to_ascii_lowercase()));
+        }
+        assert!(is_boilerplate_name("Sidebar-Widget"));
+        assert!(is_boilerplate_name("RecommendationsBox recommendations"));
+        assert!(!is_boilerplate_name("sidebar article-body"));
+        assert!(!is_boilerplate_name("recommendationsrecommendations"));
+        let listed = BOILERPLATE_WORDS.iter().chain(CONTENT_WORDS);
+        assert!(listed
+            .into_iter()
+            .all(|w| may_be_listed(w.len(), w.as_bytes()[0])));
     }
 
     #[test]

@@ -41,37 +41,63 @@ pub(crate) fn clean(text: &str, decode_entities: bool) -> String {
     }
 }
 
-/// [`clean`] after entity decoding, character by character.
+/// [`clean`] after entity decoding: runs of characters kept as they are are copied whole,
+/// the others handled one by one.
 fn clean_chars(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut pending_space = false;
-    for c in text.chars() {
-        if is_invisible(c) {
+    let mut rest = text;
+    while let Some(c) = rest.chars().next() {
+        let run = plain_run(rest);
+        if run > 0 {
+            if pending_space && !out.is_empty() && !out.ends_with('\n') {
+                out.push(' ');
+            }
+            pending_space = false;
+            out.push_str(&rest[..run]);
+            rest = &rest[run..];
             continue;
         }
+        rest = &rest[c.len_utf8()..];
         if c == '\n' {
             while out.ends_with(' ') {
                 out.pop();
             }
             out.push('\n');
             pending_space = false;
-            continue;
-        }
-        if is_hspace(c) || c == '\r' {
+        } else if is_hspace(c) || c == '\r' {
             pending_space = true;
-            continue;
         }
-        if c.is_control() {
-            continue;
-        }
-        if pending_space && !out.is_empty() && !out.ends_with('\n') {
-            out.push(' ');
-        }
-        pending_space = false;
-        out.push(c);
+        // Invisible and control characters are dropped.
     }
-    let trimmed = out.trim();
-    nfc(trimmed)
+    let end = out.trim_end().len();
+    out.truncate(end);
+    let start = out.len() - out.trim_start().len();
+    out.drain(..start);
+    nfc(out)
+}
+
+/// A character [`clean`] keeps as it is: not invisible, a space, a newline or a control.
+fn is_plain(c: char) -> bool {
+    !(is_invisible(c) || is_hspace(c) || matches!(c, '\n' | '\r') || c.is_control())
+}
+
+/// The length in bytes of the run of [`is_plain`] characters that starts `text` (printable
+/// ASCII is checked by byte).
+fn plain_run(text: &str) -> usize {
+    let mut len = 0;
+    for (at, c) in text.char_indices() {
+        let plain = if c.is_ascii() {
+            c.is_ascii_graphic()
+        } else {
+            is_plain(c)
+        };
+        if !plain {
+            return at;
+        }
+        len = at + c.len_utf8();
+    }
+    len
 }
 
 /// [`clean`] for ASCII text (most of it), byte by byte: the same rules, where the only
@@ -110,9 +136,9 @@ fn clean_ascii(text: &str) -> String {
 }
 
 /// NFC, skipping the work when the text already is.
-pub(crate) fn nfc(text: &str) -> String {
+fn nfc(text: String) -> String {
     if text.is_ascii() || is_nfc_quick(text.chars()) == IsNormalized::Yes {
-        text.to_owned()
+        text
     } else {
         text.nfc().collect()
     }

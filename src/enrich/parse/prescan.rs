@@ -643,10 +643,17 @@ fn end_tag(bytes: &[u8], from: usize, name: &[u8]) -> Option<usize> {
     None
 }
 
-/// Whether `hay` contains `needle` (ASCII, any case).
+/// Whether `hay` contains `needle` (ASCII, any case): candidates are found by the first
+/// byte in either case (`memchr2`), then compared.
 pub(super) fn contains_ignore_case(hay: &[u8], needle: &[u8]) -> bool {
-    hay.windows(needle.len())
-        .any(|w| w.eq_ignore_ascii_case(needle))
+    let Some((&first, rest)) = needle.split_first() else {
+        return true;
+    };
+    let (lower, upper) = (first.to_ascii_lowercase(), first.to_ascii_uppercase());
+    memchr::memchr2_iter(lower, upper, hay).any(|at| {
+        hay.get(at + 1..at + needle.len())
+            .is_some_and(|w| w.eq_ignore_ascii_case(rest))
+    })
 }
 
 #[cfg(test)]

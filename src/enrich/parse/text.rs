@@ -83,7 +83,7 @@ pub(crate) fn parse(input: &str) -> Story {
     let (text, anpa) = strip_transmission(input);
     let units = units(&text);
     let wire = anpa || looks_like_wire(&units);
-    story_from_units(&units, if wire { Format::Wire } else { Format::Text })
+    story_from_units(units, if wire { Format::Wire } else { Format::Text })
 }
 
 /// A text block handed over by a structured parser (HTML): its text and a score bias.
@@ -96,33 +96,80 @@ pub(crate) struct Block {
     pub(crate) bias: i64,
 }
 
-/// Builds a story from blocks a structured parser found.
-pub(crate) fn parse_blocks(blocks: &[Block], format: Format) -> Story {
+/// The units made from a page's block texts, by text: a second extraction of the same page
+/// (the HTML parser's retry) reuses the cleaning and classifying of the blocks it shares
+/// with the first instead of doing it again.
+#[derive(Debug, Default)]
+pub(crate) struct BlockUnits<'a> {
+    /// The unit of each block text seen (`None`: nothing left after cleaning).
+    by_text: rustc_hash::FxHashMap<&'a str, Option<Unit>>,
+}
+
+/// Builds a story from blocks a structured parser found, noting their units in `seen`.
+pub(crate) fn parse_blocks<'a>(
+    blocks: &'a [Block],
+    format: Format,
+    seen: &mut BlockUnits<'a>,
+) -> Story {
     let units: Vec<Unit> = blocks
         .iter()
         .filter_map(|b| {
-            let text = normalize::clean(&b.text, false);
-            let text = normalize::join_lines(&text);
-            (!text.is_empty()).then(|| {
-                let words = word_len(&text);
-                Unit {
-                    words,
-                    kind: classify(&text, words),
-                    text,
-                    bias: b.bias,
-                    repeated: false,
-                }
-            })
+            let unit = block_unit(&b.text);
+            seen.by_text.insert(&b.text, unit.clone());
+            with_bias(unit, b.bias)
         })
         .collect();
-    story_from_units(&units, format)
+    story_from_units(units, format)
+}
+
+/// Builds a story from blocks of a page whose blocks were parsed before: the units of the
+/// texts in `seen` are reused.
+pub(crate) fn parse_blocks_again(blocks: &[Block], format: Format, seen: &BlockUnits<'_>) -> Story {
+    let units: Vec<Unit> = blocks
+        .iter()
+        .filter_map(|b| {
+            let unit = match seen.by_text.get(b.text.as_str()) {
+                Some(known) => known.clone(),
+                None => block_unit(&b.text),
+            };
+            with_bias(unit, b.bias)
+        })
+        .collect();
+    story_from_units(units, format)
+}
+
+/// The cleaned, classified unit of one block's text (`None` when cleaning leaves nothing).
+fn block_unit(raw: &str) -> Option<Unit> {
+    let cleaned = normalize::clean(raw, false);
+    // Cleaned text is trimmed: a single line is already joined.
+    let text = if cleaned.contains('\n') {
+        normalize::join_lines(&cleaned)
+    } else {
+        cleaned
+    };
+    (!text.is_empty()).then(|| {
+        let counts = WordCounts::of(&text);
+        Unit {
+            words: counts.words(),
+            kind: classify(&text, counts),
+            text,
+            bias: 0,
+            repeated: false,
+        }
+    })
+}
+
+/// A block's unit with the block's structural bias.
+fn with_bias(unit: Option<Unit>, bias: i64) -> Option<Unit> {
+    unit.map(|u| Unit { bias, ..u })
 }
 
 /// The shared tail: body run, header facts, captions, trailers, dateline.
-fn story_from_units(units: &[Unit], format: Format) -> Story {
+fn story_from_units(mut units: Vec<Unit>, format: Format) -> Story {
     let wire = format == Format::Wire;
     let mut story = Story::new(format);
-    let units = &mark_repeats(units);
+    mark_repeats(&mut units);
+    let units = &units;
     let run = if wire {
         wire_run(units)
     } else {
@@ -156,24 +203,23 @@ fn story_from_units(units: &[Unit], format: Format) -> Story {
 
 /// Short lines that occur more than once (image alt text and caption, a repeated title,
 /// teaser links) are furniture: they are penalised and never kept in the body.
-fn mark_repeats(units: &[Unit]) -> Vec<Unit> {
+fn mark_repeats(units: &mut [Unit]) {
     let mut seen: rustc_hash::FxHashMap<&str, usize> = rustc_hash::FxHashMap::default();
-    for u in units {
+    for u in units.iter() {
         *seen.entry(u.text.as_str()).or_default() += 1;
     }
-    units
+    let repeated: Vec<bool> = units
         .iter()
-        .map(|u| {
-            let mut u = u.clone();
-            if u.words < 40 && seen.get(u.text.as_str()).is_some_and(|&n| n > 1) {
-                u.bias -= REPEAT_PENALTY;
-                // A repeated sentence is a caption or teaser; a repeated short line (a
-                // table's header row) may still be part of the article.
-                u.repeated = u.kind == Kind::Prose;
-            }
-            u
-        })
-        .collect()
+        .map(|u| u.words < 40 && seen.get(u.text.as_str()).is_some_and(|&n| n > 1))
+        .collect();
+    for (u, repeated) in units.iter_mut().zip(repeated) {
+        if repeated {
+            u.bias -= REPEAT_PENALTY;
+            // A repeated sentence is a caption or teaser; a repeated short line (a
+            // table's header row) may still be part of the article.
+            u.repeated = u.kind == Kind::Prose;
+        }
+    }
 }
 
 /// Score penalty of a repeated short line.
@@ -226,8 +272,9 @@ fn units(text: &str) -> Vec<Unit> {
     }
     // Classified once, after wrapped lines are joined (keeps the pass linear).
     for u in &mut out {
-        u.words = word_len(&u.text);
-        u.kind = classify(&u.text, u.words);
+        let counts = WordCounts::of(&u.text);
+        u.words = counts.words();
+        u.kind = classify(&u.text, counts);
     }
     out
 }
@@ -240,28 +287,51 @@ fn continues(prev: &str, next: &str, raw_next: &str) -> bool {
     !indented && prev.len() >= 40 && prev_open && next_lower
 }
 
-/// Length in words: whitespace-separated tokens, plus one per two CJK characters (those
-/// scripts do not put spaces between words). One pass over the characters.
-fn word_len(text: &str) -> usize {
-    let (mut tokens, mut cjk, mut in_token) = (0usize, 0usize, false);
-    for c in text.chars() {
-        if c.is_whitespace() {
-            in_token = false;
-            continue;
-        }
-        if !in_token {
-            tokens += 1;
-            in_token = true;
-        }
-        if matches!(c as u32, 0x3040..=0x30FF | 0x3400..=0x4DBF | 0x4E00..=0x9FFF) {
-            cjk += 1;
-        }
-    }
-    tokens + cjk / 2
+/// Word counts of a text, from one pass over its characters.
+#[derive(Debug, Clone, Copy)]
+struct WordCounts {
+    /// Whitespace-separated tokens.
+    tokens: usize,
+    /// Tokens that do not start with an upper-case letter (caseless scripts count).
+    lower_tokens: usize,
+    /// Characters of the CJK scripts, which do not put spaces between words.
+    cjk: usize,
 }
 
-/// Classifies one unit of `words` words ([`word_len`]).
-fn classify(line: &str, words: usize) -> Kind {
+impl WordCounts {
+    fn of(text: &str) -> Self {
+        let mut counts = WordCounts {
+            tokens: 0,
+            lower_tokens: 0,
+            cjk: 0,
+        };
+        let mut in_token = false;
+        for c in text.chars() {
+            if c.is_whitespace() {
+                in_token = false;
+                continue;
+            }
+            if !in_token {
+                counts.tokens += 1;
+                counts.lower_tokens += usize::from(!c.is_uppercase());
+                in_token = true;
+            }
+            if matches!(c as u32, 0x3040..=0x30FF | 0x3400..=0x4DBF | 0x4E00..=0x9FFF) {
+                counts.cjk += 1;
+            }
+        }
+        counts
+    }
+
+    /// Length in words: tokens, plus one per two CJK characters.
+    fn words(self) -> usize {
+        self.tokens + self.cjk / 2
+    }
+}
+
+/// Classifies one unit, given its word counts.
+fn classify(line: &str, counts: WordCounts) -> Kind {
+    let words = counts.words();
     if is_marker(line) {
         return Kind::Marker;
     }
@@ -297,7 +367,7 @@ fn classify(line: &str, words: usize) -> Kind {
     if is_bullet(line) {
         return Kind::Bullet;
     }
-    if is_prose(line, words) {
+    if is_prose(line, counts) {
         Kind::Prose
     } else {
         Kind::Short
@@ -310,9 +380,22 @@ fn date_and_byline(line: &str) -> Option<Kind> {
         return None;
     }
     let seps = [" | ", " / ", " - ", " – ", " • ", " · ", ", "];
+    // A separator's mark (`|`, `/`…) is looked for first; a separator written once gives
+    // one split, tried once.
     let splits = seps
         .iter()
-        .flat_map(|sep| [line.split_once(sep), line.rsplit_once(sep)])
+        .filter(|sep| {
+            sep.chars()
+                .find(|&c| c != ' ')
+                .is_some_and(|c| line.contains(c))
+        })
+        .flat_map(|sep| {
+            let first = line.split_once(sep);
+            let last = line
+                .rsplit_once(sep)
+                .filter(|last| first.is_none_or(|first| first.0.len() != last.0.len()));
+            [first, last]
+        })
         .flatten();
     for (a, b) in splits {
         let (date, who) = if dates::is_date_line(b) {
@@ -376,7 +459,8 @@ fn strip_bullet(line: &str) -> &str {
 }
 
 /// Running prose: enough words, mostly lower-case, ending like a sentence (or long).
-fn is_prose(line: &str, words: usize) -> bool {
+fn is_prose(line: &str, counts: WordCounts) -> bool {
+    let words = counts.words();
     if words < 6 {
         return false;
     }
@@ -384,14 +468,7 @@ fn is_prose(line: &str, words: usize) -> bool {
         .trim_end_matches(['"', '”', '’', '\'', ')', ']'])
         .ends_with(['.', '!', '?', ':', ';', '…']);
     // Caseless scripts (Korean, Arabic, CJK…) count as lower-case.
-    let (mut tokens, mut lower_words) = (0usize, 0usize);
-    for w in line.split_whitespace() {
-        tokens += 1;
-        if w.chars().next().is_some_and(|c| !c.is_uppercase()) {
-            lower_words += 1;
-        }
-    }
-    let lowerish = lower_words * 3 >= tokens;
+    let lowerish = counts.lower_tokens * 3 >= counts.tokens;
     (ends && lowerish && words >= 6) || (words >= 18 && lowerish)
 }
 
