@@ -151,7 +151,7 @@ impl<'a> Context<'a> {
         if w.eq_ignore_ascii_case("by")
             && i > 0
             && self.is_word(i - 1)
-            && is_speech_noun(self.word(i - 1))
+            && cues::is_speech_noun(self.word(i - 1))
         {
             return Some(Cue {
                 first: i - 1,
@@ -202,7 +202,7 @@ impl<'a> Context<'a> {
             c.kind != CueKind::Framing
                 && !(c.kind == CueKind::Source
                     && self.is_word(c.first)
-                    && is_speech_noun(self.word(c.first)))
+                    && cues::is_speech_noun(self.word(c.first)))
         });
         // After a quote that closes its sentence (`"…." Later, she revised …`), only a
         // plain `Name said` clause attributes it.
@@ -275,7 +275,7 @@ impl<'a> Context<'a> {
         let noun = (lo..hi)
             .rev()
             .take(MAX_GAP)
-            .find(|&n| self.is_word(n) && is_utterance_noun(self.word(n)))?;
+            .find(|&n| self.is_word(n) && cues::is_utterance_noun(self.word(n)))?;
         let owner = (lo.max(noun.saturating_sub(3))..noun)
             .rev()
             .find(|&o| self.is_possessive(o))?;
@@ -342,10 +342,10 @@ impl<'a> Context<'a> {
         let noun = (lo..hi)
             .rev()
             .take(MAX_GAP)
-            .find(|&n| self.is_word(n) && is_document_noun(self.word(n)))?;
+            .find(|&n| self.is_word(n) && cues::is_document_noun(self.word(n)))?;
         let verb = (lo.max(noun.saturating_sub(4))..noun)
             .rev()
-            .find(|&v| self.is_word(v) && is_publishing_verb(self.word(v)))?;
+            .find(|&v| self.is_word(v) && cues::is_publishing_verb(self.word(v)))?;
         let np = self.subject_left(verb, lo)?;
         let mut att = self.resolve(np, previous);
         att.speaker.as_ref()?;
@@ -1444,51 +1444,10 @@ enum Antecedent<'n, 'p> {
     Speaker(&'p Attribution),
 }
 
-/// Words that end a time or setting adjunct (`on Wednesday`, `in a statement`).
+/// Words that end a time or setting adjunct (`on Wednesday`, `in a statement`, `2016`).
 fn is_adjunct_head(word: &str) -> bool {
     cues::is_not_name(word) && is_capitalised(word)
-        || [
-            "statement",
-            "interview",
-            "email",
-            "speech",
-            "rally",
-            "briefing",
-            "week",
-            "month",
-            "year",
-            "night",
-            "morning",
-            "afternoon",
-            "evening",
-            "weekend",
-            "conference",
-            "release",
-            "post",
-            "tweet",
-            "letter",
-            "op-ed",
-            "debate",
-            "appearance",
-            "call",
-            "hearing",
-            "remarks",
-            "today",
-            "yesterday",
-            "tonight",
-            "later",
-            "ago",
-            "time",
-            "event",
-            "meeting",
-            "address",
-            "program",
-            "show",
-            "broadcast",
-            "video",
-            "message",
-        ]
-        .contains(&word)
+        || cues::is_adjunct_head_word(word)
         || word.chars().all(|c| c.is_ascii_digit())
 }
 
@@ -1496,107 +1455,6 @@ fn is_adjunct_head(word: &str) -> bool {
 /// `cues::pronoun` does not list.
 fn is_plural_possessive(word: &str) -> bool {
     matches!(word, "its" | "their" | "Its" | "Their")
-}
-
-/// Nouns for something said or written, whose owner speaks (`Bush's post: "…"`).
-fn is_utterance_noun(word: &str) -> bool {
-    is_speech_noun(word)
-        || [
-            "response",
-            "reply",
-            "answer",
-            "letter",
-            "message",
-            "dictum",
-            "column",
-            "editorial",
-            "memo",
-            "caption",
-            "demand",
-            "note",
-            "email",
-            "op-ed",
-            "plea",
-            "retort",
-            "verdict",
-            "assessment",
-        ]
-        .iter()
-        .any(|w| w.eq_ignore_ascii_case(word))
-}
-
-/// Documents put out by someone (`issued a statement`).
-fn is_document_noun(word: &str) -> bool {
-    [
-        "statement",
-        "video",
-        "message",
-        "post",
-        "tweet",
-        "letter",
-        "memo",
-        "caption",
-        "note",
-        "email",
-        "release",
-        "column",
-        "op-ed",
-        "response",
-    ]
-    .iter()
-    .any(|w| w.eq_ignore_ascii_case(word))
-}
-
-/// Verbs that put a document out (`issued`, `released`, `posted`).
-fn is_publishing_verb(word: &str) -> bool {
-    [
-        "issued",
-        "released",
-        "posted",
-        "published",
-        "tweeted",
-        "sent",
-        "circulated",
-        "shared",
-        "added",
-        "put",
-        "wrote",
-        "issues",
-        "releases",
-        "posts",
-        "publishes",
-        "sends",
-        "adds",
-        "writes",
-    ]
-    .contains(&word)
-}
-
-/// Nouns that name speech, so that `X by Y` attributes to Y.
-fn is_speech_noun(word: &str) -> bool {
-    [
-        "allegations",
-        "remarks",
-        "comments",
-        "statement",
-        "claims",
-        "words",
-        "accusations",
-        "criticism",
-        "charges",
-        "warning",
-        "tweet",
-        "post",
-        "remark",
-        "comment",
-        "claim",
-        "statements",
-        "speech",
-        "testimony",
-        "interview",
-    ]
-    .iter()
-    .any(|w| w.eq_ignore_ascii_case(word))
 }
 
 fn is_open_mark(t: &Tok, body: &str) -> bool {
