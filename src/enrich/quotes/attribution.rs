@@ -893,7 +893,9 @@ impl<'a> Context<'a> {
             return None;
         }
         let w = self.word(i);
-        if cues::pronoun(w).is_some() {
+        if cues::pronoun(w).is_some()
+            && !(cues::is_possessive_pronoun(w) && self.role_before_name(i + 1))
+        {
             return Some(Np {
                 first: i,
                 last: i + 1,
@@ -924,7 +926,11 @@ impl<'a> Context<'a> {
                         let n = self.word(x);
                         is_capitalised(n) && !cues::is_not_name(n)
                     });
-            let modifier = plain && ((!has_head && j - i < 4) || before_name);
+            // `said Clinton's top foreign policy aide Jake Sullivan`: the owner's role words.
+            let owners_role = j > i
+                && strip_possessive(self.word(j - 1)) != self.word(j - 1)
+                && self.role_before_name(j);
+            let modifier = plain && ((!has_head && j - i < 4) || before_name || owners_role);
             if !(head || determiner || connector || modifier) {
                 break;
             }
@@ -953,6 +959,30 @@ impl<'a> Context<'a> {
             j -= 1;
         }
         (has_head && j > i).then_some(Np { first: i, last: j })
+    }
+
+    /// Whether the words from token `j` are a few lower-case modifiers ending in a person
+    /// role noun, right before a name (`top foreign policy aide Jake Sullivan`,
+    /// `campaign manager Jeff Weaver`): the role of the name, owned by what precedes `j`.
+    fn role_before_name(&self, j: usize) -> bool {
+        let mut k = j;
+        let mut role = false;
+        while k < self.toks.len() && k - j < 6 && self.is_word(k) {
+            let w = self.word(k);
+            if is_capitalised(w) {
+                return role && !cues::is_not_name(strip_possessive(w));
+            }
+            if cues::cue_word(w).is_some()
+                || cues::is_adjunct_preposition(w)
+                || cues::is_determiner(w)
+                || cues::is_aux_or_adverb(w)
+            {
+                return false;
+            }
+            role = cues::is_person_role(w);
+            k += 1;
+        }
+        false
     }
 
     /// Turns a subject noun phrase into a speaker: a name (resolved to its full form), a

@@ -1738,6 +1738,14 @@ pub(crate) fn pronoun(word: &str) -> Option<PronounKind> {
     }
 }
 
+/// `his`, `her`, `its`, `their`: pronouns that can own a noun phrase (`his campaign
+/// manager Jeff Weaver`).
+pub(crate) fn is_possessive_pronoun(word: &str) -> bool {
+    ["his", "her", "its", "their"]
+        .iter()
+        .any(|p| p.eq_ignore_ascii_case(word))
+}
+
 /// Which antecedents a pronoun can take.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum PronounKind {

@@ -413,6 +413,20 @@ mod tests {
     }
 
     #[test]
+    fn said_owners_role_then_name_is_the_name() {
+        // `said his campaign manager X`: the manager speaks, not the owner of `his`.
+        check(
+            "Bernie Sanders spoke in Ohio on Monday.\n\n“We will keep going,” said his campaign manager Jeff Weaver.",
+            &[("We will keep going,", Some("Jeff Weaver"))],
+        );
+        // `said Smith's … adviser X`: four role words between the owner and the name.
+        check(
+            "Senator John Smith spoke in Ohio on Monday.\n\n“The plan is dead,” said Smith’s longtime senior legal adviser Mary Jones.",
+            &[("The plan is dead,", Some("Mary Jones"))],
+        );
+    }
+
+    #[test]
     fn quote_then_name_told_a_briefing() {
         check(
             "“We're not there yet,” State Department spokesman Mark Toner told a briefing.",
