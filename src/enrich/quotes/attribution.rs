@@ -621,13 +621,16 @@ impl<'a> Context<'a> {
             }
             start -= 1;
         }
-        let mut k = start;
+        let mut k = self.past_fronted_adjunct(start, i);
         while k < i {
             if !self.is_word(k) {
                 k += 1;
                 continue;
             }
             let w = self.word(k);
+            if let Some(name) = self.named_in_apposition(k, i) {
+                return Some(name);
+            }
             if matches!(
                 cues::pronoun(w),
                 Some(PronounKind::Male | PronounKind::Female | PronounKind::Plural)
@@ -654,6 +657,82 @@ impl<'a> Context<'a> {
             k += 1;
         }
         None
+    }
+
+    /// Past a fronted adjunct that opens the sentence at `start` (`At a fair in Dayton,
+    /// Ohio, on Monday, …`, `Like Lopez, the senator's former aide, …`, `Noting that …,
+    /// …`): the token after it, or `start` when the sentence opens otherwise. Names in
+    /// such an adjunct are places, objects or modifiers, never the sentence's subject.
+    fn past_fronted_adjunct(&self, start: usize, end: usize) -> usize {
+        if !self.is_word(start) || !cues::opens_fronted_adjunct(self.word(start)) {
+            return start;
+        }
+        let Some(mut k) = self.chunk_end(start, end, 20).filter(|&k| k > start + 2) else {
+            return start;
+        };
+        // Further comma-closed chunks: a place after a place (`Dayton, Ohio,`), an
+        // apposition to a name (`Lopez, the former aide,`), another adjunct.
+        while let Some(next) = self.chunk_end(k, end, 12) {
+            let after_name = is_capitalised(self.word(k - 2));
+            let w = self.word(k);
+            let ni = self.names.index_at(self.toks[k].start);
+            let lone_name = self
+                .names
+                .names
+                .get(ni)
+                .is_some_and(|n| n.first == k && n.last + 1 == next && !self.is_person_like(n));
+            let adjunct = cues::is_adjunct_preposition(w) && !is_capitalised(w);
+            let apposition = cues::is_determiner(w) && !is_capitalised(w);
+            if !(adjunct || (after_name && (lone_name || apposition))) {
+                break;
+            }
+            k = next;
+        }
+        k
+    }
+
+    /// One past the comma that closes the chunk of words starting at `from` (at most
+    /// `max` tokens, before `end`), when the chunk holds no cue and no quote.
+    fn chunk_end(&self, from: usize, end: usize, max: usize) -> Option<usize> {
+        let limit = end.min(from + max);
+        let comma = (from..limit).find(|&x| self.toks[x].is(','))?;
+        let clean = comma > from
+            && (from..comma).all(|x| self.toks[x].quote.is_none() && self.cue_at(x).is_none());
+        clean.then_some(comma + 1)
+    }
+
+    /// Whether a one-word name stands for a person: a longer form in the story, a
+    /// personal title, or a person name already.
+    fn is_person_like(&self, n: &Name) -> bool {
+        n.kind == NameKind::Person
+            || self
+                .names
+                .full_name(self.body, n.text(self.body), n.start)
+                .is_some()
+            || self.has_person_title(n)
+    }
+
+    /// `his wife, Ann,`, `Her father, Tom, 39,`: the name that a possessive role phrase
+    /// starting at token `k` puts in apposition.
+    fn named_in_apposition(&self, k: usize, end: usize) -> Option<Np> {
+        if !cues::is_possessive_pronoun(self.word(k)) {
+            return None;
+        }
+        let mut j = k + 1;
+        while j < end && j - k <= 3 && self.is_word(j) && !is_capitalised(self.word(j)) {
+            j += 1;
+        }
+        let role = j > k + 1 && cues::is_person_role(self.word(j - 1));
+        if !role || !self.toks.get(j).is_some_and(|t| t.is(',')) {
+            return None;
+        }
+        let ni = self.names.index_at(self.toks.get(j + 1)?.start);
+        let n = self.names.names.get(ni).filter(|n| n.first == j + 1)?;
+        let closed = self.toks.get(n.last).is_some_and(|t| t.is(','));
+        closed.then_some(Np {
+            first: n.first,
+            last: n.last,
+        })
     }
 
     /// The subject noun phrase ending just before token `c` (not before `lo`).
@@ -926,7 +1005,7 @@ impl<'a> Context<'a> {
                         let n = self.word(x);
                         is_capitalised(n) && !cues::is_not_name(n)
                     });
-            // `said Clinton's top foreign policy aide Jake Sullivan`: the owner's role words.
+            // `said Smith's longtime senior legal adviser Mary Jones`: the owner's role words.
             let owners_role = j > i
                 && strip_possessive(self.word(j - 1)) != self.word(j - 1)
                 && self.role_before_name(j);
@@ -962,8 +1041,8 @@ impl<'a> Context<'a> {
     }
 
     /// Whether the words from token `j` are a few lower-case modifiers ending in a person
-    /// role noun, right before a name (`top foreign policy aide Jake Sullivan`,
-    /// `campaign manager Jeff Weaver`): the role of the name, owned by what precedes `j`.
+    /// role noun, right before a name (`senior legal adviser Mary Jones`,
+    /// `campaign manager John Doe`): the role of the name, owned by what precedes `j`.
     fn role_before_name(&self, j: usize) -> bool {
         let mut k = j;
         let mut role = false;
@@ -1141,7 +1220,8 @@ impl<'a> Context<'a> {
                         .full_name(self.body, n.text(self.body), n.start)
                         .is_some()
                         || self.is_speech_subject(n)
-                        || self.has_person_title(n)))
+                        || self.has_person_title(n)
+                        || self.follows_role_noun(n)))
         };
         let candidates = || {
             before
@@ -1188,6 +1268,15 @@ impl<'a> Context<'a> {
             (None, Some(p)) => Some(Antecedent::Speaker(p)),
             (None, None) => None,
         }
+    }
+
+    /// Whether name `n` stands in apposition to a role noun (`Her father, Tom, …`).
+    fn follows_role_noun(&self, n: &Name) -> bool {
+        n.first >= 2
+            && self.toks[n.first - 1].is(',')
+            && self.is_word(n.first - 2)
+            && !is_capitalised(self.word(n.first - 2))
+            && cues::is_person_role(self.word(n.first - 2))
     }
 
     /// Whether one-word name `n` carries a personal title in this or a recent occurrence

@@ -1642,8 +1642,26 @@ const NAME_CONNECTOR_WORDS: &[&str] = &[
     "of", "al", "bin", "de", "del", "la", "van", "von", "der", "da", "du", "le", "di", "el",
 ];
 
+/// Sentence-opening words, besides the adjunct prepositions, that start an adverbial
+/// before the subject (`Like Lopez, …`, `Asked about it, …`), lower case.
+const FRONTED_ADJUNCT_WORDS: &[&str] = &[
+    "like",
+    "unlike",
+    "although",
+    "though",
+    "because",
+    "if",
+    "as",
+    "despite",
+    "amid",
+    "among",
+    "asked",
+    "once",
+    "following",
+];
+
 /// Every word list, in the order of the indices `in_list` takes.
-const LISTS: [&[&str]; 21] = [
+const LISTS: [&[&str]; 22] = [
     VERBS,
     PARTICIPLES,
     FRAMING,
@@ -1665,6 +1683,7 @@ const LISTS: [&[&str]; 21] = [
     AUXILIARY_WORDS,
     ADJUNCT_HEAD_WORDS,
     NAME_CONNECTOR_WORDS,
+    FRONTED_ADJUNCT_WORDS,
 ];
 
 /// Lower-case word -> bit set of the lists that hold it, built once.
@@ -1739,7 +1758,7 @@ pub(crate) fn pronoun(word: &str) -> Option<PronounKind> {
 }
 
 /// `his`, `her`, `its`, `their`: pronouns that can own a noun phrase (`his campaign
-/// manager Jeff Weaver`).
+/// manager John Doe`).
 pub(crate) fn is_possessive_pronoun(word: &str) -> bool {
     ["his", "her", "its", "their"]
         .iter()
@@ -1858,4 +1877,11 @@ pub(crate) fn is_adjunct_head_word(word: &str) -> bool {
 /// Lower-case connectors inside names (`Secretary of State`, `bin Laden`).
 pub(crate) fn is_name_connector(word: &str) -> bool {
     in_list_lower_case(word, 20)
+}
+
+/// Whether a sentence-opening word starts an adverbial before the subject: a preposition
+/// or subordinator (`At`, `Like`, `Although`) or a participle (`Noting`, `Speaking`).
+pub(crate) fn opens_fronted_adjunct(word: &str) -> bool {
+    let participle = word.len() > 5 && word.ends_with("ing") && word.is_ascii();
+    participle || lists_of(word) & (1 << 5 | 1 << 21) != 0
 }

@@ -427,6 +427,30 @@ mod tests {
     }
 
     #[test]
+    fn pronoun_skips_names_in_a_fronted_adjunct() {
+        // `Like Lopez, the senator's former aide, Roffman …`: the subject follows the
+        // adjunct and its apposition.
+        check(
+            "Senator John Smith held a rally on Monday. Maria Lopez, an aide, spoke too.\n\nLike Lopez, the senator's former aide, Roffman doubts the plan.\n\n“It is a bad plan,” he said.",
+            &[("It is a bad plan,", Some("Roffman"))],
+        );
+    }
+
+    #[test]
+    fn pronoun_resolves_to_name_in_role_apposition() {
+        // `his wife, Jane,`: the name, not the owner of `his`, is the subject.
+        check(
+            "Hillary Clinton held a rally on Monday.\n\nOn CNN Tuesday, his wife, Jane, praised the plan.\n\n“It is a good plan,” she said.",
+            &[("It is a good plan,", Some("Jane"))],
+        );
+        // `Her father, Brad, 39,`: a one-word name after a role noun names a person.
+        check(
+            "Gary Johnson held a rally on Monday.\n\nHer father, Brad, 39, doubted the plan.\n\n“It is a bad plan,” he said.",
+            &[("It is a bad plan,", Some("Brad"))],
+        );
+    }
+
+    #[test]
     fn quote_then_name_told_a_briefing() {
         check(
             "“We're not there yet,” State Department spokesman Mark Toner told a briefing.",
