@@ -931,7 +931,7 @@ impl<'a> Context<'a> {
                 first = i;
                 continue;
             }
-            let connector = ["of", "for", "at", "de", "al", "bin"].contains(&w);
+            let connector = cues::is_np_connector(w);
             if connector && has_head && i > lo && self.is_word(i - 1) {
                 first = i;
                 continue;
@@ -991,7 +991,7 @@ impl<'a> Context<'a> {
                 || cues::is_person_role(w)
                 || cues::is_org_noun(w);
             let determiner = cues::is_determiner(w) && j == i;
-            let connector = ["of", "for", "at", "de", "al", "bin"].contains(&w)
+            let connector = cues::is_np_connector(w)
                 && has_head
                 && self.toks.get(j + 1).is_some_and(|n| n.is_word());
             let plain = !cues::is_not_name(w)
@@ -1034,7 +1034,7 @@ impl<'a> Context<'a> {
             }
         }
         // Do not end on a connector.
-        while j > i && ["of", "for", "at", "de", "al", "bin"].contains(&self.word(j - 1)) {
+        while j > i && cues::is_np_connector(self.word(j - 1)) {
             j -= 1;
         }
         (has_head && j > i).then_some(Np { first: i, last: j })
@@ -1429,13 +1429,7 @@ impl<'a> Context<'a> {
         while k > 0 && self.is_word(k - 1) && cues::is_title(self.word(k - 1)) {
             k -= 1;
         }
-        k > 0
-            && self.is_word(k - 1)
-            && [
-                "to", "with", "against", "by", "about", "on", "for", "from", "at", "in", "of",
-                "into", "near", "after", "before", "during", "under", "over", "like", "than",
-            ]
-            .contains(&self.word(k - 1))
+        k > 0 && self.is_word(k - 1) && cues::is_object_preposition(self.word(k - 1))
     }
 
     /// `the spokesman`, `the ministry`: the latest name with that role, else the phrase.

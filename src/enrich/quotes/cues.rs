@@ -1660,8 +1660,18 @@ const FRONTED_ADJUNCT_WORDS: &[&str] = &[
     "following",
 ];
 
+/// Prepositions after which a name is an object, rarely a speaker or antecedent (`with
+/// Trump`), lower case.
+const OBJECT_PREPOSITION_WORDS: &[&str] = &[
+    "to", "with", "against", "by", "about", "on", "for", "from", "at", "in", "of", "into", "near",
+    "after", "before", "during", "under", "over", "like", "than",
+];
+
+/// Lower-case words that join a noun phrase's parts (`director of the FBI`, `bin Laden`).
+const NP_CONNECTOR_WORDS: &[&str] = &["of", "for", "at", "de", "al", "bin"];
+
 /// Every word list, in the order of the indices `in_list` takes.
-const LISTS: [&[&str]; 22] = [
+const LISTS: [&[&str]; 24] = [
     VERBS,
     PARTICIPLES,
     FRAMING,
@@ -1684,6 +1694,8 @@ const LISTS: [&[&str]; 22] = [
     ADJUNCT_HEAD_WORDS,
     NAME_CONNECTOR_WORDS,
     FRONTED_ADJUNCT_WORDS,
+    OBJECT_PREPOSITION_WORDS,
+    NP_CONNECTOR_WORDS,
 ];
 
 /// Lower-case word -> bit set of the lists that hold it, built once.
@@ -1884,4 +1896,14 @@ pub(crate) fn is_name_connector(word: &str) -> bool {
 pub(crate) fn opens_fronted_adjunct(word: &str) -> bool {
     let participle = word.len() > 5 && word.ends_with("ing") && word.is_ascii();
     participle || lists_of(word) & (1 << 5 | 1 << 21) != 0
+}
+
+/// Prepositions after which a name is an object (`with Trump`), lower case.
+pub(crate) fn is_object_preposition(word: &str) -> bool {
+    in_list_lower_case(word, 22)
+}
+
+/// Lower-case words that join a noun phrase's parts (`director of the FBI`, `bin Laden`).
+pub(crate) fn is_np_connector(word: &str) -> bool {
+    in_list_lower_case(word, 23)
 }
