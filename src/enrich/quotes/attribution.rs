@@ -16,7 +16,7 @@ use crate::enrich::record::QuoteKind;
 use super::cues::{self, CueKind, PronounKind};
 use super::marks::Segment;
 use super::names::{is_capitalised, strip_possessive, Gender, Name, NameKind, NameTable};
-use super::tokens::{Kind, Tok};
+use super::tokens::{self, Kind, Tok};
 
 /// How many tokens a context window may span.
 const WINDOW: usize = 40;
@@ -191,7 +191,10 @@ impl<'a> Context<'a> {
         previous: &[Attribution],
     ) -> Attribution {
         let (a, b) = self.seg_toks[k];
-        if let Some(att) = self.signed_below(k, previous) {
+        if let Some(att) = self
+            .signed_below(k, previous)
+            .or_else(|| self.signed_after_dash(k, previous))
+        {
             return att;
         }
         let right = self.right_window(k, b);
@@ -373,7 +376,7 @@ impl<'a> Context<'a> {
         if dash.para != para + 1 {
             return None;
         }
-        if !matches!(dash.kind, Kind::Punct('-' | '—' | '–')) {
+        if !matches!(dash.kind, Kind::Punct(c) if tokens::is_dash(c)) {
             return self.signature_line(k, i, previous);
         }
         let words = self.toks[i + 1..]
@@ -386,6 +389,48 @@ impl<'a> Context<'a> {
             return None;
         }
         let np = self.subject_right(i + 1)?;
+        let att = self.resolve(np, previous);
+        att.speaker.is_some().then_some(att)
+    }
+
+    /// `"…" — Jane Doe`: a quote followed on its own line by a dash and a short signature
+    /// with no verb, a name (or role) that ends the line or is followed by a comma and an
+    /// affiliation.
+    fn signed_after_dash(&self, k: usize, previous: &[Attribution]) -> Option<Attribution> {
+        let (_, b) = self.seg_toks[k];
+        let close = self.segs[k].close_end;
+        let mut i = b;
+        while i < self.toks.len() && self.toks[i].start < close {
+            i += 1;
+        }
+        let dash = self.toks.get(i)?;
+        if !matches!(dash.kind, Kind::Punct(c) if tokens::is_dash(c))
+            || dash.para != self.toks.get(b.checked_sub(1)?)?.para
+        {
+            return None;
+        }
+        let line = dash.para;
+        let end = i
+            + 1
+            + self.toks[i + 1..]
+                .iter()
+                .take(16)
+                .take_while(|t| t.para == line && t.quote.is_none())
+                .count();
+        let words = (i + 1..end).filter(|&j| self.is_word(j)).count();
+        let line_ends = self.toks.get(end).is_none_or(|t| t.para != line);
+        if words == 0 || words > 12 || !line_ends || !is_capitalised(self.word(i + 1)) {
+            return None;
+        }
+        if (i + 1..end).any(|j| self.cue_at(j).is_some()) {
+            return None;
+        }
+        let np = self.subject_right(i + 1)?;
+        let after = self.toks.get(np.last);
+        let signed = np.last >= end || after.is_some_and(|t| t.is(',') || t.ends_sentence());
+        if !signed {
+            return None;
+        }
         let att = self.resolve(np, previous);
         att.speaker.is_some().then_some(att)
     }
@@ -442,7 +487,7 @@ impl<'a> Context<'a> {
         while i < self.toks.len()
             && matches!(
                 self.toks[i].kind,
-                super::tokens::Kind::Punct(',' | '—' | '–' | '-' | ';')
+                super::tokens::Kind::Punct(c) if c == ',' || c == ';' || tokens::is_dash(c)
             )
         {
             i += 1;

@@ -127,10 +127,7 @@ fn kind_of(body: &str, s: &Segment) -> QuoteKind {
     let before = body[..s.open].trim_end();
     let prev = before.chars().next_back();
     let at_boundary = prev.is_none_or(|c| {
-        matches!(
-            c,
-            '.' | '!' | '?' | ':' | ',' | '—' | '–' | '-' | '\n' | '(' | '”' | '"'
-        )
+        matches!(c, '.' | '!' | '?' | ':' | ',' | '\n' | '(' | '”' | '"') || tokens::is_dash(c)
     }) || body[..s.open].ends_with("\n\n");
     let words = text.split_whitespace().count();
     if (starts_upper && (at_boundary || ends_clause) && words >= 3)
@@ -447,6 +444,23 @@ mod tests {
         check(
             "Gary Johnson held a rally on Monday.\n\nHer father, Brad, 39, doubted the plan.\n\n“It is a bad plan,” he said.",
             &[("It is a bad plan,", Some("Brad"))],
+        );
+    }
+
+    #[test]
+    fn quote_signed_after_a_dash_on_its_line() {
+        // `"…" — Name`: em dash or horizontal bar, a name alone or with an affiliation.
+        check(
+            "Readers sent us their views.\n\n“We will win this fight.” — Maria Lopez\n\n“Nobody listens to us.” ― Peter Roffman, Dayton",
+            &[
+                ("We will win this fight.", Some("Maria Lopez")),
+                ("Nobody listens to us.", Some("Peter Roffman")),
+            ],
+        );
+        // A dash that opens a clause is no signature.
+        check(
+            "“We will win this fight,” ― and then the crowd cheered.",
+            &[("We will win this fight,", None)],
         );
     }
 
