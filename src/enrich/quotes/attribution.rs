@@ -16,7 +16,7 @@ use crate::enrich::record::QuoteKind;
 use super::cues::{self, CueKind, PronounKind};
 use super::marks::Segment;
 use super::names::{is_capitalised, strip_possessive, Gender, Name, NameKind, NameTable};
-use super::tokens::{Kind, Tok};
+use super::tokens::{self, Kind, Tok};
 
 /// How many tokens a context window may span.
 const WINDOW: usize = 40;
@@ -151,7 +151,7 @@ impl<'a> Context<'a> {
         if w.eq_ignore_ascii_case("by")
             && i > 0
             && self.is_word(i - 1)
-            && is_speech_noun(self.word(i - 1))
+            && cues::is_speech_noun(self.word(i - 1))
         {
             return Some(Cue {
                 first: i - 1,
@@ -191,7 +191,10 @@ impl<'a> Context<'a> {
         previous: &[Attribution],
     ) -> Attribution {
         let (a, b) = self.seg_toks[k];
-        if let Some(att) = self.signed_below(k, previous) {
+        if let Some(att) = self
+            .signed_below(k, previous)
+            .or_else(|| self.signed_after_dash(k, previous))
+        {
             return att;
         }
         let right = self.right_window(k, b);
@@ -202,7 +205,7 @@ impl<'a> Context<'a> {
             c.kind != CueKind::Framing
                 && !(c.kind == CueKind::Source
                     && self.is_word(c.first)
-                    && is_speech_noun(self.word(c.first)))
+                    && cues::is_speech_noun(self.word(c.first)))
         });
         // After a quote that closes its sentence (`"…." Later, she revised …`), only a
         // plain `Name said` clause attributes it.
@@ -275,7 +278,7 @@ impl<'a> Context<'a> {
         let noun = (lo..hi)
             .rev()
             .take(MAX_GAP)
-            .find(|&n| self.is_word(n) && is_utterance_noun(self.word(n)))?;
+            .find(|&n| self.is_word(n) && cues::is_utterance_noun(self.word(n)))?;
         let owner = (lo.max(noun.saturating_sub(3))..noun)
             .rev()
             .find(|&o| self.is_possessive(o))?;
@@ -342,10 +345,10 @@ impl<'a> Context<'a> {
         let noun = (lo..hi)
             .rev()
             .take(MAX_GAP)
-            .find(|&n| self.is_word(n) && is_document_noun(self.word(n)))?;
+            .find(|&n| self.is_word(n) && cues::is_document_noun(self.word(n)))?;
         let verb = (lo.max(noun.saturating_sub(4))..noun)
             .rev()
-            .find(|&v| self.is_word(v) && is_publishing_verb(self.word(v)))?;
+            .find(|&v| self.is_word(v) && cues::is_publishing_verb(self.word(v)))?;
         let np = self.subject_left(verb, lo)?;
         let mut att = self.resolve(np, previous);
         att.speaker.as_ref()?;
@@ -373,7 +376,7 @@ impl<'a> Context<'a> {
         if dash.para != para + 1 {
             return None;
         }
-        if !matches!(dash.kind, Kind::Punct('-' | '—' | '–')) {
+        if !matches!(dash.kind, Kind::Punct(c) if tokens::is_dash(c)) {
             return self.signature_line(k, i, previous);
         }
         let words = self.toks[i + 1..]
@@ -386,6 +389,48 @@ impl<'a> Context<'a> {
             return None;
         }
         let np = self.subject_right(i + 1)?;
+        let att = self.resolve(np, previous);
+        att.speaker.is_some().then_some(att)
+    }
+
+    /// `"…" — Jane Doe`: a quote followed on its own line by a dash and a short signature
+    /// with no verb, a name (or role) that ends the line or is followed by a comma and an
+    /// affiliation.
+    fn signed_after_dash(&self, k: usize, previous: &[Attribution]) -> Option<Attribution> {
+        let (_, b) = self.seg_toks[k];
+        let close = self.segs[k].close_end;
+        let mut i = b;
+        while i < self.toks.len() && self.toks[i].start < close {
+            i += 1;
+        }
+        let dash = self.toks.get(i)?;
+        if !matches!(dash.kind, Kind::Punct(c) if tokens::is_dash(c))
+            || dash.para != self.toks.get(b.checked_sub(1)?)?.para
+        {
+            return None;
+        }
+        let line = dash.para;
+        let end = i
+            + 1
+            + self.toks[i + 1..]
+                .iter()
+                .take(16)
+                .take_while(|t| t.para == line && t.quote.is_none())
+                .count();
+        let words = (i + 1..end).filter(|&j| self.is_word(j)).count();
+        let line_ends = self.toks.get(end).is_none_or(|t| t.para != line);
+        if words == 0 || words > 12 || !line_ends || !is_capitalised(self.word(i + 1)) {
+            return None;
+        }
+        if (i + 1..end).any(|j| self.cue_at(j).is_some()) {
+            return None;
+        }
+        let np = self.subject_right(i + 1)?;
+        let after = self.toks.get(np.last);
+        let signed = np.last >= end || after.is_some_and(|t| t.is(',') || t.ends_sentence());
+        if !signed {
+            return None;
+        }
         let att = self.resolve(np, previous);
         att.speaker.is_some().then_some(att)
     }
@@ -442,7 +487,7 @@ impl<'a> Context<'a> {
         while i < self.toks.len()
             && matches!(
                 self.toks[i].kind,
-                super::tokens::Kind::Punct(',' | '—' | '–' | '-' | ';')
+                super::tokens::Kind::Punct(c) if c == ',' || c == ';' || tokens::is_dash(c)
             )
         {
             i += 1;
@@ -621,13 +666,16 @@ impl<'a> Context<'a> {
             }
             start -= 1;
         }
-        let mut k = start;
+        let mut k = self.past_fronted_adjunct(start, i);
         while k < i {
             if !self.is_word(k) {
                 k += 1;
                 continue;
             }
             let w = self.word(k);
+            if let Some(name) = self.named_in_apposition(k, i) {
+                return Some(name);
+            }
             if matches!(
                 cues::pronoun(w),
                 Some(PronounKind::Male | PronounKind::Female | PronounKind::Plural)
@@ -654,6 +702,82 @@ impl<'a> Context<'a> {
             k += 1;
         }
         None
+    }
+
+    /// Past a fronted adjunct that opens the sentence at `start` (`At a fair in Dayton,
+    /// Ohio, on Monday, …`, `Like Lopez, the senator's former aide, …`, `Noting that …,
+    /// …`): the token after it, or `start` when the sentence opens otherwise. Names in
+    /// such an adjunct are places, objects or modifiers, never the sentence's subject.
+    fn past_fronted_adjunct(&self, start: usize, end: usize) -> usize {
+        if !self.is_word(start) || !cues::opens_fronted_adjunct(self.word(start)) {
+            return start;
+        }
+        let Some(mut k) = self.chunk_end(start, end, 20).filter(|&k| k > start + 2) else {
+            return start;
+        };
+        // Further comma-closed chunks: a place after a place (`Dayton, Ohio,`), an
+        // apposition to a name (`Lopez, the former aide,`), another adjunct.
+        while let Some(next) = self.chunk_end(k, end, 12) {
+            let after_name = is_capitalised(self.word(k - 2));
+            let w = self.word(k);
+            let ni = self.names.index_at(self.toks[k].start);
+            let lone_name = self
+                .names
+                .names
+                .get(ni)
+                .is_some_and(|n| n.first == k && n.last + 1 == next && !self.is_person_like(n));
+            let adjunct = cues::is_adjunct_preposition(w) && !is_capitalised(w);
+            let apposition = cues::is_determiner(w) && !is_capitalised(w);
+            if !(adjunct || (after_name && (lone_name || apposition))) {
+                break;
+            }
+            k = next;
+        }
+        k
+    }
+
+    /// One past the comma that closes the chunk of words starting at `from` (at most
+    /// `max` tokens, before `end`), when the chunk holds no cue and no quote.
+    fn chunk_end(&self, from: usize, end: usize, max: usize) -> Option<usize> {
+        let limit = end.min(from + max);
+        let comma = (from..limit).find(|&x| self.toks[x].is(','))?;
+        let clean = comma > from
+            && (from..comma).all(|x| self.toks[x].quote.is_none() && self.cue_at(x).is_none());
+        clean.then_some(comma + 1)
+    }
+
+    /// Whether a one-word name stands for a person: a longer form in the story, a
+    /// personal title, or a person name already.
+    fn is_person_like(&self, n: &Name) -> bool {
+        n.kind == NameKind::Person
+            || self
+                .names
+                .full_name(self.body, n.text(self.body), n.start)
+                .is_some()
+            || self.has_person_title(n)
+    }
+
+    /// `his wife, Ann,`, `Her father, Tom, 39,`: the name that a possessive role phrase
+    /// starting at token `k` puts in apposition.
+    fn named_in_apposition(&self, k: usize, end: usize) -> Option<Np> {
+        if !cues::is_possessive_pronoun(self.word(k)) {
+            return None;
+        }
+        let mut j = k + 1;
+        while j < end && j - k <= 3 && self.is_word(j) && !is_capitalised(self.word(j)) {
+            j += 1;
+        }
+        let role = j > k + 1 && cues::is_person_role(self.word(j - 1));
+        if !role || !self.toks.get(j).is_some_and(|t| t.is(',')) {
+            return None;
+        }
+        let ni = self.names.index_at(self.toks.get(j + 1)?.start);
+        let n = self.names.names.get(ni).filter(|n| n.first == j + 1)?;
+        let closed = self.toks.get(n.last).is_some_and(|t| t.is(','));
+        closed.then_some(Np {
+            first: n.first,
+            last: n.last,
+        })
     }
 
     /// The subject noun phrase ending just before token `c` (not before `lo`).
@@ -852,7 +976,7 @@ impl<'a> Context<'a> {
                 first = i;
                 continue;
             }
-            let connector = ["of", "for", "at", "de", "al", "bin"].contains(&w);
+            let connector = cues::is_np_connector(w);
             if connector && has_head && i > lo && self.is_word(i - 1) {
                 first = i;
                 continue;
@@ -893,7 +1017,9 @@ impl<'a> Context<'a> {
             return None;
         }
         let w = self.word(i);
-        if cues::pronoun(w).is_some() {
+        if cues::pronoun(w).is_some()
+            && !(cues::is_possessive_pronoun(w) && self.role_before_name(i + 1))
+        {
             return Some(Np {
                 first: i,
                 last: i + 1,
@@ -910,7 +1036,7 @@ impl<'a> Context<'a> {
                 || cues::is_person_role(w)
                 || cues::is_org_noun(w);
             let determiner = cues::is_determiner(w) && j == i;
-            let connector = ["of", "for", "at", "de", "al", "bin"].contains(&w)
+            let connector = cues::is_np_connector(w)
                 && has_head
                 && self.toks.get(j + 1).is_some_and(|n| n.is_word());
             let plain = !cues::is_not_name(w)
@@ -924,7 +1050,11 @@ impl<'a> Context<'a> {
                         let n = self.word(x);
                         is_capitalised(n) && !cues::is_not_name(n)
                     });
-            let modifier = plain && ((!has_head && j - i < 4) || before_name);
+            // `said Smith's longtime senior legal adviser Mary Jones`: the owner's role words.
+            let owners_role = j > i
+                && strip_possessive(self.word(j - 1)) != self.word(j - 1)
+                && self.role_before_name(j);
+            let modifier = plain && ((!has_head && j - i < 4) || before_name || owners_role);
             if !(head || determiner || connector || modifier) {
                 break;
             }
@@ -949,10 +1079,34 @@ impl<'a> Context<'a> {
             }
         }
         // Do not end on a connector.
-        while j > i && ["of", "for", "at", "de", "al", "bin"].contains(&self.word(j - 1)) {
+        while j > i && cues::is_np_connector(self.word(j - 1)) {
             j -= 1;
         }
         (has_head && j > i).then_some(Np { first: i, last: j })
+    }
+
+    /// Whether the words from token `j` are a few lower-case modifiers ending in a person
+    /// role noun, right before a name (`senior legal adviser Mary Jones`,
+    /// `campaign manager John Doe`): the role of the name, owned by what precedes `j`.
+    fn role_before_name(&self, j: usize) -> bool {
+        let mut k = j;
+        let mut role = false;
+        while k < self.toks.len() && k - j < 6 && self.is_word(k) {
+            let w = self.word(k);
+            if is_capitalised(w) {
+                return role && !cues::is_not_name(strip_possessive(w));
+            }
+            if cues::cue_word(w).is_some()
+                || cues::is_adjunct_preposition(w)
+                || cues::is_determiner(w)
+                || cues::is_aux_or_adverb(w)
+            {
+                return false;
+            }
+            role = cues::is_person_role(w);
+            k += 1;
+        }
+        false
     }
 
     /// Turns a subject noun phrase into a speaker: a name (resolved to its full form), a
@@ -1111,7 +1265,8 @@ impl<'a> Context<'a> {
                         .full_name(self.body, n.text(self.body), n.start)
                         .is_some()
                         || self.is_speech_subject(n)
-                        || self.has_person_title(n)))
+                        || self.has_person_title(n)
+                        || self.follows_role_noun(n)))
         };
         let candidates = || {
             before
@@ -1158,6 +1313,15 @@ impl<'a> Context<'a> {
             (None, Some(p)) => Some(Antecedent::Speaker(p)),
             (None, None) => None,
         }
+    }
+
+    /// Whether name `n` stands in apposition to a role noun (`Her father, Tom, …`).
+    fn follows_role_noun(&self, n: &Name) -> bool {
+        n.first >= 2
+            && self.toks[n.first - 1].is(',')
+            && self.is_word(n.first - 2)
+            && !is_capitalised(self.word(n.first - 2))
+            && cues::is_person_role(self.word(n.first - 2))
     }
 
     /// Whether one-word name `n` carries a personal title in this or a recent occurrence
@@ -1310,13 +1474,7 @@ impl<'a> Context<'a> {
         while k > 0 && self.is_word(k - 1) && cues::is_title(self.word(k - 1)) {
             k -= 1;
         }
-        k > 0
-            && self.is_word(k - 1)
-            && [
-                "to", "with", "against", "by", "about", "on", "for", "from", "at", "in", "of",
-                "into", "near", "after", "before", "during", "under", "over", "like", "than",
-            ]
-            .contains(&self.word(k - 1))
+        k > 0 && self.is_word(k - 1) && cues::is_object_preposition(self.word(k - 1))
     }
 
     /// `the spokesman`, `the ministry`: the latest name with that role, else the phrase.
@@ -1444,51 +1602,10 @@ enum Antecedent<'n, 'p> {
     Speaker(&'p Attribution),
 }
 
-/// Words that end a time or setting adjunct (`on Wednesday`, `in a statement`).
+/// Words that end a time or setting adjunct (`on Wednesday`, `in a statement`, `2016`).
 fn is_adjunct_head(word: &str) -> bool {
     cues::is_not_name(word) && is_capitalised(word)
-        || [
-            "statement",
-            "interview",
-            "email",
-            "speech",
-            "rally",
-            "briefing",
-            "week",
-            "month",
-            "year",
-            "night",
-            "morning",
-            "afternoon",
-            "evening",
-            "weekend",
-            "conference",
-            "release",
-            "post",
-            "tweet",
-            "letter",
-            "op-ed",
-            "debate",
-            "appearance",
-            "call",
-            "hearing",
-            "remarks",
-            "today",
-            "yesterday",
-            "tonight",
-            "later",
-            "ago",
-            "time",
-            "event",
-            "meeting",
-            "address",
-            "program",
-            "show",
-            "broadcast",
-            "video",
-            "message",
-        ]
-        .contains(&word)
+        || cues::is_adjunct_head_word(word)
         || word.chars().all(|c| c.is_ascii_digit())
 }
 
@@ -1496,107 +1613,6 @@ fn is_adjunct_head(word: &str) -> bool {
 /// `cues::pronoun` does not list.
 fn is_plural_possessive(word: &str) -> bool {
     matches!(word, "its" | "their" | "Its" | "Their")
-}
-
-/// Nouns for something said or written, whose owner speaks (`Bush's post: "…"`).
-fn is_utterance_noun(word: &str) -> bool {
-    is_speech_noun(word)
-        || [
-            "response",
-            "reply",
-            "answer",
-            "letter",
-            "message",
-            "dictum",
-            "column",
-            "editorial",
-            "memo",
-            "caption",
-            "demand",
-            "note",
-            "email",
-            "op-ed",
-            "plea",
-            "retort",
-            "verdict",
-            "assessment",
-        ]
-        .iter()
-        .any(|w| w.eq_ignore_ascii_case(word))
-}
-
-/// Documents put out by someone (`issued a statement`).
-fn is_document_noun(word: &str) -> bool {
-    [
-        "statement",
-        "video",
-        "message",
-        "post",
-        "tweet",
-        "letter",
-        "memo",
-        "caption",
-        "note",
-        "email",
-        "release",
-        "column",
-        "op-ed",
-        "response",
-    ]
-    .iter()
-    .any(|w| w.eq_ignore_ascii_case(word))
-}
-
-/// Verbs that put a document out (`issued`, `released`, `posted`).
-fn is_publishing_verb(word: &str) -> bool {
-    [
-        "issued",
-        "released",
-        "posted",
-        "published",
-        "tweeted",
-        "sent",
-        "circulated",
-        "shared",
-        "added",
-        "put",
-        "wrote",
-        "issues",
-        "releases",
-        "posts",
-        "publishes",
-        "sends",
-        "adds",
-        "writes",
-    ]
-    .contains(&word)
-}
-
-/// Nouns that name speech, so that `X by Y` attributes to Y.
-fn is_speech_noun(word: &str) -> bool {
-    [
-        "allegations",
-        "remarks",
-        "comments",
-        "statement",
-        "claims",
-        "words",
-        "accusations",
-        "criticism",
-        "charges",
-        "warning",
-        "tweet",
-        "post",
-        "remark",
-        "comment",
-        "claim",
-        "statements",
-        "speech",
-        "testimony",
-        "interview",
-    ]
-    .iter()
-    .any(|w| w.eq_ignore_ascii_case(word))
 }
 
 fn is_open_mark(t: &Tok, body: &str) -> bool {

@@ -1501,8 +1501,177 @@ const MALE_GIVEN_WORDS: &[&str] = &[
     "kim",
 ];
 
+/// Nouns that name speech, so that `X by Y` attributes to Y (`remarks by the senator`).
+const SPEECH_NOUN_WORDS: &[&str] = &[
+    "allegations",
+    "remarks",
+    "comments",
+    "statement",
+    "claims",
+    "words",
+    "accusations",
+    "criticism",
+    "charges",
+    "warning",
+    "tweet",
+    "post",
+    "remark",
+    "comment",
+    "claim",
+    "statements",
+    "speech",
+    "testimony",
+    "interview",
+];
+
+/// Nouns for something said or written whose owner speaks (`Bush's post: "…"`), besides
+/// the speech nouns.
+const UTTERANCE_NOUN_WORDS: &[&str] = &[
+    "response",
+    "reply",
+    "answer",
+    "letter",
+    "message",
+    "dictum",
+    "column",
+    "editorial",
+    "memo",
+    "caption",
+    "demand",
+    "note",
+    "email",
+    "op-ed",
+    "plea",
+    "retort",
+    "verdict",
+    "assessment",
+];
+
+/// Documents someone puts out (`issued a statement`).
+const DOCUMENT_NOUN_WORDS: &[&str] = &[
+    "statement",
+    "video",
+    "message",
+    "post",
+    "tweet",
+    "letter",
+    "memo",
+    "caption",
+    "note",
+    "email",
+    "release",
+    "column",
+    "op-ed",
+    "response",
+];
+
+/// Verbs that put a document out (`issued`, `released`, `posted`), lower case.
+const PUBLISHING_VERB_WORDS: &[&str] = &[
+    "issued",
+    "released",
+    "posted",
+    "published",
+    "tweeted",
+    "sent",
+    "circulated",
+    "shared",
+    "added",
+    "put",
+    "wrote",
+    "issues",
+    "releases",
+    "posts",
+    "publishes",
+    "sends",
+    "adds",
+    "writes",
+];
+
+/// Auxiliaries and modals that show a capitalised sentence opener is a subject
+/// (`Reuters has …`), lower case.
+const AUXILIARY_WORDS: &[&str] = &[
+    "has", "had", "have", "is", "was", "will", "would", "did", "does", "also", "could", "can",
+    "should", "may", "might",
+];
+
+/// Lower-case words that end a time or setting adjunct (`on Wednesday`, `in a statement`).
+const ADJUNCT_HEAD_WORDS: &[&str] = &[
+    "statement",
+    "interview",
+    "email",
+    "speech",
+    "rally",
+    "briefing",
+    "week",
+    "month",
+    "year",
+    "night",
+    "morning",
+    "afternoon",
+    "evening",
+    "weekend",
+    "conference",
+    "release",
+    "post",
+    "tweet",
+    "letter",
+    "op-ed",
+    "debate",
+    "appearance",
+    "call",
+    "hearing",
+    "remarks",
+    "today",
+    "yesterday",
+    "tonight",
+    "later",
+    "ago",
+    "time",
+    "event",
+    "meeting",
+    "address",
+    "program",
+    "show",
+    "broadcast",
+    "video",
+    "message",
+];
+
+/// Lower-case connectors inside names (`Secretary of State`, `bin Laden`, `de Blasio`).
+const NAME_CONNECTOR_WORDS: &[&str] = &[
+    "of", "al", "bin", "de", "del", "la", "van", "von", "der", "da", "du", "le", "di", "el",
+];
+
+/// Sentence-opening words, besides the adjunct prepositions, that start an adverbial
+/// before the subject (`Like Lopez, …`, `Asked about it, …`), lower case.
+const FRONTED_ADJUNCT_WORDS: &[&str] = &[
+    "like",
+    "unlike",
+    "although",
+    "though",
+    "because",
+    "if",
+    "as",
+    "despite",
+    "amid",
+    "among",
+    "asked",
+    "once",
+    "following",
+];
+
+/// Prepositions after which a name is an object, rarely a speaker or antecedent (`with
+/// Trump`), lower case.
+const OBJECT_PREPOSITION_WORDS: &[&str] = &[
+    "to", "with", "against", "by", "about", "on", "for", "from", "at", "in", "of", "into", "near",
+    "after", "before", "during", "under", "over", "like", "than",
+];
+
+/// Lower-case words that join a noun phrase's parts (`director of the FBI`, `bin Laden`).
+const NP_CONNECTOR_WORDS: &[&str] = &["of", "for", "at", "de", "al", "bin"];
+
 /// Every word list, in the order of the indices `in_list` takes.
-const LISTS: [&[&str]; 14] = [
+const LISTS: [&[&str]; 24] = [
     VERBS,
     PARTICIPLES,
     FRAMING,
@@ -1517,12 +1686,22 @@ const LISTS: [&[&str]; 14] = [
     PLACE_WORD_WORDS,
     FEMALE_GIVEN_WORDS,
     MALE_GIVEN_WORDS,
+    SPEECH_NOUN_WORDS,
+    UTTERANCE_NOUN_WORDS,
+    DOCUMENT_NOUN_WORDS,
+    PUBLISHING_VERB_WORDS,
+    AUXILIARY_WORDS,
+    ADJUNCT_HEAD_WORDS,
+    NAME_CONNECTOR_WORDS,
+    FRONTED_ADJUNCT_WORDS,
+    OBJECT_PREPOSITION_WORDS,
+    NP_CONNECTOR_WORDS,
 ];
 
 /// Lower-case word -> bit set of the lists that hold it, built once.
-static LEXICON: std::sync::LazyLock<rustc_hash::FxHashMap<&'static [u8], u16>> =
+static LEXICON: std::sync::LazyLock<rustc_hash::FxHashMap<&'static [u8], u32>> =
     std::sync::LazyLock::new(|| {
-        let mut map: rustc_hash::FxHashMap<&'static [u8], u16> = Default::default();
+        let mut map: rustc_hash::FxHashMap<&'static [u8], u32> = Default::default();
         for (bit, list) in LISTS.iter().enumerate() {
             for w in list.iter() {
                 *map.entry(w.as_bytes()).or_default() |= 1 << bit;
@@ -1533,7 +1712,7 @@ static LEXICON: std::sync::LazyLock<rustc_hash::FxHashMap<&'static [u8], u16>> =
 
 /// The lists of [`LISTS`] that hold `word`, case-folded (ASCII), as a bit set: one hash
 /// lookup answers every list.
-fn lists_of(word: &str) -> u16 {
+fn lists_of(word: &str) -> u32 {
     let mut buf = [0u8; 24];
     let Some(slot) = buf.get_mut(..word.len()) else {
         return 0;
@@ -1588,6 +1767,14 @@ pub(crate) fn pronoun(word: &str) -> Option<PronounKind> {
     } else {
         None
     }
+}
+
+/// `his`, `her`, `its`, `their`: pronouns that can own a noun phrase (`his campaign
+/// manager John Doe`).
+pub(crate) fn is_possessive_pronoun(word: &str) -> bool {
+    ["his", "her", "its", "their"]
+        .iter()
+        .any(|p| p.eq_ignore_ascii_case(word))
 }
 
 /// Which antecedents a pronoun can take.
@@ -1659,4 +1846,64 @@ pub(crate) fn is_female_given(word: &str) -> bool {
 /// Common male given names, for `she` and `he` agreement.
 pub(crate) fn is_male_given(word: &str) -> bool {
     in_list(word, 13)
+}
+
+/// Whether `word` is in list number `list` of [`LISTS`] exactly as written (the lists are
+/// lower case, so a capitalised word never matches).
+fn in_list_lower_case(word: &str, list: usize) -> bool {
+    !word.bytes().any(|b| b.is_ascii_uppercase()) && in_list(word, list)
+}
+
+/// Nouns that name speech, so that `X by Y` attributes to Y (any case).
+pub(crate) fn is_speech_noun(word: &str) -> bool {
+    in_list(word, 14)
+}
+
+/// Nouns for something said or written, whose owner speaks (`Bush's post: "…"`), any case.
+pub(crate) fn is_utterance_noun(word: &str) -> bool {
+    lists_of(word) & (1 << 14 | 1 << 15) != 0
+}
+
+/// Documents put out by someone (`issued a statement`), any case.
+pub(crate) fn is_document_noun(word: &str) -> bool {
+    in_list(word, 16)
+}
+
+/// Verbs that put a document out (`issued`, `released`, `posted`), lower case only.
+pub(crate) fn is_publishing_verb(word: &str) -> bool {
+    in_list_lower_case(word, 17)
+}
+
+/// Auxiliaries and modals after a sentence-opening word that make it a subject
+/// (`Reuters has`), lower case only.
+pub(crate) fn is_auxiliary(word: &str) -> bool {
+    in_list_lower_case(word, 18)
+}
+
+/// Lower-case nouns and time words that end a time or setting adjunct (`in a statement`,
+/// `last week`).
+pub(crate) fn is_adjunct_head_word(word: &str) -> bool {
+    in_list_lower_case(word, 19)
+}
+
+/// Lower-case connectors inside names (`Secretary of State`, `bin Laden`).
+pub(crate) fn is_name_connector(word: &str) -> bool {
+    in_list_lower_case(word, 20)
+}
+
+/// Whether a sentence-opening word starts an adverbial before the subject: a preposition
+/// or subordinator (`At`, `Like`, `Although`) or a participle (`Noting`, `Speaking`).
+pub(crate) fn opens_fronted_adjunct(word: &str) -> bool {
+    let participle = word.len() > 5 && word.ends_with("ing") && word.is_ascii();
+    participle || lists_of(word) & (1 << 5 | 1 << 21) != 0
+}
+
+/// Prepositions after which a name is an object (`with Trump`), lower case.
+pub(crate) fn is_object_preposition(word: &str) -> bool {
+    in_list_lower_case(word, 22)
+}
+
+/// Lower-case words that join a noun phrase's parts (`director of the FBI`, `bin Laden`).
+pub(crate) fn is_np_connector(word: &str) -> bool {
+    in_list_lower_case(word, 23)
 }

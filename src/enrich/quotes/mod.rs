@@ -127,10 +127,7 @@ fn kind_of(body: &str, s: &Segment) -> QuoteKind {
     let before = body[..s.open].trim_end();
     let prev = before.chars().next_back();
     let at_boundary = prev.is_none_or(|c| {
-        matches!(
-            c,
-            '.' | '!' | '?' | ':' | ',' | '—' | '–' | '-' | '\n' | '(' | '”' | '"'
-        )
+        matches!(c, '.' | '!' | '?' | ':' | ',' | '\n' | '(' | '”' | '"') || tokens::is_dash(c)
     }) || body[..s.open].ends_with("\n\n");
     let words = text.split_whitespace().count();
     if (starts_upper && (at_boundary || ends_clause) && words >= 3)
@@ -409,6 +406,61 @@ mod tests {
         check(
             "Toner said: “We can't agree to that.”",
             &[("We can't agree to that.", Some("Toner"))],
+        );
+    }
+
+    #[test]
+    fn said_owners_role_then_name_is_the_name() {
+        // `said his campaign manager X`: the manager speaks, not the owner of `his`.
+        check(
+            "Bernie Sanders spoke in Ohio on Monday.\n\n“We will keep going,” said his campaign manager Jeff Weaver.",
+            &[("We will keep going,", Some("Jeff Weaver"))],
+        );
+        // `said Smith's … adviser X`: four role words between the owner and the name.
+        check(
+            "Senator John Smith spoke in Ohio on Monday.\n\n“The plan is dead,” said Smith’s longtime senior legal adviser Mary Jones.",
+            &[("The plan is dead,", Some("Mary Jones"))],
+        );
+    }
+
+    #[test]
+    fn pronoun_skips_names_in_a_fronted_adjunct() {
+        // `Like Lopez, the senator's former aide, Roffman …`: the subject follows the
+        // adjunct and its apposition.
+        check(
+            "Senator John Smith held a rally on Monday. Maria Lopez, an aide, spoke too.\n\nLike Lopez, the senator's former aide, Roffman doubts the plan.\n\n“It is a bad plan,” he said.",
+            &[("It is a bad plan,", Some("Roffman"))],
+        );
+    }
+
+    #[test]
+    fn pronoun_resolves_to_name_in_role_apposition() {
+        // `his wife, Jane,`: the name, not the owner of `his`, is the subject.
+        check(
+            "Hillary Clinton held a rally on Monday.\n\nOn CNN Tuesday, his wife, Jane, praised the plan.\n\n“It is a good plan,” she said.",
+            &[("It is a good plan,", Some("Jane"))],
+        );
+        // `Her father, Brad, 39,`: a one-word name after a role noun names a person.
+        check(
+            "Gary Johnson held a rally on Monday.\n\nHer father, Brad, 39, doubted the plan.\n\n“It is a bad plan,” he said.",
+            &[("It is a bad plan,", Some("Brad"))],
+        );
+    }
+
+    #[test]
+    fn quote_signed_after_a_dash_on_its_line() {
+        // `"…" — Name`: em dash or horizontal bar, a name alone or with an affiliation.
+        check(
+            "Readers sent us their views.\n\n“We will win this fight.” — Maria Lopez\n\n“Nobody listens to us.” ― Peter Roffman, Dayton",
+            &[
+                ("We will win this fight.", Some("Maria Lopez")),
+                ("Nobody listens to us.", Some("Peter Roffman")),
+            ],
+        );
+        // A dash that opens a clause is no signature.
+        check(
+            "“We will win this fight,” ― and then the crowd cheered.",
+            &[("We will win this fight,", None)],
         );
     }
 

@@ -74,14 +74,6 @@ pub(crate) fn is_capitalised(word: &str) -> bool {
     word.chars().next().is_some_and(char::is_uppercase)
 }
 
-/// Lower-case connectors inside names (`Secretary of State`, `bin Laden`, `de Blasio`).
-fn is_connector(word: &str) -> bool {
-    [
-        "of", "al", "bin", "de", "del", "la", "van", "von", "der", "da", "du", "le", "di", "el",
-    ]
-    .contains(&word)
-}
-
 /// Finds every name in `tokens`.
 pub(crate) fn find_names(body: &str, tokens: &[Tok]) -> Vec<Name> {
     let mut out = Vec::new();
@@ -118,7 +110,7 @@ fn run_end(body: &str, tokens: &[Tok], i: usize) -> usize {
         if is_capitalised(w) && !cues::is_not_name(w) {
             j += 1;
             end = j;
-        } else if is_connector(w)
+        } else if cues::is_name_connector(w)
             && tokens
                 .get(j + 1)
                 .is_some_and(|n| n.is_word() && is_capitalised(n.text(body)))
@@ -144,7 +136,7 @@ fn name_in_run(body: &str, tokens: &[Tok], first: usize, end: usize) -> Option<N
             name_from = k + 1;
         }
     }
-    while name_from < words.len() && is_connector(words[name_from]) {
+    while name_from < words.len() && cues::is_name_connector(words[name_from]) {
         name_from += 1;
     }
     let name_words = &words[name_from..];
@@ -284,11 +276,7 @@ fn drop_sentence_openers(body: &str, tokens: &[Tok], names: &mut Vec<Name>) {
         mid_sentence.contains(strip_possessive(n.text(body)))
             || cues::cue_word(next).is_some()
             || (cues::is_aux_or_adverb(next) && cues::cue_word(word_at(n.last + 1)).is_some())
-            || [
-                "has", "had", "have", "is", "was", "will", "would", "did", "does", "also", "could",
-                "can", "should", "may", "might",
-            ]
-            .contains(&next)
+            || cues::is_auxiliary(next)
     });
 }
 

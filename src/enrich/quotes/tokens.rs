@@ -172,6 +172,12 @@ fn word_end_slow(text: &str, i: usize, from: usize) -> usize {
     end
 }
 
+/// Whether `c` is a dash: hyphen-minus, en dash, em dash or horizontal bar (`―`, which
+/// some publishers set for the em dash).
+pub(crate) fn is_dash(c: char) -> bool {
+    matches!(c, '-' | '–' | '—' | '―')
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
