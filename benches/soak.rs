@@ -4,9 +4,11 @@
 //! `tests/it/support/cluster.rs`), one `wire-enricher run` (the release build cargo made for
 //! this bench) with R3 input, output and dead-letter streams, and publishes the story mix
 //! (`benches/support/mix.rs`) round robin at `--rate` stories/s for `--minutes` (default
-//! 30), each with a unique `Nats-Msg-Id`. Every `--sample-secs` (default 10) it writes one
+//! 30), each with a unique `Nats-Msg-Id` and record id (`benches/support/shapes.rs`: stories
+//! with an id of their own go as JSON envelopes, as in the e2e bench). Every `--sample-secs` (default 10) it writes one
 //! CSV row: elapsed seconds, stories published, the worker's `VmRSS`, and the consumer lag
-//! of the durable consumer (`num_pending + num_ack_pending`). After publishing stops it
+//! of the durable consumer (`num_pending + num_ack_pending`), and the messages in the output
+//! and dead-letter streams (records plus dead letters = published once drained). After publishing stops it
 //! keeps sampling until the lag is zero (or two minutes pass), then renders the CSV as a
 //! PNG with `benches/plot_soak.py` (python3 + matplotlib) when that is available.
 //!
@@ -19,7 +21,10 @@
 mod mix;
 #[path = "support/program.rs"]
 mod program;
+#[path = "support/shapes.rs"]
+mod shapes;
 use program::{parse_num, Cmd};
+use shapes::Plan;
 
 #[path = "../tests/it/support/cluster.rs"]
 mod cluster;
@@ -30,7 +35,7 @@ use std::process::{Child, Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
 use async_nats::jetstream::{self, message::PublishMessage};
-use bytes::Bytes;
+use wire_enricher::enrich::{EnrichOptions, Enricher};
 
 type BenchError = Box<dyn std::error::Error + Send + Sync>;
 type Res<T> = Result<T, BenchError>;
@@ -245,12 +250,10 @@ impl Sample {
 
 async fn soak(options: Options) -> Res<()> {
     let mix = mix::load()?;
-    let stories: Vec<Bytes> = mix
-        .stories
-        .iter()
-        .map(|s| Bytes::from(s.bytes.clone()))
-        .collect();
-    println!("soak: story mix: {}", mix.description);
+    let enricher = Enricher::with_embedded_model(EnrichOptions::default());
+    let plan = Plan::new(&enricher, &mix);
+    drop(enricher);
+    println!("soak: story mix: {}", plan.description);
     println!(
         "soak: {} stories/s for {} min, sampling every {:?}; starting a 3-node cluster",
         options.rate, options.minutes, options.sample
@@ -281,7 +284,7 @@ async fn soak(options: Options) -> Res<()> {
     let publish_for = Duration::from_secs_f64(options.minutes * 60.0);
     let publisher = tokio::spawn(publish_steadily(
         js.clone(),
-        stories,
+        plan,
         options.rate,
         publish_for,
         std::sync::Arc::clone(&published),
@@ -322,12 +325,12 @@ async fn soak(options: Options) -> Res<()> {
     Ok(())
 }
 
-/// Publishes the stories round robin at `rate` per second for `duration`, each with a
-/// unique `Nats-Msg-Id`, awaiting every ack (retrying a failed publish). Returns how many
+/// Publishes the mix round robin at `rate` per second for `duration`, each with a unique
+/// `Nats-Msg-Id` and record id ([`Plan`]), awaiting every ack (retrying a failed publish). Returns how many
 /// publish attempts failed and were retried.
 async fn publish_steadily(
     js: jetstream::Context,
-    stories: Vec<Bytes>,
+    plan: Plan,
     rate: f64,
     duration: Duration,
     published: std::sync::Arc<std::sync::atomic::AtomicU64>,
@@ -341,11 +344,10 @@ async fn publish_steadily(
     let mut n = 0u64;
     while started.elapsed() < duration {
         ticks.tick().await;
-        let story = &stories[(n % stories.len() as u64) as usize];
-        let id = format!("{run}-{n}");
+        let (id, payload) = plan.message(&run, usize::try_from(n)?);
         loop {
             let message = PublishMessage::build()
-                .payload(story.clone())
+                .payload(payload.clone())
                 .message_id(&id);
             let acked = async { js.send_publish(INPUT_SUBJECT, message).await?.await };
             match tokio::time::timeout(Duration::from_secs(10), acked).await {
