@@ -299,6 +299,17 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        /// Any ASCII text (weighted towards the whitespace and control bytes the rules
+        /// treat specially) cleans the same on the fast path as on the general one.
+        #[test]
+        fn ascii_fast_path_matches_the_general_rules_on_any_ascii(
+            s in "[ \\t\\r\\n\\x00-\\x1f\\x7fa-zA-Z.,]{0,64}|[\\x00-\\x7f]{0,64}"
+        ) {
+            proptest::prop_assert_eq!(clean_ascii(&s), clean_chars(&s));
+        }
+    }
+
     #[test]
     fn keeps_curly_quotes_and_dashes() {
         assert_eq!(clean("“Yes” – she said’s", false), "“Yes” – she said’s");
