@@ -133,8 +133,16 @@ pub(crate) fn seq_key(state: u64) -> u64 {
 
 /// Key of a whole name: tokenised and lower-cased the way the tagger sees text.
 pub(crate) fn name_key(name: &str) -> Option<(u64, usize)> {
-    let keys = sequence_keys(name)?;
-    Some((*keys.last()?, keys.len()))
+    // The last of `sequence_keys`, without collecting the others (a runtime lookup).
+    let toks = tokenize(name);
+    let n = toks.tokens.len();
+    if n == 0 || n > MAX_ENTRY_TOKENS {
+        return None;
+    }
+    let state = toks.tokens.iter().fold(seq_start(), |state, t| {
+        seq_push(state, token_hash(&t.text(name).to_lowercase()))
+    });
+    Some((seq_key(state), n))
 }
 
 /// The keys of a name's first 1, 2, … n tokens (the last is the name's own key); `None`
@@ -480,6 +488,24 @@ mod tests {
             (&mut long_begin, &mut long_inside),
         );
         [begin, inside, long_begin, long_inside]
+    }
+
+    #[test]
+    fn name_key_is_the_last_sequence_key() {
+        for name in [
+            "Kerry",
+            "John Kerry",
+            "Bank of New York Mellon",
+            "al-Assad 's",
+        ] {
+            let keys = sequence_keys(name).expect("tokens");
+            assert_eq!(
+                name_key(name),
+                Some((*keys.last().unwrap(), keys.len())),
+                "{name}"
+            );
+        }
+        assert_eq!(name_key("  "), None);
     }
 
     #[test]
