@@ -301,7 +301,8 @@ impl Default for DeadLetterConfig {
 pub struct PipelineConfig {
     /// Capacity of every channel between two stages; a full channel slows fetching.
     pub channel_capacity: usize,
-    /// Stories each CPU stage works on at once; 0 means the number of cores.
+    /// Batches each CPU stage works on at once (a batch is what is already queued, 1 to 8
+    /// stories, run in order on one thread); 0 means the number of cores.
     pub parallelism: usize,
 }
 
