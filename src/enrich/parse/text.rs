@@ -288,7 +288,7 @@ fn continues(prev: &str, next: &str, raw_next: &str) -> bool {
 }
 
 /// Word counts of a text, from one pass over its characters.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 struct WordCounts {
     /// Whitespace-separated tokens.
     tokens: usize,
@@ -300,6 +300,15 @@ struct WordCounts {
 
 impl WordCounts {
     fn of(text: &str) -> Self {
+        if text.is_ascii() {
+            Self::of_ascii(text.as_bytes())
+        } else {
+            Self::of_chars(text)
+        }
+    }
+
+    /// The counts of any text, char by char.
+    fn of_chars(text: &str) -> Self {
         let mut counts = WordCounts {
             tokens: 0,
             lower_tokens: 0,
@@ -321,6 +330,26 @@ impl WordCounts {
             }
         }
         counts
+    }
+
+    /// The counts of an ASCII text, byte by byte: the same as [`WordCounts::of`] gives
+    /// (ASCII has no CJK characters; its white space is `' '` and `\t`..=`\r`).
+    fn of_ascii(bytes: &[u8]) -> Self {
+        let is_space = |b: u8| matches!(b, b' ' | b'\t'..=b'\r');
+        let (mut tokens, mut lower_tokens) = match bytes.first() {
+            Some(&b) if !is_space(b) => (1, usize::from(!b.is_ascii_uppercase())),
+            _ => (0, 0),
+        };
+        for pair in bytes.windows(2) {
+            let starts = is_space(pair[0]) && !is_space(pair[1]);
+            tokens += usize::from(starts);
+            lower_tokens += usize::from(starts && !pair[1].is_ascii_uppercase());
+        }
+        WordCounts {
+            tokens,
+            lower_tokens,
+            cjk: 0,
+        }
     }
 
     /// Length in words: tokens, plus one per two CJK characters.
@@ -741,6 +770,28 @@ fn looks_like_wire(units: &[Unit]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ascii_word_counts_match_the_char_by_char_counts() {
+        for text in [
+            "",
+            " ",
+            "One",
+            "the Two  countries\tmet",
+            " Leading space, trailing space ",
+            "vertical\u{b}tab and\r\nline\u{c}feed",
+            "\u{1f}unit separator is not white space",
+            "ALL CAPS 123 (quoted) \"Words\"",
+        ] {
+            assert_eq!(
+                WordCounts::of_ascii(text.as_bytes()),
+                WordCounts::of_chars(text),
+                "{text:?}"
+            );
+        }
+        assert_eq!(WordCounts::of("the Two  x").tokens, 3);
+        assert_eq!(WordCounts::of("the Two  x").lower_tokens, 2);
+    }
 
     const SEED: &str = "Home > Asia\nThursday, September 8, 2016, 10:20\n\nTalks stall on the river deal\n\nBy Reuters\n\nTalks stall on the river deal\nIn this Jan 20, 2016 photo, two ministers shake hands before their meeting in Zurich. (Jane Roe/AP)\n\nWASHINGTON – The two countries have not reached a deal on the river, officials said on Wednesday.\n\n\"We're not there yet,\" a spokesman told a briefing after the ministers spoke by phone.\n\nLatest News";
 
