@@ -148,6 +148,10 @@ fn parse_offset(text: &str) -> Option<i32> {
 
 /// The first date (and the time and zone beside it) written in `text`.
 pub(crate) fn parse(text: &str) -> Option<ParsedDate> {
+    // Every date form read here has a four-digit year: text without one is no date.
+    if !has_four_digit_run(text) {
+        return None;
+    }
     if let Some(found) = parse_iso(text) {
         return Some(found);
     }
@@ -160,6 +164,20 @@ pub(crate) fn parse(text: &str) -> Option<ParsedDate> {
         time,
         offset_minutes: offset,
     })
+}
+
+/// Whether `text` has four numeric characters in a row: the year every form in [`parse`]
+/// needs (`\d{4}`). `char::is_numeric` takes in every character `\d` matches, so a text
+/// without such a run cannot match any of the date patterns.
+fn has_four_digit_run(text: &str) -> bool {
+    let mut run = 0;
+    for c in text.chars() {
+        run = if c.is_numeric() { run + 1 } else { 0 };
+        if run == 4 {
+            return true;
+        }
+    }
+    false
 }
 
 /// ISO 8601 `2016-09-08`, `2016-09-08T10:20:00Z`, `2016-09-08 10:20`.
@@ -572,5 +590,15 @@ mod tests {
         assert!(is_date_line("2021-03-04T09:15:00Z"));
         assert!(is_date_line("Updated 2021-03-04 09:15"));
         assert!(!is_date_line("The talks on September 8, 2016 failed."));
+    }
+
+    #[test]
+    fn year_prefilter_keeps_what_the_patterns_match() {
+        assert!(has_four_digit_run("Sep 8, 2016"));
+        assert!(has_four_digit_run("\u{0662}\u{0660}\u{0661}\u{0666}"));
+        assert!(!has_four_digit_run("Sep 8, 201 6"));
+        assert!(!has_four_digit_run(""));
+        assert_eq!(p("Sep 8, 201"), None);
+        assert_eq!(p("8 Sep 2016").as_deref(), Some("2016-09-08"));
     }
 }

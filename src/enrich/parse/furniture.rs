@@ -315,8 +315,10 @@ pub(crate) fn is_junk(line: &str) -> bool {
         "next article",
         "previous article",
     ];
+    // Only a line as short as the longest exact line is compared with the list.
+    const LONGEST_EXACT: usize = longest(EXACT);
     let core = lower.trim_end_matches([':', '.']);
-    if whole && EXACT.iter().any(|e| e.eq_ignore_ascii_case(core)) {
+    if whole && core.len() <= LONGEST_EXACT && EXACT.iter().any(|e| e.eq_ignore_ascii_case(core)) {
         return true;
     }
     const PREFIX: &[&str] = &[
@@ -344,13 +346,19 @@ pub(crate) fn is_junk(line: &str) -> bool {
         "also read:",
         "read next",
     ];
+    // Only a line starting with a prefix's first byte (in either case) is compared with them.
+    const PREFIX_FIRST_BYTES: [bool; 256] = first_bytes(PREFIX);
     let starts_with = |p: &str| {
         lower
             .as_bytes()
             .get(..p.len())
             .is_some_and(|head| head.eq_ignore_ascii_case(p.as_bytes()))
     };
-    if PREFIX.iter().any(|p| starts_with(p)) {
+    let may_start_with_prefix = lower
+        .as_bytes()
+        .first()
+        .is_some_and(|&b| PREFIX_FIRST_BYTES[usize::from(b)]);
+    if may_start_with_prefix && PREFIX.iter().any(|p| starts_with(p)) {
         return true;
     }
     if !whole {
@@ -454,6 +462,34 @@ pub(crate) fn is_section_end(line: &str) -> bool {
         && (SECTION_END.is_match(t)
             || t.contains(':') && COMMENT_HEADER.is_match(t)
             || ABOUT_AUTHOR.is_match(t))
+}
+
+/// Length in bytes of the longest of `words`.
+const fn longest(words: &[&str]) -> usize {
+    let mut most = 0;
+    let mut i = 0;
+    while i < words.len() {
+        if words[i].len() > most {
+            most = words[i].len();
+        }
+        i += 1;
+    }
+    most
+}
+
+/// The first bytes of `words`, in both ASCII cases, as a table by byte.
+const fn first_bytes(words: &[&str]) -> [bool; 256] {
+    let mut table = [false; 256];
+    let mut i = 0;
+    while i < words.len() {
+        let bytes = words[i].as_bytes();
+        if !bytes.is_empty() {
+            table[bytes[0].to_ascii_lowercase() as usize] = true;
+            table[bytes[0].to_ascii_uppercase() as usize] = true;
+        }
+        i += 1;
+    }
+    table
 }
 
 /// Characters of a line's start that decide whether it opens with a junk prefix (more than
@@ -580,6 +616,26 @@ mod tests {
         assert_eq!(d.location.as_deref(), Some("PARIS"));
         assert!(dateline("AP - The talks").is_none());
         assert!(dateline("US - Russia talks").is_none());
+    }
+
+    #[test]
+    fn junk_length_and_first_byte_guards_keep_every_match() {
+        assert!(is_junk("SKIP TO MAIN CONTENT:"));
+        assert!(is_junk("• Next Article."));
+        assert!(!is_junk("Most popular tonight"));
+        assert!(is_junk("(C) 2020 Coastal Herald"));
+        assert!(is_junk("COPYRIGHT 2020 Coastal Herald"));
+        assert!(is_junk("Menu  Search Sections"));
+        assert!(is_junk(
+            "Copyright © 2020 Zürich Zeitung, alle Rechte vorbehalten"
+        ));
+        assert!(!is_junk("Ähnliche Artikel"));
+        assert!(is_junk("© Coastal Herald"));
+        assert!(!is_junk("Copy editors said (c) was wrong."));
+        assert_eq!(longest(&["ab", "abcd", ""]), 4);
+        let table = first_bytes(&["©", "se"]);
+        assert!(table[usize::from(b'S')] && table[usize::from(b's')] && table[0xC2]);
+        assert!(!table[usize::from(b'e')]);
     }
 
     #[test]

@@ -121,8 +121,8 @@ fn element_text(el: ElementRef<'_>) -> String {
 struct MetaElements<'a> {
     /// `script[type="application/ld+json"]`.
     json_ld: Vec<ElementRef<'a>>,
-    /// `meta[content]`.
-    meta_tags: Vec<ElementRef<'a>>,
+    /// `meta[content]` with a key (`property`, else `name`, else `itemprop`): (key, content).
+    meta_tags: Vec<(&'a str, &'a str)>,
     h1: Vec<ElementRef<'a>>,
     title: Vec<ElementRef<'a>>,
     /// `datetime` values of `time` elements.
@@ -160,7 +160,7 @@ impl<'a> MetaElements<'a> {
             {
                 self.json_ld.push(el);
             }
-            "meta" if attrs.content.is_some() => self.meta_tags.push(el),
+            "meta" => self.meta_tags.extend(attrs.meta_key().zip(attrs.content)),
             "h1" => self.h1.push(el),
             "title" => self.title.push(el),
             "time" => self.datetimes.extend(attrs.datetime),
@@ -204,6 +204,8 @@ struct Attrs<'a> {
     /// `type`.
     kind: Option<&'a str>,
     content: Option<&'a str>,
+    property: Option<&'a str>,
+    name: Option<&'a str>,
     datetime: Option<&'a str>,
 }
 
@@ -222,6 +224,8 @@ impl<'a> Attrs<'a> {
                 "aria-hidden" => &mut a.aria_hidden,
                 "type" => &mut a.kind,
                 "content" => &mut a.content,
+                "property" => &mut a.property,
+                "name" => &mut a.name,
                 "datetime" => &mut a.datetime,
                 "hidden" => {
                     a.hidden = true;
@@ -232,6 +236,12 @@ impl<'a> Attrs<'a> {
             *slot = Some(value);
         }
         a
+    }
+
+    /// The key a `<meta>` tag's content is filed under: `property`, else `name`, else
+    /// `itemprop`.
+    fn meta_key(&self) -> Option<&'a str> {
+        self.property.or(self.name).or(self.itemprop)
     }
 }
 
@@ -320,18 +330,11 @@ impl Meta {
     }
 
     /// Open Graph, `article:*`, `author` and Dublin Core meta tags.
-    fn read_meta_tags(&mut self, tags: &[ElementRef<'_>]) {
+    fn read_meta_tags(&mut self, tags: &[(&str, &str)]) {
         // The first content of each key, cleaned only when asked for.
         let mut found: FxHashMap<String, &str> = FxHashMap::default();
-        for m in tags.iter().map(ElementRef::value) {
-            let key = m
-                .attr("property")
-                .or_else(|| m.attr("name"))
-                .or_else(|| m.attr("itemprop"))
-                .map(str::to_ascii_lowercase);
-            if let (Some(k), Some(v)) = (key, m.attr("content")) {
-                found.entry(k).or_insert(v);
-            }
+        for &(key, content) in tags {
+            found.entry(key.to_ascii_lowercase()).or_insert(content);
         }
         let get = |keys: &[&str]| {
             keys.iter().find_map(|k| {
