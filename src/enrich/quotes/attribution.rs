@@ -168,9 +168,12 @@ impl<'a> Context<'a> {
             return None;
         }
         let kind = cues::cue_word(w)?;
+        // `pointed out`, `went on`, `summed up`: the particle is part of the cue, when there
+        // is one (the word can end the text).
         let last = if ["pointed", "went", "summed"]
             .iter()
             .any(|p| p.eq_ignore_ascii_case(w))
+            && self.is_word(i + 1)
         {
             i + 2
         } else {
