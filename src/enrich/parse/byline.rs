@@ -285,12 +285,7 @@ pub(crate) fn is_trailer_line(line: &str) -> bool {
         "compiled by",
     ]
     .iter()
-    .any(|p| {
-        lower
-            .as_bytes()
-            .get(..p.len())
-            .is_some_and(|head| head.eq_ignore_ascii_case(p.as_bytes()))
-    })
+    .any(|p| super::prescan::starts_with_ignore_case(lower.as_bytes(), p.as_bytes()))
 }
 
 #[cfg(test)]

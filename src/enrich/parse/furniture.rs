@@ -8,7 +8,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::prescan::contains_ignore_case;
+use super::prescan::{contains_ignore_case, starts_with_ignore_case};
 
 use crate::enrich::record::{Dateline, Media};
 
@@ -348,12 +348,7 @@ pub(crate) fn is_junk(line: &str) -> bool {
     ];
     // Only a line starting with a prefix's first byte (in either case) is compared with them.
     const PREFIX_FIRST_BYTES: [bool; 256] = first_bytes(PREFIX);
-    let starts_with = |p: &str| {
-        lower
-            .as_bytes()
-            .get(..p.len())
-            .is_some_and(|head| head.eq_ignore_ascii_case(p.as_bytes()))
-    };
+    let starts_with = |p: &str| starts_with_ignore_case(lower.as_bytes(), p.as_bytes());
     let may_start_with_prefix = lower
         .as_bytes()
         .first()

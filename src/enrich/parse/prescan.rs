@@ -643,6 +643,12 @@ fn end_tag(bytes: &[u8], from: usize, name: &[u8]) -> Option<usize> {
     None
 }
 
+/// Whether `hay` starts with `prefix` (ASCII, any case).
+pub(super) fn starts_with_ignore_case(hay: &[u8], prefix: &[u8]) -> bool {
+    hay.get(..prefix.len())
+        .is_some_and(|head| head.eq_ignore_ascii_case(prefix))
+}
+
 /// Whether `hay` contains `needle` (ASCII, any case): candidates are found by the first
 /// byte in either case (`memchr2`), then compared.
 pub(super) fn contains_ignore_case(hay: &[u8], needle: &[u8]) -> bool {
