@@ -35,6 +35,7 @@ fn raw_story<'a>(bytes: &'a [u8], name: &'a str) -> RawStory<'a> {
         bytes,
         message_id: Some(name),
         content_type: None,
+        reference_date: None,
     }
 }
 

@@ -207,6 +207,7 @@ fn offline_rate(enricher: &Enricher, messages: &[(String, Bytes)], threads: usiz
                             bytes: payload,
                             message_id: Some(id),
                             content_type: None,
+                            reference_date: None,
                         };
                         let source = SourceInfo {
                             subject: INPUT_SUBJECT.to_owned(),

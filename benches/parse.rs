@@ -58,6 +58,7 @@ fn bench_parse(c: &mut Criterion) {
                     bytes,
                     message_id: None,
                     content_type: None,
+                    reference_date: None,
                 };
                 let _ = std::hint::black_box(parse(&raw, &options));
             }
@@ -76,6 +77,7 @@ fn bench_parse(c: &mut Criterion) {
                         bytes,
                         message_id: None,
                         content_type: None,
+                        reference_date: None,
                     };
                     let _ = std::hint::black_box(parse(&raw, &options));
                 }

@@ -61,6 +61,11 @@ enum Command {
         /// Inputs; `-` or nothing reads stdin.
         #[arg(value_name = "PATH")]
         paths: Vec<PathBuf>,
+        /// The day the stories were filed (`YYYY-MM-DD`): gives the year to a dateline
+        /// written without one (`DHAKA, May 9 (Agency) -`) when the story writes no dated
+        /// mention. The daemon uses the day the bus stored each story.
+        #[arg(long, value_name = "DATE")]
+        reference_date: Option<jiff::civil::Date>,
     },
     /// Publish stories (files, directories, JSONL, stdin) to a NATS subject.
     Replay {
@@ -147,7 +152,10 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
     match cli.command {
         Command::Run => run_daemon(load()?, daemon::Mode::Enrich),
         Command::Relay => run_daemon(load()?, daemon::Mode::Relay),
-        Command::Enrich { paths } => enrich(&load()?, &paths),
+        Command::Enrich {
+            paths,
+            reference_date,
+        } => enrich(&load()?, &paths, reference_date),
         Command::Replay {
             subject,
             rate,
@@ -283,11 +291,18 @@ fn run_daemon(config: Config, mode: daemon::Mode) -> Result<(), Failure> {
     Ok(())
 }
 
-fn enrich(config: &Config, paths: &[PathBuf]) -> Result<(), Failure> {
+fn enrich(
+    config: &Config,
+    paths: &[PathBuf],
+    reference_date: Option<jiff::civil::Date>,
+) -> Result<(), Failure> {
     init_cli_logging()?;
-    let inputs = offline::read_inputs(&stdin_if_empty(paths))
+    let mut inputs = offline::read_inputs(&stdin_if_empty(paths))
         .context("cannot read inputs")
         .map_err(Failure::runtime)?;
+    for input in &mut inputs {
+        input.reference_date = reference_date;
+    }
     let enricher = daemon::load_enricher(config)
         .context("cannot load the entity model")
         .map_err(Failure::config)?;

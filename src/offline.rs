@@ -38,6 +38,9 @@ pub struct InputStory {
     pub bytes: Vec<u8>,
     /// A transport message id, if the input had one; `None` for files and JSONL lines.
     pub message_id: Option<String>,
+    /// The day the story was filed (`enrich --reference-date`): the year anchor for a
+    /// dateline written without a year. `None` unless the caller sets it.
+    pub reference_date: Option<jiff::civil::Date>,
 }
 
 /// Why offline inputs could not be read or records not written.
@@ -118,6 +121,7 @@ pub(crate) fn stories_from_reader(
             name: name.to_owned(),
             bytes,
             message_id: None,
+            reference_date: None,
         }])
     }
 }
@@ -151,6 +155,7 @@ fn jsonl_stories(name: &str, bytes: &[u8]) -> Vec<InputStory> {
             name: format!("{name}:{number}"),
             bytes: line.to_vec(),
             message_id: None,
+            reference_date: None,
         })
         .collect()
 }
@@ -179,6 +184,7 @@ fn read_file_into(path: &Path, stories: &mut Vec<InputStory>) -> Result<(), Offl
             name: name.into_owned(),
             bytes,
             message_id: None,
+            reference_date: None,
         });
     }
     Ok(())
@@ -262,6 +268,7 @@ pub fn record_for(
         bytes: &input.bytes,
         message_id: input.message_id.as_deref(),
         content_type: None,
+        reference_date: input.reference_date,
     };
     let stage1 = enricher.parse(&raw)?;
     let id = story_id(&stage1.story, &raw);
@@ -465,6 +472,7 @@ mod tests {
             name: name.to_owned(),
             bytes: text.as_bytes().to_vec(),
             message_id: None,
+            reference_date: None,
         }
     }
 
@@ -603,6 +611,7 @@ mod tests {
             name: "bad-utf8".to_owned(),
             bytes: vec![b'a', 0xff, 0xfe],
             message_id: None,
+            reference_date: None,
         };
         let mut out = Vec::new();
         let mut errors = Vec::new();

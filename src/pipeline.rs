@@ -293,6 +293,7 @@ fn raw_story<'a>(meta: &'a InputMeta, payload: &'a Bytes) -> RawStory<'a> {
         bytes: payload,
         message_id: meta.message_id.as_deref(),
         content_type: meta.content_type.as_deref(),
+        reference_date: Some(meta.reference_date()),
     }
 }
 
@@ -621,6 +622,7 @@ mod tests {
             message_id: None,
             content_type: None,
             received_at: jiff::Timestamp::UNIX_EPOCH,
+            stored_at: None,
         }
     }
 

@@ -117,6 +117,7 @@ fn enrich(label: &str, bytes: Vec<u8>) -> Run {
                 bytes: &bytes,
                 message_id: Some("adversarial"),
                 content_type: None,
+                reference_date: None,
             };
             let source = SourceInfo {
                 subject: "adversarial".to_owned(),
@@ -799,6 +800,7 @@ fn check_arbitrary(bytes: &[u8]) {
         bytes,
         message_id: None,
         content_type: None,
+        reference_date: None,
     };
     let source = SourceInfo {
         subject: "proptest".to_owned(),

@@ -63,6 +63,7 @@ fn run(bytes: &[u8]) -> Result<Story, wire_enricher::enrich::ParseError> {
         bytes,
         message_id: None,
         content_type: None,
+        reference_date: None,
     };
     parse(&raw, &EnrichOptions::default())
 }

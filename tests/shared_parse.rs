@@ -78,6 +78,7 @@ fn seed_story_meets_every_must_item() {
         bytes: &bytes,
         message_id: None,
         content_type: None,
+        reference_date: None,
     };
     let s = parse(&raw, &EnrichOptions::default()).expect("seed parses");
     let paragraphs: Vec<&str> = s

@@ -47,6 +47,7 @@ impl Plan {
                     bytes: &story.bytes,
                     message_id: Some(PROBE),
                     content_type: None,
+                    reference_date: None,
                 };
                 match enricher.parse(&probe) {
                     Ok(stage) if story_id(&stage.story, &probe) != PROBE => {

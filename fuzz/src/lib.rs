@@ -130,6 +130,7 @@ fn detect(data: &[u8]) {
         bytes,
         message_id: None,
         content_type,
+        reference_date: None,
     };
     if let Ok(story) = parse::parse(&raw, &EnrichOptions::default()) {
         check_story(&story);
@@ -147,6 +148,7 @@ fn parse_one(bytes: &[u8], kind: Sniffed) {
         bytes,
         message_id: None,
         content_type: None,
+        reference_date: None,
     };
     if let Ok(story) = parse::parse_as(&raw, &EnrichOptions::default(), kind) {
         check_story(&story);
@@ -231,6 +233,7 @@ fn enrich(data: &[u8]) {
         bytes,
         message_id: Some("fuzz"),
         content_type,
+        reference_date: None,
     };
     let source = SourceInfo {
         subject: "fuzz".to_owned(),

@@ -201,9 +201,20 @@ pub struct InputMeta {
     pub content_type: Option<String>,
     /// When the worker received it.
     pub received_at: jiff::Timestamp,
+    /// When the JetStream stream stored it (None in core mode).
+    pub stored_at: Option<jiff::Timestamp>,
 }
 
 impl InputMeta {
+    /// The UTC day the story reached the bus (stored, else received): the year anchor for
+    /// a dateline written without a year (see `RawStory::reference_date`).
+    pub fn reference_date(&self) -> jiff::civil::Date {
+        self.stored_at
+            .unwrap_or(self.received_at)
+            .to_zoned(jiff::tz::TimeZone::UTC)
+            .date()
+    }
+
     /// Whether the server will not deliver this message again after a nak.
     pub fn is_last_delivery(&self) -> bool {
         self.max_deliver.is_some_and(|max| self.delivered >= max)
@@ -268,6 +279,7 @@ mod tests {
             message_id: None,
             content_type: None,
             received_at: jiff::Timestamp::UNIX_EPOCH,
+            stored_at: None,
         };
         assert!(meta.is_last_delivery());
         meta.delivered = 1;

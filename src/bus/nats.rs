@@ -634,13 +634,14 @@ impl JetStreamSource {
         max_deliver: Option<u64>,
     ) -> Delivery {
         let received_at = jiff::Timestamp::now();
-        let (stream, stream_sequence, delivered) = match message.info() {
+        let (stream, stream_sequence, delivered, stored_at) = match message.info() {
             Ok(info) => (
                 Some(info.stream.to_owned()),
                 Some(info.stream_sequence),
                 u64::try_from(info.delivered).unwrap_or(1),
+                jiff::Timestamp::from_second(info.published.unix_timestamp()).ok(),
             ),
-            Err(_) => (Some(self.config.input.stream.clone()), None, 1),
+            Err(_) => (Some(self.config.input.stream.clone()), None, 1, None),
         };
         let ack = AckHandle::jetstream(&message, self.config.input.ack_wait);
         let headers = message.message.headers.as_ref();
@@ -653,6 +654,7 @@ impl JetStreamSource {
             message_id: header(headers, "Nats-Msg-Id"),
             content_type: header(headers, "Content-Type"),
             received_at,
+            stored_at,
         };
         Delivery::new(meta, message.message.payload.clone(), ack)
     }
@@ -756,6 +758,7 @@ impl CoreSource {
                 message_id: header(headers, "Nats-Msg-Id"),
                 content_type: header(headers, "Content-Type"),
                 received_at: jiff::Timestamp::now(),
+                stored_at: None,
             };
             let delivery = Delivery::new(meta, message.payload.clone(), AckHandle::none());
             tokio::select! {
@@ -944,6 +947,7 @@ mod tests {
             message_id: None,
             content_type: None,
             received_at: jiff::Timestamp::UNIX_EPOCH,
+            stored_at: None,
         }
     }
 

@@ -49,6 +49,11 @@ pub struct RawStory<'a> {
     pub message_id: Option<&'a str>,
     /// A `Content-Type` header or configured hint; format detection still checks content.
     pub content_type: Option<&'a str>,
+    /// When the story was filed or received (the daemon: the JetStream message's store
+    /// time; offline: `--reference-date`). It only anchors the year of a dateline written
+    /// without one (`LONDON, Sept 8 (Reuters) -`) when the story writes no dated mention
+    /// of its own; nothing else reads it.
+    pub reference_date: Option<jiff::civil::Date>,
 }
 
 /// The loaded enrichment core: the entity model plus options. Cheap to share (`Arc`) across
@@ -174,6 +179,7 @@ pub(crate) mod test_support {
             bytes: SEED.as_bytes(),
             message_id: None,
             content_type: None,
+            reference_date: None,
         };
         parse::parse(&raw, &EnrichOptions::default()).expect("the seed fixture parses")
     }

@@ -69,6 +69,7 @@ pub fn enrich_envelope(
         bytes: envelope.as_bytes(),
         message_id: None,
         content_type: Some("application/json"),
+        reference_date: None,
     };
     let source = SourceInfo {
         subject: "eval".to_owned(),

@@ -219,6 +219,7 @@ fn parse_bytes(bytes: &[u8], name: &str) -> Result<Story, crate::enrich::ParseEr
         bytes,
         message_id: Some(name),
         content_type: None,
+        reference_date: None,
     };
     parse(&raw, &EVAL_OPTIONS)
 }
@@ -270,7 +271,17 @@ fn corpus_report(shared: &Path) -> Result<BTreeMap<String, Tally>, EvalError> {
 /// renderings leave out.
 fn score_story(t: &mut Tally, story: &Story, m: &Value, gold_body: &str, raw: &str) {
     // The generator's licence note (`Source: … URL`) and copyright lines are not the story.
-    let raw_lower: String = raw
+    // A one-line (minified) JSON item is pretty-printed first, so that dropping its
+    // copyright field does not drop every other field with it.
+    let pretty = raw
+        .trim_start()
+        .starts_with('{')
+        .then(|| serde_json::from_str::<Value>(raw).ok())
+        .flatten()
+        .and_then(|v| serde_json::to_string_pretty(&v).ok());
+    let raw_lower: String = pretty
+        .as_deref()
+        .unwrap_or(raw)
         .lines()
         .filter(|l| {
             let l = l.trim_start().to_lowercase();
@@ -327,31 +338,107 @@ fn score_story(t: &mut Tally, story: &Story, m: &Value, gold_body: &str, raw: &s
     }
 }
 
-/// Whether one line of `text` (lower-cased) writes the date `YYYY-MM-DD…`: its year, its day
-/// number and its month (by name or number) on the same line.
+/// Whether `text` (lower-cased) writes the publication date `YYYY-MM-DD…` so that a reader
+/// could take it from the story: as one date expression (`may 17, 2012`, `17 may 2012`,
+/// `2012-05-17`, `05/17/2012`: day, month and year within three consecutive tokens), or as
+/// a month and day (`sept 16`, a dateline's) in a story that writes the year in some date
+/// (`in january 2019`). A month/day and a year that merely share a line (`the 2012
+/// championship … tomorrow on may 17`) do not date the story.
 fn date_written(text: &str, date: &str) -> bool {
-    const MONTHS: [&str; 12] = [
-        "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
-    ];
     let (Some(year), Some(month), Some(day)) = (
-        date.get(..4),
-        date.get(5..7).and_then(|m| m.parse::<usize>().ok()),
+        date.get(..4).and_then(|y| y.parse::<u32>().ok()),
+        date.get(5..7).and_then(|m| m.parse::<u32>().ok()),
         date.get(8..10).and_then(|d| d.parse::<u32>().ok()),
     ) else {
         return false;
     };
-    let Some(name) = MONTHS.get(month.wrapping_sub(1)) else {
-        return false;
+    let tokens = digit_and_letter_runs(text);
+    let full_date = tokens.windows(3).any(|w| {
+        let has_year = w.iter().any(|t| number(t) == Some(year));
+        let day_at = w.iter().position(|t| number(t) == Some(day));
+        let has_month = w.iter().enumerate().any(|(i, t)| {
+            month_name(t) == Some(month) || (Some(i) != day_at && number(t) == Some(month))
+        });
+        has_year && day_at.is_some() && has_month
+    });
+    let month_day = tokens.windows(2).any(|w| {
+        let named = |t: &str| month_name(t) == Some(month);
+        (named(w[0]) && number(w[1]) == Some(day)) || (number(w[0]) == Some(day) && named(w[1]))
+    });
+    let year_in_a_date = tokens.windows(3).any(|w| {
+        let has_year = w.iter().any(|t| number(t) == Some(year));
+        let named_month = w.iter().any(|t| month_name(t).is_some());
+        let iso = number(w[0]) == Some(year)
+            && number(w[1]).is_some_and(|m| (1..=12).contains(&m))
+            && number(w[2]).is_some_and(|d| (1..=31).contains(&d));
+        (has_year && named_month) || iso
+    });
+    full_date || (month_day && year_in_a_date)
+}
+
+/// The maximal runs of digits and of letters in `text` (`2012-05-17t01` → `2012`, `05`,
+/// `17`, `t`, `01`).
+fn digit_and_letter_runs(text: &str) -> Vec<&str> {
+    let class = |c: char| {
+        if c.is_ascii_digit() {
+            1
+        } else if c.is_alphabetic() {
+            2
+        } else {
+            0
+        }
     };
-    text.lines().any(|line| {
-        let numbers: Vec<u32> = line
-            .split(|c: char| !c.is_ascii_digit())
-            .filter_map(|n| n.parse().ok())
-            .collect();
-        line.contains(year)
-            && numbers.contains(&day)
-            && (line.contains(name) || numbers.contains(&(month as u32)))
-    })
+    let mut runs = Vec::new();
+    let mut start = None;
+    let mut previous = 0;
+    for (i, c) in text.char_indices() {
+        let kind = class(c);
+        if kind != previous {
+            if let Some(s) = start.take() {
+                runs.push(&text[s..i]);
+            }
+            if kind != 0 {
+                start = Some(i);
+            }
+            previous = kind;
+        }
+    }
+    if let Some(s) = start {
+        runs.push(&text[s..]);
+    }
+    runs
+}
+
+/// A token that is a number (`05` → 5).
+fn number(token: &str) -> Option<u32> {
+    (token.len() <= 4 && token.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| token.parse().ok())
+        .flatten()
+}
+
+/// The month a lower-case token names (`sept`, `september`, `may`), 1-based.
+fn month_name(token: &str) -> Option<u32> {
+    const MONTHS: [&str; 12] = [
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+    ];
+    if token.len() < 3 {
+        return None;
+    }
+    MONTHS
+        .iter()
+        .position(|m| m.starts_with(token))
+        .and_then(|i| u32::try_from(i + 1).ok())
 }
 
 /// Folds quotes, dashes, case and spaces for exact-match comparisons.
@@ -552,6 +639,16 @@ pub fn render(r: &Report) -> String {
             pct(ratio(t.credit_ok, t.credit_n)),
         );
     }
+    let shown: Vec<String> = r
+        .corpus
+        .iter()
+        .map(|(fmt, t)| format!("{fmt} {}/{}", t.date_n, t.n))
+        .collect();
+    let _ = writeln!(
+        out,
+        "(date: scored where the raw text writes it as a date: {})",
+        shown.join(", ")
+    );
     let _ = writeln!(out, "\nreal pages (../shared/data/parse)");
     for (name, p) in [("html", &r.pages_html), ("text", &r.pages_text)] {
         let py = p
@@ -584,6 +681,27 @@ mod tests {
             fold("Syria deal: US, Russia ‘not there yet’"),
             fold("syria deal: US, Russia 'not there  yet'")
         );
+    }
+
+    #[test]
+    fn a_date_is_written_as_a_date_not_as_scattered_numbers() {
+        let d = "2012-05-17T01:31:46Z";
+        assert!(date_written("moscow, may 17, 2012 - text", d));
+        assert!(date_written("updated 17 may 2012 10:20", d));
+        assert!(date_written("2012-05-17t01:31z", d));
+        assert!(date_written("05/17/2012", d));
+        // A dateline's month and day, with the year written in some date of the story.
+        assert!(date_written(
+            "moscow, may 17 (agency) - a\nin january 2012 it began",
+            d
+        ));
+        // An event's year and an event's day on one line do not date the story.
+        assert!(!date_written(
+            "the 2012 world championship, tomorrow on may 17.",
+            d
+        ));
+        assert!(!date_written("may 18, 2012", d));
+        assert!(!date_written("no date at all", d));
     }
 
     #[test]

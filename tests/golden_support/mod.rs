@@ -97,6 +97,7 @@ pub(crate) fn run(case: &Case, enricher: &Enricher) -> Result<EnrichedRecord, St
             .into_owned(),
         bytes,
         message_id: None,
+        reference_date: None,
     };
     let received_at = RECEIVED_AT.parse().expect("valid fixed timestamp");
     record_for(&input, enricher, received_at).map_err(|e| format!("{}: {e}", e.kind()))

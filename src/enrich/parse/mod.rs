@@ -94,7 +94,9 @@ impl ParseError {
 /// See [`ParseError`].
 pub fn parse(raw: &RawStory<'_>, options: &EnrichOptions) -> Result<Story, ParseError> {
     let text = check_limits(raw.bytes, options)?;
-    parse_kind(text, sniff(text, raw.content_type))
+    let mut story = parse_kind(text, sniff(text, raw.content_type))?;
+    date_from_reference(&mut story, raw.reference_date);
+    Ok(story)
 }
 
 /// Parses one raw story with the parser of `kind`, skipping format detection (the limits
@@ -109,7 +111,30 @@ pub fn parse_as(
     kind: Sniffed,
 ) -> Result<Story, ParseError> {
     let text = check_limits(raw.bytes, options)?;
-    parse_kind(text, kind)
+    let mut story = parse_kind(text, kind)?;
+    date_from_reference(&mut story, raw.reference_date);
+    Ok(story)
+}
+
+/// A story still undated whose dateline writes a month and day without a year (`DHAKA,
+/// May 9 (Agency) -`) takes the year that puts that day nearest the reference date (the
+/// bus's store time): a wire story is filed within days of its dateline, so `Dec 31`
+/// received on 2 January is last year's. Without a reference nothing is guessed.
+fn date_from_reference(story: &mut Story, reference: Option<jiff::civil::Date>) {
+    let Some(reference) = reference else { return };
+    if story.published.is_some() {
+        return;
+    }
+    let Some(written) = story.dateline.as_ref().and_then(|d| d.date.as_deref()) else {
+        return;
+    };
+    let Some((month, day)) = dates::month_day(written) else {
+        return;
+    };
+    let anchor = [(reference.year(), reference.month(), reference.day())];
+    story.published = dates::infer_year(month, day, &anchor)
+        .and_then(|year| dates::from_ymd(year, month, day))
+        .map(dates::ParsedDate::to_rfc3339);
 }
 
 /// Hands checked text to the parser of `kind`, then finishes the story.
@@ -202,6 +227,7 @@ mod tests {
             bytes,
             message_id: None,
             content_type: None,
+            reference_date: None,
         };
         parse(&raw, &EnrichOptions::default())
     }
@@ -231,6 +257,35 @@ mod tests {
         assert_eq!(run(b"[1, 2]").expect_err("e").kind(), "not_a_story");
     }
 
+    fn run_received(text: &str, reference: Option<&str>) -> Story {
+        let raw = RawStory {
+            bytes: text.as_bytes(),
+            message_id: None,
+            content_type: None,
+            reference_date: reference.map(|d| d.parse().expect("a date")),
+        };
+        parse(&raw, &EnrichOptions::default()).expect("story")
+    }
+
+    #[test]
+    fn a_yearless_dateline_takes_the_year_nearest_the_reference() {
+        let wire = "Cinemas close\n\nDHAKA, Dec 31 (Continental News Agency) - Theatres are closing one by one across the city, owners say.\n";
+        assert_eq!(
+            run_received(wire, None).published,
+            None,
+            "no year is guessed"
+        );
+        let same_year = run_received(wire, Some("2026-12-31")).published;
+        assert_eq!(same_year.as_deref(), Some("2026-12-31"));
+        // Received two days later, across the new year: last year's 31 December.
+        let next_year = run_received(wire, Some("2027-01-02")).published;
+        assert_eq!(next_year.as_deref(), Some("2026-12-31"));
+        // A date the story writes with a year wins over the reference.
+        let dated = wire.replace("say.", "say. In December 2019 two more shut.");
+        let story = run_received(&dated, Some("2027-01-02"));
+        assert_eq!(story.published.as_deref(), Some("2019-12-31"));
+    }
+
     #[test]
     fn limits() {
         assert_eq!(run(b"  \n ").expect_err("e").kind(), "empty");
@@ -243,6 +298,7 @@ mod tests {
             bytes: b"0123456789",
             message_id: None,
             content_type: None,
+            reference_date: None,
         };
         let opts = EnrichOptions { max_story_bytes: 4 };
         assert_eq!(parse(&raw, &opts).expect_err("e").kind(), "too_large");

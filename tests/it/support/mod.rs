@@ -717,6 +717,7 @@ pub(crate) fn expected_ids(stories: &[Vec<u8>]) -> Vec<String> {
                 bytes,
                 message_id: Some(&hash),
                 content_type: None,
+                reference_date: None,
             };
             match enricher.parse(&raw) {
                 Ok(stage) => story_id(&stage.story, &raw),
