@@ -244,9 +244,49 @@ fn tune_malloc() {
     }
 }
 
+/// How often the daemon hands freed heap pages back to the kernel (`malloc_trim`).
+const MALLOC_TRIM_INTERVAL: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Starts a thread that calls `malloc_trim(0)` every [`MALLOC_TRIM_INTERVAL`], so that the
+/// resident size follows the live heap after a burst instead of keeping the burst's peak:
+/// glibc only returns free memory at the top of an arena by itself, and the pages freed
+/// inside the arenas after a burst of large stories (or of stories queued behind a slow
+/// bus) stayed resident. Each call took about 0.2 ms in the 100 stories/s cluster soak
+/// (a `perf probe` uprobe on glibc's `malloc_trim`; the log target `malloc_trim` at debug
+/// level reports each call); `MALLOC_TRIM_THRESHOLD_` in the environment turns it off, as the
+/// operator then manages trimming.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn start_malloc_trimmer() {
+    if std::env::var_os("MALLOC_TRIM_THRESHOLD_").is_some() {
+        return;
+    }
+    let spawned = std::thread::Builder::new()
+        .name("malloc-trim".to_owned())
+        .spawn(|| loop {
+            std::thread::sleep(MALLOC_TRIM_INTERVAL);
+            let started = std::time::Instant::now();
+            // SAFETY: malloc_trim only releases free memory; it takes the arena locks
+            // itself and is safe to call from any thread at any time.
+            let released = unsafe { libc::malloc_trim(0) };
+            tracing::debug!(
+                target: "malloc_trim",
+                released = released != 0,
+                micros = started.elapsed().as_micros() as u64,
+                "malloc_trim"
+            );
+        });
+    if let Err(error) = spawned {
+        tracing::warn!(%error, "cannot start the malloc-trim thread; RSS may keep burst peaks");
+    }
+}
+
 /// Other allocators and platforms: nothing to tune.
 #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
 fn tune_malloc() {}
+
+/// Other allocators and platforms: nothing to trim.
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn start_malloc_trimmer() {}
 
 fn healthcheck(config: &Config, path: &str) -> Result<(), Failure> {
     let listen: std::net::SocketAddr = config
@@ -271,6 +311,7 @@ fn run_daemon(config: Config, mode: daemon::Mode) -> Result<(), Failure> {
     telemetry::init(config.log.format == LogFormat::Json, &config.log.level)
         .context("cannot set up logging (log.level?)")
         .map_err(Failure::config)?;
+    start_malloc_trimmer();
     let metrics = metrics::install()
         .context("cannot install the metrics recorder")
         .map_err(Failure::runtime)?;

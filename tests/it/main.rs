@@ -26,14 +26,17 @@ async fn replayed_stories_come_out_once_each_and_equal_offline_enrich() {
     worker.wait_ready(Duration::from_secs(20));
 
     // Every shipped fixture story (seed, corpus renderings in all formats), topped up with
-    // generated wire stories to 221.
+    // generated wire stories and one yearless wire dateline to 221.
     let mut stories = fixture_stories();
     assert!(
         stories.len() >= 25,
         "fixture stories missing: {}",
         stories.len()
     );
-    stories.extend(generated_stories(221 - stories.len()));
+    stories.extend(generated_stories(220 - stories.len()));
+    // A dateline without a year in a story that writes no dated mention: the worker dates
+    // it by the day the stream stored it.
+    stories.push(YEARLESS_WIRE_STORY.as_bytes().to_vec());
     let dir = write_story_dir(&stories);
     // The CLI replay: a directory, Nats-Msg-Id = content hash, JetStream acks awaited.
     let replay = Command::new(BIN)
@@ -90,9 +93,27 @@ async fn replayed_stories_come_out_once_each_and_equal_offline_enrich() {
         assert!(json["source"]["stream_sequence"].as_u64().is_some());
     }
 
-    // Same record as offline `enrich`, transport facts aside.
+    let today = jiff::Timestamp::now()
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .date();
+    let yearless = records
+        .iter()
+        .map(|r| serde_json::from_slice::<Value>(&r.payload).expect("record is JSON"))
+        .find(|json| {
+            json["body"]
+                .as_str()
+                .is_some_and(|b| b.contains("The port reopened"))
+        })
+        .expect("the yearless wire story's record");
+    assert_eq!(
+        yearless["published"].as_str(),
+        Some(format!("{}-01-01", today.year()).as_str()),
+        "a yearless dateline is dated by the stream's store day"
+    );
+
+    // Same record as offline `enrich` given the same reference day, transport facts aside.
     let offline = Command::new(BIN)
-        .arg("enrich")
+        .args(["enrich", "--reference-date", &today.to_string()])
         .arg(dir.path())
         .output()
         .expect("run enrich");
@@ -126,6 +147,12 @@ async fn replayed_stories_come_out_once_each_and_equal_offline_enrich() {
         .wait_exit(Duration::from_secs(15))
         .is_some_and(|s| s.success()));
 }
+
+/// A wire story whose dateline (`Jan 1`) has no year and whose text writes no date.
+const YEARLESS_WIRE_STORY: &str = "Harbour reopens after storm\n\n\
+    VALPARAISO, Jan 1 (Harbor City Press) - The port reopened on Monday after a storm \
+    closed it for three days, officials said.\n\n\
+    Ships queued outside the breakwater as pilots returned to work.\n";
 
 /// Offline and daemon records of one story share their body.
 fn comparable_key(record: &Value) -> String {

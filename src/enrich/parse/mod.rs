@@ -117,9 +117,10 @@ pub fn parse_as(
 }
 
 /// A story still undated whose dateline writes a month and day without a year (`DHAKA,
-/// May 9 (Agency) -`) takes the year that puts that day nearest the reference date (the
-/// bus's store time): a wire story is filed within days of its dateline, so `Dec 31`
-/// received on 2 January is last year's. Without a reference nothing is guessed.
+/// May 9 (Agency) -`) takes the latest year that does not put that day after the
+/// reference date (the bus's store time; a day's slack for time zones): a story is filed
+/// on its dateline's day, so `Dec 31` received on 2 January is last year's and `May 9`
+/// received in December is this year's. Without a reference nothing is guessed.
 fn date_from_reference(story: &mut Story, reference: Option<jiff::civil::Date>) {
     let Some(reference) = reference else { return };
     if story.published.is_some() {
@@ -131,8 +132,11 @@ fn date_from_reference(story: &mut Story, reference: Option<jiff::civil::Date>) 
     let Some((month, day)) = dates::month_day(written) else {
         return;
     };
-    let anchor = [(reference.year(), reference.month(), reference.day())];
-    story.published = dates::infer_year(month, day, &anchor)
+    let latest = reference.tomorrow().unwrap_or(reference);
+    // Four years back at most: 29 February needs a leap year.
+    story.published = (0..=4)
+        .map(|back| latest.year() - back)
+        .find(|&year| jiff::civil::Date::new(year, month, day).is_ok_and(|d| d <= latest))
         .and_then(|year| dates::from_ymd(year, month, day))
         .map(dates::ParsedDate::to_rfc3339);
 }
@@ -268,7 +272,7 @@ mod tests {
     }
 
     #[test]
-    fn a_yearless_dateline_takes_the_year_nearest_the_reference() {
+    fn a_yearless_dateline_takes_its_year_from_the_reference() {
         let wire = "Cinemas close\n\nDHAKA, Dec 31 (Continental News Agency) - Theatres are closing one by one across the city, owners say.\n";
         assert_eq!(
             run_received(wire, None).published,
@@ -280,6 +284,23 @@ mod tests {
         // Received two days later, across the new year: last year's 31 December.
         let next_year = run_received(wire, Some("2027-01-02")).published;
         assert_eq!(next_year.as_deref(), Some("2026-12-31"));
+        // Never a date after the reference (a day's slack for time zones).
+        let may = wire.replace("Dec 31", "May 9");
+        let late = run_received(&may, Some("2026-12-05")).published;
+        assert_eq!(
+            late.as_deref(),
+            Some("2026-05-09"),
+            "this May, not next May"
+        );
+        let eve = run_received(&may, Some("2026-05-08")).published;
+        assert_eq!(
+            eve.as_deref(),
+            Some("2026-05-09"),
+            "a day ahead is a time zone"
+        );
+        let leap = wire.replace("Dec 31", "Feb 29");
+        let leap = run_received(&leap, Some("2027-03-01")).published;
+        assert_eq!(leap.as_deref(), Some("2024-02-29"));
         // A date the story writes with a year wins over the reference.
         let dated = wire.replace("say.", "say. In December 2019 two more shut.");
         let story = run_received(&dated, Some("2027-01-02"));
