@@ -55,6 +55,7 @@ const ORG_TAILS: &[&str] = &[
     "services",
     "news",
     "newswire",
+    "syndicate",
     "media",
     "staff",
     "desk",
@@ -214,6 +215,25 @@ fn add_name(part: &str, byline: &mut Byline) {
     }
 }
 
+/// Adds a name that structured metadata declares to be a person (a JSON-LD `Person`, a
+/// ninjs byline that is not an agency's): kept as the publisher wrote it, even in lower
+/// case (`ndesanjo macha`), where free text would need capitals to tell a name from
+/// prose. A field holding several names or an agency's name goes through [`split_into`].
+pub(crate) fn add_declared_person(name: &str, byline: &mut Byline) {
+    let name = tidy_name(&BY_PREFIX.replace(name.trim(), ""));
+    let words = name.split_whitespace().count();
+    let plain_name = (1..=5).contains(&words)
+        && name.len() <= 80
+        && !name.chars().any(|c| c.is_ascii_digit())
+        && !SPLIT.is_match(&name)
+        && agency_name(&name).is_none();
+    if !plain_name {
+        split_into(&name, byline);
+    } else if !byline.authors.contains(&name) {
+        byline.authors.push(name);
+    }
+}
+
 /// Parses a byline into a fresh [`Byline`].
 pub(crate) fn parse(text: &str) -> Byline {
     let mut byline = Byline::default();
@@ -324,6 +344,21 @@ mod tests {
         );
         assert!(parse("Mateo Banerjee").agency.is_none());
         assert_eq!(parse("By rezwan").authors, vec!["rezwan"]);
+    }
+
+    #[test]
+    fn declared_people_are_kept_as_written() {
+        let mut b = Byline::default();
+        add_declared_person("ndesanjo macha", &mut b);
+        add_declared_person("By Jane Doe", &mut b);
+        add_declared_person("ndesanjo macha", &mut b);
+        assert_eq!(b.authors, vec!["ndesanjo macha", "Jane Doe"]);
+        // Several names, or an agency, still go through the byline splitter.
+        let mut b = Byline::default();
+        add_declared_person("Ann Lee and Bo Chan", &mut b);
+        add_declared_person("Lakeside News Syndicate", &mut b);
+        assert_eq!(b.authors, vec!["Ann Lee", "Bo Chan"]);
+        assert_eq!(b.agency.as_deref(), Some("Lakeside News Syndicate"));
     }
 
     #[test]

@@ -109,6 +109,39 @@ fn sel(s: &str) -> Option<Selector> {
     Selector::parse(s).ok()
 }
 
+/// A caption whose credit the markup marks: a descendant `<cite>`, or an element whose
+/// class names a credit (`credit`, `copyright`, `photographer`, `attribution`), as in
+/// `<figcaption>The Plains of Arafat <span class="credit">(Wikimedia Commons)</span>`.
+/// The credit's text, without its brackets, is the credit; the caption keeps the whole
+/// text as the page shows it.
+fn marked_credit(figcaption: ElementRef<'_>, caption: &str) -> Option<Media> {
+    let marked = figcaption
+        .descendants()
+        .skip(1)
+        .filter_map(ElementRef::wrap)
+        .find(|el| {
+            let v = el.value();
+            v.name() == "cite"
+                || v.classes().any(|c| {
+                    let c = c.to_ascii_lowercase();
+                    ["credit", "copyright", "photographer", "attribution"]
+                        .iter()
+                        .any(|w| c.contains(w))
+                })
+        })?;
+    let credit = element_text(marked);
+    let credit = credit
+        .trim()
+        .trim_start_matches(['(', '['])
+        .trim_end_matches([')', ']'])
+        .trim();
+    let plausible = !credit.is_empty() && credit.len() <= 120 && credit.len() < caption.len();
+    plausible.then(|| Media {
+        caption: Some(caption.to_owned()),
+        credit: Some(credit.to_owned()),
+    })
+}
+
 /// The cleaned text of an element.
 fn element_text(el: ElementRef<'_>) -> String {
     let raw: String = el.text().collect();
@@ -416,10 +449,12 @@ impl Meta {
             if t.is_empty() {
                 continue;
             }
-            let m = furniture::caption(&t).unwrap_or(Media {
-                caption: Some(t),
-                credit: None,
-            });
+            let m = furniture::caption(&t)
+                .or_else(|| marked_credit(el, &t))
+                .unwrap_or(Media {
+                    caption: Some(t),
+                    credit: None,
+                });
             if !self.media.contains(&m) {
                 self.media.push(m);
             }
@@ -590,6 +625,8 @@ fn read_ld_people(v: Option<&Value>, into: &mut Byline) {
                 if into.agency.is_none() {
                     into.agency = byline::agency_name(&name).or(Some(name));
                 }
+            } else if is_type(o.get("@type"), "Person") {
+                byline::add_declared_person(&name, into);
             } else {
                 byline::split_into(&name, into);
             }
@@ -1186,6 +1223,16 @@ mod tests {
         assert_eq!(s.language.as_deref(), Some("en"));
         assert_eq!(s.media.len(), 1);
         assert_eq!(s.media[0].credit.as_deref(), Some("Rui Costa/NBP"));
+        let page = r#"<html><body><article><h1>Pilgrims gather</h1>
+<figure><img src="x.jpg"><figcaption>The Plains of Arafat on the day of Hajj <span class="credit">(Wikimedia Commons)</span></figcaption></figure>
+<p>Hundreds of thousands of pilgrims gathered on the plain on Monday, officials said, as the annual rites reached their peak under a hot sun.</p>
+<p>Saudi authorities said the crowds were smaller than last year because of new limits on permits.</p>
+</article></body></html>"#;
+        let pilgrims = parse(page).expect("story");
+        assert_eq!(
+            pilgrims.media[0].credit.as_deref(),
+            Some("Wikimedia Commons")
+        );
         assert_eq!(
             s.dateline.as_ref().and_then(|d| d.location.as_deref()),
             Some("LISBON")

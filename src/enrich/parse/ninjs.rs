@@ -142,7 +142,7 @@ fn read_bylines(obj: &Map<String, Value>, story: &mut Story) {
                         .agency
                         .get_or_insert(byline::agency_name(&name).unwrap_or(name));
                 } else {
-                    byline::split_into(&name, &mut story.byline);
+                    byline::add_declared_person(&name, &mut story.byline);
                 }
             }
         }
