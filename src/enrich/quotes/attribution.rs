@@ -225,8 +225,11 @@ impl<'a> Context<'a> {
                         .subject_left(c.first, right.0)
                         .is_some_and(|np| np.first == right.0))
         };
+        let mut own_clause: Option<Cue> = None;
         if let Some(c) = right_cue.filter(|c| !closed || plain(c)) {
-            if c.first - right.0 <= NEAR {
+            if closed && self.opens_own_clause(c) {
+                own_clause = Some(c);
+            } else if c.first - right.0 <= NEAR {
                 if let Some(att) = self.attribution_of_cue(c, right.0, previous, k) {
                     return att;
                 }
@@ -257,6 +260,14 @@ impl<'a> Context<'a> {
             // `She then addressed the supporters again: "…"`: the sentence's subject.
             if let Some(np) = self.sentence_subject(left.1) {
                 return self.resolve(np, previous);
+            }
+        }
+        if let Some(c) = own_clause {
+            if let Some(att) = self.previous_in_paragraph(k, previous) {
+                return att;
+            }
+            if let Some(att) = self.attribution_of_cue(c, right.0, previous, k) {
+                return att;
             }
         }
         if kind == QuoteKind::Direct {
@@ -597,6 +608,36 @@ impl<'a> Context<'a> {
         let mut att = self.resolve(np, previous);
         att.cue = Some((self.toks[c.first].start, self.toks[c.last - 1].end));
         Some(att)
+    }
+
+    /// `"…." Kasich said he would have …`, `"…." He also said Trump's …`: a speech verb
+    /// after a closed quote that opens its own reported clause (`that`, a subject pronoun,
+    /// or a name after a verb that takes no hearer) reports other words, not the quote.
+    fn opens_own_clause(&self, c: Cue) -> bool {
+        let i = c.last;
+        if !self.is_word(i) {
+            return false;
+        }
+        let w = self.word(i);
+        let name = is_capitalised(w)
+            && !cues::is_not_name(strip_possessive(w))
+            && !self.takes_object(c)
+            && c.kind == CueKind::Verb;
+        cues::opens_reported_clause(w) || name
+    }
+
+    /// The attribution of the nearest earlier quote in quote `k`'s paragraph that has a
+    /// cue of its own (`"…," Cruz told reporters. "…"`), its cue dropped.
+    fn previous_in_paragraph(&self, k: usize, previous: &[Attribution]) -> Option<Attribution> {
+        let para = self.para_of(self.segs.get(k)?.open);
+        (0..k.min(previous.len()))
+            .rev()
+            .take_while(|&j| self.para_of(self.segs[j].open) == para)
+            .find(|&j| previous[j].cue.is_some() && previous[j].speaker.is_some())
+            .map(|j| Attribution {
+                cue: None,
+                ..previous[j].clone()
+            })
     }
 
     /// Whether the cue is `tell` in some form, whose object is the hearer.

@@ -535,6 +535,23 @@ mod tests {
     }
 
     #[test]
+    fn a_cue_opening_its_own_clause_after_a_closed_quote_is_not_its_attribution() {
+        // `"…." Kasich said he …` reports Kasich's own words: the quote stays Cruz's.
+        check(
+            "“It is a sad development,” Cruz told reporters. “This is the consequence of the culture.” Ohio Gov. John Kasich said he would have fired him.",
+            &[
+                ("It is a sad development,", Some("Cruz")),
+                ("This is the consequence of the culture.", Some("Cruz")),
+            ],
+        );
+        // `…, saying, "…." He also said Trump's …`: the participle's subject speaks.
+        check(
+            "Donald Trump spoke on Monday.\n\nChris Christie bristled at the suggestion, saying, “The advice I give is mine.” He also said Trump's shift would not hurt.",
+            &[("The advice I give is mine.", Some("Chris Christie"))],
+        );
+    }
+
+    #[test]
     fn continuation_paragraph_keeps_previous_speaker() {
         check(
             "“We tried,” said Mark Toner.\n\n“And we will try again next week.”",
