@@ -1389,8 +1389,9 @@ impl<'a> Context<'a> {
     /// The subject of the nearest earlier sentence that names a fitting person (`Cruz
     /// admitted it. "…," he said`): up to three sentences back, in the pronoun's paragraph
     /// or the one before. A sentence whose subject is itself a pronoun is passed over (it
-    /// continues the same referent); one whose subject is a name that does not fit ends
-    /// the search, since the pronoun then most likely refers further back by other cues.
+    /// continues the same referent, and lets the search reach one paragraph further back);
+    /// one whose subject is a name that does not fit ends the search, since the pronoun
+    /// then most likely refers further back by other cues.
     fn recent_subject(
         &self,
         pos: usize,
@@ -1400,11 +1401,12 @@ impl<'a> Context<'a> {
         let mut j = self.toks.partition_point(|t| t.start < pos);
         let mut sentences = 0;
         let mut steps = 0;
+        let mut chained = false;
         while j > 0 && sentences < 3 && steps < 160 {
             j -= 1;
             steps += 1;
             let t = &self.toks[j];
-            if para.saturating_sub(t.para) > 1 {
+            if para.saturating_sub(t.para) > 1 + u32::from(chained) {
                 return None;
             }
             let para_end = self.toks.get(j + 1).is_some_and(|n| n.para != t.para);
@@ -1424,6 +1426,10 @@ impl<'a> Context<'a> {
                 continue;
             };
             if np.last - np.first == 1 && cues::pronoun(self.word(np.first)).is_some() {
+                // `He nodded to …. ¶ "…," he said`: the same referent, so the search may
+                // reach one paragraph further back, unless that pronoun speaks itself
+                // (`"…," he told Hannity`), whose referent its own quote settled.
+                chained = !self.cue_follows(np.last);
                 continue;
             }
             let ni = self.names.index_at(self.toks[np.first].start);
@@ -1456,7 +1462,13 @@ impl<'a> Context<'a> {
 
     /// Whether a cue verb follows the name (`Earnest said`, `Trump, who ..., told`).
     fn is_speech_subject(&self, n: &Name) -> bool {
-        let mut k = self.skip_aside_right(n.last);
+        self.cue_follows(n.last)
+    }
+
+    /// Whether a speech cue follows token `end` (past an aside, auxiliaries, adverbs and
+    /// short adjuncts).
+    fn cue_follows(&self, end: usize) -> bool {
+        let mut k = self.skip_aside_right(end);
         let mut steps = 0;
         while k < self.toks.len() && steps < 4 {
             if let Some(c) = self.cue_at(k) {

@@ -770,6 +770,15 @@ mod tests {
     }
 
     #[test]
+    fn a_pronoun_subject_carries_the_referent_a_paragraph_further_back() {
+        // `He nodded … behind Ted Cruz.`: `He` continues Trump, two paragraphs up.
+        check(
+            "Donald Trump never mentioned Hillary Clinton in his speech.\n\nHe nodded only obliquely to his finish in Iowa behind Ted Cruz.\n\n“We learned a lot about ground games,” he said.",
+            &[("We learned a lot about ground games,", Some("Donald Trump"))],
+        );
+    }
+
+    #[test]
     fn he_takes_a_one_word_subject_that_speaks() {
         check(
             "Donald Trump went with the odds.\n\nCruz openly admitted that his pick was political. “With an eye to the primary,” he said.",
