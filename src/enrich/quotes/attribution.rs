@@ -562,7 +562,8 @@ impl<'a> Context<'a> {
         })
     }
 
-    /// `Carl Bialik: "…"`: a name right before the colon that opens the quote.
+    /// `Carl Bialik: "…"`, `Bush: "…"` (after `Jeb Bush`): a person's name right before
+    /// the colon that opens the quote; a one-word name only when it is all the clause.
     fn colon_speaker(&self, left: (usize, usize)) -> Option<Attribution> {
         let (lo, hi) = left;
         let np = self.np_ending_at(hi, lo)?;
@@ -571,7 +572,14 @@ impl<'a> Context<'a> {
             return None;
         }
         let name = self.name_in(np)?;
-        (name.kind == NameKind::Person)
+        // A one-word name only as a label that opens the clause (`Bush: "…"`), never as
+        // the end of one (`delivered a blunt message to Trump: "…"`).
+        let opens_clause = self
+            .toks
+            .get(lo..np.first)
+            .is_some_and(|ts| ts.iter().all(|t| !t.is_word()));
+        let label = opens_clause && self.is_person_like(name);
+        (name.kind == NameKind::Person || label)
             .then(|| self.speaker_of_name(name, self.toks[np.first].start))
     }
 

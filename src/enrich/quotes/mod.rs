@@ -779,6 +779,29 @@ mod tests {
     }
 
     #[test]
+    fn a_surname_before_a_colon_speaks() {
+        check(
+            "Jeb Bush and Hillary Clinton reject the term.\n\nClinton: “Our goal is to defeat ISIS.” Bush: “The mission is to destroy ISIS.”",
+            &[
+                ("Our goal is to defeat ISIS.", Some("Hillary Clinton")),
+                ("The mission is to destroy ISIS.", Some("Jeb Bush")),
+            ],
+        );
+        check(
+            "Jeb Bush and Hillary Clinton reject the term.\n\nClinton: \"Our goal is to defeat ISIS.\" Bush: \"The mission is to destroy ISIS.\"",
+            &[
+                ("Our goal is to defeat ISIS.", Some("Hillary Clinton")),
+                ("The mission is to destroy ISIS.", Some("Jeb Bush")),
+            ],
+        );
+        // A surname that ends a clause before the colon is its object, not its speaker.
+        check(
+            "Donald Trump spoke on Monday.\n\nSenate Majority Leader Mitch McConnell delivered a blunt message to Trump: “It is time to quit attacking people.”",
+            &[("It is time to quit attacking people.", Some("Mitch McConnell"))],
+        );
+    }
+
+    #[test]
     fn he_takes_a_one_word_subject_that_speaks() {
         check(
             "Donald Trump went with the odds.\n\nCruz openly admitted that his pick was political. “With an eye to the primary,” he said.",
