@@ -55,14 +55,14 @@ fn f1(v: &serde_json::Value, metric: &str) -> f64 {
     v["quotes"][metric]["f1"].as_f64().expect("f1 figure")
 }
 
-/// Floors a little below the figures last measured (span F1 0.958, quote+speaker F1 0.876
-/// on PolNeAR dev; 0.949 and 0.840 when this test was written): a regression guard, not a
-/// target.
+/// Floors a little below the figures last measured (span F1 0.9715, quote+speaker F1
+/// 0.9162 on PolNeAR dev; 0.949 and 0.840 when this test was written): a regression guard,
+/// not a target.
 #[test]
 fn polnear_dev_floors() {
     let v = figures("polnear-dev.jsonl");
     let span = f1(&v, "lenient");
     let e2e = f1(&v, "quote_speaker");
-    assert!(span >= 0.95, "quote span F1 {span:.4} fell below 0.95");
-    assert!(e2e >= 0.86, "quote+speaker F1 {e2e:.4} fell below 0.86");
+    assert!(span >= 0.965, "quote span F1 {span:.4} fell below 0.965");
+    assert!(e2e >= 0.905, "quote+speaker F1 {e2e:.4} fell below 0.905");
 }

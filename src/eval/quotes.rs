@@ -10,8 +10,15 @@
 //!
 //! Conventions bridged here, not in the core: the gold gives one quote per paragraph of a
 //! multi-paragraph quote, so a predicted quote running over paragraphs is written as one
-//! prediction per paragraph; and the gold holds attributed quotations only, so quotes
-//! without a speaker (scare quotes, titles) are left out unless `--all-segments` is given.
+//! prediction per paragraph; the gold holds attributed quotations only, so quotes
+//! without a speaker (scare quotes, titles) are left out unless `--all-segments` is given;
+//! and the gold `speaker` is the PolNeAR *Source* span as annotated (a mention, often with
+//! its apposition: `Graham, a former candidate,`), not a canonical name, so when the
+//! attributing mention is a short form of the canonical speaker (`Graham` for `Lindsey
+//! Graham`) the prediction's `speaker` is that mention, the same kind of string the gold
+//! holds. A pronoun or role noun (`he`, `the spokesman`) writes the resolved canonical
+//! speaker, which the gold resolves through its `speaker_aliases`. The record's own
+//! `speaker` stays the canonical name; it is written as `canonical` for error analysis.
 //!
 //! Must not: tune anything, or read the gold quotes before the predictions are written.
 
@@ -120,16 +127,42 @@ fn predictions(id: &str, record: &EnrichedRecord, all_segments: bool) -> serde_j
         if q.speaker.is_none() && !all_segments {
             continue;
         }
+        let mention = q.speaker_mention.as_ref().map(|m| m.text.as_str());
+        let speaker = scored_speaker(q.speaker.as_deref(), mention);
         for (s, e) in split_paragraphs(&chars, q.start, q.end) {
             let text: String = chars[s..e].iter().collect();
-            let mention = q.speaker_mention.as_ref().map(|m| m.text.as_str());
             quotes.push(json!({
-                "start": s, "end": e, "text": text, "speaker": q.speaker,
-                "kind": q.kind, "mention": mention, "cue": q.cue,
+                "start": s, "end": e, "text": text, "speaker": speaker,
+                "canonical": q.speaker, "kind": q.kind, "mention": mention, "cue": q.cue,
             }));
         }
     }
     json!({"id": id, "quotes": quotes})
+}
+
+/// The speaker string in the gold's convention: the attributing mention when it is a short
+/// form of the canonical speaker (every word of it, possessive `'s` aside, is a word of the
+/// canonical name), else the canonical speaker.
+fn scored_speaker<'a>(canonical: Option<&'a str>, mention: Option<&'a str>) -> Option<&'a str> {
+    let (Some(canonical), Some(mention)) = (canonical, mention) else {
+        return canonical;
+    };
+    let names: Vec<String> = speaker_words(canonical).collect();
+    let mut words = speaker_words(mention).peekable();
+    let short_form = words.peek().is_some() && words.all(|w| names.contains(&w));
+    if short_form {
+        Some(mention)
+    } else {
+        Some(canonical)
+    }
+}
+
+/// The lower-cased words of a speaker string, a possessive `'s` / `’s` dropped.
+fn speaker_words(s: &str) -> impl Iterator<Item = String> + '_ {
+    s.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .filter(|w| w != "s")
 }
 
 /// `[start, end)` cut at every line break, each piece trimmed of whitespace.
@@ -163,6 +196,20 @@ fn split_paragraphs(chars: &[char], start: usize, end: usize) -> Vec<(usize, usi
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_short_form_mention_is_the_scored_speaker() {
+        let short = scored_speaker(Some("Lindsey Graham"), Some("Graham"));
+        assert_eq!(short, Some("Graham"));
+        let owner = scored_speaker(Some("Marco Rubio"), Some("Rubio’s"));
+        assert_eq!(owner, Some("Rubio’s"));
+        let pronoun = scored_speaker(Some("Lindsey Graham"), Some("he"));
+        assert_eq!(pronoun, Some("Lindsey Graham"));
+        let role = scored_speaker(Some("Harry Reid"), Some("the senator"));
+        assert_eq!(role, Some("Harry Reid"));
+        assert_eq!(scored_speaker(None, Some("he")), None);
+        assert_eq!(scored_speaker(Some("Reid"), None), Some("Reid"));
+    }
 
     #[test]
     fn multi_paragraph_quotes_split_at_blank_lines() {

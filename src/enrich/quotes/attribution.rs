@@ -225,8 +225,11 @@ impl<'a> Context<'a> {
                         .subject_left(c.first, right.0)
                         .is_some_and(|np| np.first == right.0))
         };
+        let mut own_clause: Option<Cue> = None;
         if let Some(c) = right_cue.filter(|c| !closed || plain(c)) {
-            if c.first - right.0 <= NEAR {
+            if closed && self.opens_own_clause(c) {
+                own_clause = Some(c);
+            } else if c.first - right.0 <= NEAR {
                 if let Some(att) = self.attribution_of_cue(c, right.0, previous, k) {
                     return att;
                 }
@@ -257,6 +260,14 @@ impl<'a> Context<'a> {
             // `She then addressed the supporters again: "…"`: the sentence's subject.
             if let Some(np) = self.sentence_subject(left.1) {
                 return self.resolve(np, previous);
+            }
+        }
+        if let Some(c) = own_clause {
+            if let Some(att) = self.previous_in_paragraph(k, previous) {
+                return att;
+            }
+            if let Some(att) = self.attribution_of_cue(c, right.0, previous, k) {
+                return att;
             }
         }
         if kind == QuoteKind::Direct {
@@ -551,7 +562,8 @@ impl<'a> Context<'a> {
         })
     }
 
-    /// `Carl Bialik: "…"`: a name right before the colon that opens the quote.
+    /// `Carl Bialik: "…"`, `Bush: "…"` (after `Jeb Bush`): a person's name right before
+    /// the colon that opens the quote; a one-word name only when it is all the clause.
     fn colon_speaker(&self, left: (usize, usize)) -> Option<Attribution> {
         let (lo, hi) = left;
         let np = self.np_ending_at(hi, lo)?;
@@ -560,7 +572,14 @@ impl<'a> Context<'a> {
             return None;
         }
         let name = self.name_in(np)?;
-        (name.kind == NameKind::Person)
+        // A one-word name only as a label that opens the clause (`Bush: "…"`), never as
+        // the end of one (`delivered a blunt message to Trump: "…"`).
+        let opens_clause = self
+            .toks
+            .get(lo..np.first)
+            .is_some_and(|ts| ts.iter().all(|t| !t.is_word()));
+        let label = opens_clause && self.is_person_like(name);
+        (name.kind == NameKind::Person || label)
             .then(|| self.speaker_of_name(name, self.toks[np.first].start))
     }
 
@@ -597,6 +616,36 @@ impl<'a> Context<'a> {
         let mut att = self.resolve(np, previous);
         att.cue = Some((self.toks[c.first].start, self.toks[c.last - 1].end));
         Some(att)
+    }
+
+    /// `"…." Kasich said he would have …`, `"…." He also said Trump's …`: a speech verb
+    /// after a closed quote that opens its own reported clause (`that`, a subject pronoun,
+    /// or a name after a verb that takes no hearer) reports other words, not the quote.
+    fn opens_own_clause(&self, c: Cue) -> bool {
+        let i = c.last;
+        if !self.is_word(i) {
+            return false;
+        }
+        let w = self.word(i);
+        let name = is_capitalised(w)
+            && !cues::is_not_name(strip_possessive(w))
+            && !self.takes_object(c)
+            && c.kind == CueKind::Verb;
+        cues::opens_reported_clause(w) || name
+    }
+
+    /// The attribution of the nearest earlier quote in quote `k`'s paragraph that has a
+    /// cue of its own (`"…," Cruz told reporters. "…"`), its cue dropped.
+    fn previous_in_paragraph(&self, k: usize, previous: &[Attribution]) -> Option<Attribution> {
+        let para = self.para_of(self.segs.get(k)?.open);
+        (0..k.min(previous.len()))
+            .rev()
+            .take_while(|&j| self.para_of(self.segs[j].open) == para)
+            .find(|&j| previous[j].cue.is_some() && previous[j].speaker.is_some())
+            .map(|j| Attribution {
+                cue: None,
+                ..previous[j].clone()
+            })
     }
 
     /// Whether the cue is `tell` in some form, whose object is the hearer.
@@ -1348,8 +1397,9 @@ impl<'a> Context<'a> {
     /// The subject of the nearest earlier sentence that names a fitting person (`Cruz
     /// admitted it. "…," he said`): up to three sentences back, in the pronoun's paragraph
     /// or the one before. A sentence whose subject is itself a pronoun is passed over (it
-    /// continues the same referent); one whose subject is a name that does not fit ends
-    /// the search, since the pronoun then most likely refers further back by other cues.
+    /// continues the same referent, and lets the search reach one paragraph further back);
+    /// one whose subject is a name that does not fit ends the search, since the pronoun
+    /// then most likely refers further back by other cues.
     fn recent_subject(
         &self,
         pos: usize,
@@ -1359,11 +1409,12 @@ impl<'a> Context<'a> {
         let mut j = self.toks.partition_point(|t| t.start < pos);
         let mut sentences = 0;
         let mut steps = 0;
+        let mut chained = false;
         while j > 0 && sentences < 3 && steps < 160 {
             j -= 1;
             steps += 1;
             let t = &self.toks[j];
-            if para.saturating_sub(t.para) > 1 {
+            if para.saturating_sub(t.para) > 1 + u32::from(chained) {
                 return None;
             }
             let para_end = self.toks.get(j + 1).is_some_and(|n| n.para != t.para);
@@ -1383,6 +1434,10 @@ impl<'a> Context<'a> {
                 continue;
             };
             if np.last - np.first == 1 && cues::pronoun(self.word(np.first)).is_some() {
+                // `He nodded to …. ¶ "…," he said`: the same referent, so the search may
+                // reach one paragraph further back, unless that pronoun speaks itself
+                // (`"…," he told Hannity`), whose referent its own quote settled.
+                chained = !self.cue_follows(np.last);
                 continue;
             }
             let ni = self.names.index_at(self.toks[np.first].start);
@@ -1415,7 +1470,13 @@ impl<'a> Context<'a> {
 
     /// Whether a cue verb follows the name (`Earnest said`, `Trump, who ..., told`).
     fn is_speech_subject(&self, n: &Name) -> bool {
-        let mut k = self.skip_aside_right(n.last);
+        self.cue_follows(n.last)
+    }
+
+    /// Whether a speech cue follows token `end` (past an aside, auxiliaries, adverbs and
+    /// short adjuncts).
+    fn cue_follows(&self, end: usize) -> bool {
+        let mut k = self.skip_aside_right(end);
         let mut steps = 0;
         while k < self.toks.len() && steps < 4 {
             if let Some(c) = self.cue_at(k) {

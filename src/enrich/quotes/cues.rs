@@ -1769,6 +1769,15 @@ pub(crate) fn pronoun(word: &str) -> Option<PronounKind> {
     }
 }
 
+/// Words that open a reported clause after a speech verb (`said that …`, `said he …`):
+/// the complementiser `that` and the subject pronouns.
+pub(crate) fn opens_reported_clause(word: &str) -> bool {
+    word == "that"
+        || ["he", "she", "they", "we", "i", "it"]
+            .iter()
+            .any(|p| p.eq_ignore_ascii_case(word))
+}
+
 /// `his`, `her`, `its`, `their`: pronouns that can own a noun phrase (`his campaign
 /// manager John Doe`).
 pub(crate) fn is_possessive_pronoun(word: &str) -> bool {

@@ -535,6 +535,23 @@ mod tests {
     }
 
     #[test]
+    fn a_cue_opening_its_own_clause_after_a_closed_quote_is_not_its_attribution() {
+        // `"…." Kasich said he …` reports Kasich's own words: the quote stays Cruz's.
+        check(
+            "“It is a sad development,” Cruz told reporters. “This is the consequence of the culture.” Ohio Gov. John Kasich said he would have fired him.",
+            &[
+                ("It is a sad development,", Some("Cruz")),
+                ("This is the consequence of the culture.", Some("Cruz")),
+            ],
+        );
+        // `…, saying, "…." He also said Trump's …`: the participle's subject speaks.
+        check(
+            "Donald Trump spoke on Monday.\n\nChris Christie bristled at the suggestion, saying, “The advice I give is mine.” He also said Trump's shift would not hurt.",
+            &[("The advice I give is mine.", Some("Chris Christie"))],
+        );
+    }
+
+    #[test]
     fn continuation_paragraph_keeps_previous_speaker() {
         check(
             "“We tried,” said Mark Toner.\n\n“And we will try again next week.”",
@@ -749,6 +766,38 @@ mod tests {
         check(
             "Intro.\n\n“We will win this race.”\n\nThe crowd cheered loudly.",
             &[("We will win this race.", None)],
+        );
+    }
+
+    #[test]
+    fn a_pronoun_subject_carries_the_referent_a_paragraph_further_back() {
+        // `He nodded … behind Ted Cruz.`: `He` continues Trump, two paragraphs up.
+        check(
+            "Donald Trump never mentioned Hillary Clinton in his speech.\n\nHe nodded only obliquely to his finish in Iowa behind Ted Cruz.\n\n“We learned a lot about ground games,” he said.",
+            &[("We learned a lot about ground games,", Some("Donald Trump"))],
+        );
+    }
+
+    #[test]
+    fn a_surname_before_a_colon_speaks() {
+        check(
+            "Jeb Bush and Hillary Clinton reject the term.\n\nClinton: “Our goal is to defeat ISIS.” Bush: “The mission is to destroy ISIS.”",
+            &[
+                ("Our goal is to defeat ISIS.", Some("Hillary Clinton")),
+                ("The mission is to destroy ISIS.", Some("Jeb Bush")),
+            ],
+        );
+        check(
+            "Jeb Bush and Hillary Clinton reject the term.\n\nClinton: \"Our goal is to defeat ISIS.\" Bush: \"The mission is to destroy ISIS.\"",
+            &[
+                ("Our goal is to defeat ISIS.", Some("Hillary Clinton")),
+                ("The mission is to destroy ISIS.", Some("Jeb Bush")),
+            ],
+        );
+        // A surname that ends a clause before the colon is its object, not its speaker.
+        check(
+            "Donald Trump spoke on Monday.\n\nSenate Majority Leader Mitch McConnell delivered a blunt message to Trump: “It is time to quit attacking people.”",
+            &[("It is time to quit attacking people.", Some("Mitch McConnell"))],
         );
     }
 
