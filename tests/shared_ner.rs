@@ -67,5 +67,5 @@ fn dev_f1_beats_the_floor() {
     let f1 = 2.0 * p * r / (p + r).max(1e-9);
     eprintln!("dev: P {p:.4} R {r:.4} F1 {f1:.4} ({tp} of {pred} predicted, {gold} gold)");
     assert!(gold > 5000, "dev set looks truncated: {gold} entities");
-    assert!(f1 >= 0.92, "dev F1 {f1:.4} fell below 0.92");
+    assert!(f1 >= 0.925, "dev F1 {f1:.4} fell below 0.925");
 }

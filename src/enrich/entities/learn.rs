@@ -29,8 +29,12 @@ pub struct Options {
     pub epochs: usize,
     /// Features seen fewer times than this in training are dropped.
     pub min_count: u32,
-    /// Seed of the document shuffle.
+    /// Seed of the document shuffle (and of the feature dropout).
     pub seed: u64,
+    /// Percent of a token's features hidden from each training update, drawn afresh for
+    /// every sentence of every epoch (0: none). A regulariser: no single feature (a memorised
+    /// word form) can carry a decision alone, so the weights spread over the evidence.
+    pub dropout_pct: u32,
     /// The model's name and version.
     pub name: String,
 }
@@ -209,7 +213,7 @@ fn fit(
         .collect();
     let train_docs: Vec<Prepared> = train.iter().map(|d| prepare(d, &index)).collect();
     let dev_docs: Vec<Prepared> = dev.iter().map(|d| prepare(d, &index)).collect();
-    let mut p = Perceptron::new(keys.len());
+    let mut p = Perceptron::new(keys.len(), opts.dropout_pct, opts.seed);
     let mut order: Vec<usize> = (0..train_docs.len()).collect();
     let mut rng = opts.seed.max(1);
     let mut best: Option<(EpochScore, Vec<f32>, [[f32; LABELS]; LABELS + 1])> = None;
@@ -299,10 +303,65 @@ struct Perceptron {
     viterbi: Viterbi,
     scores: Vec<[f32; LABELS]>,
     pred: Vec<u8>,
+    dropout: Dropout,
+    /// The features of the sentence being learned from (after dropout).
+    sent: Sentence,
+}
+
+/// One sentence's feature ids: token j's are `ids[offsets[j]..offsets[j + 1]]`.
+#[derive(Default)]
+struct Sentence {
+    ids: Vec<u32>,
+    offsets: Vec<u32>,
+}
+
+impl Sentence {
+    fn of(&self, j: usize) -> &[u32] {
+        match (self.offsets.get(j), self.offsets.get(j + 1)) {
+            (Some(&s), Some(&e)) => self.ids.get(s as usize..e as usize).unwrap_or(&[]),
+            _ => &[],
+        }
+    }
+}
+
+/// Feature dropout: hides `pct` percent of the feature occurrences, drawn by xorshift64*.
+struct Dropout {
+    pct: u64,
+    state: u64,
+}
+
+impl Dropout {
+    fn keep(&mut self) -> bool {
+        if self.pct == 0 {
+            return true;
+        }
+        self.state ^= self.state >> 12;
+        self.state ^= self.state << 25;
+        self.state ^= self.state >> 27;
+        let r = self.state.wrapping_mul(0x2545_F491_4F6C_DD1D);
+        (r >> 32) % 100 >= self.pct
+    }
+
+    /// Copies the features of tokens `s` of `d` into `out`, each kept with probability
+    /// `1 - pct / 100`.
+    fn sample(&mut self, d: &Prepared, s: std::ops::Range<usize>, out: &mut Sentence) {
+        out.ids.clear();
+        out.offsets.clear();
+        out.offsets.push(0);
+        for i in s {
+            let (a, b) = (d.offsets[i] as usize, d.offsets[i + 1] as usize);
+            for &f in &d.ids[a..b] {
+                if self.keep() {
+                    out.ids.push(f);
+                }
+            }
+            out.offsets.push(out.ids.len() as u32);
+        }
+    }
 }
 
 impl Perceptron {
-    fn new(n: usize) -> Self {
+    fn new(n: usize, dropout_pct: u32, seed: u64) -> Self {
         Self {
             w: vec![0.0; n * LABELS],
             u: vec![0.0; n * LABELS],
@@ -312,32 +371,37 @@ impl Perceptron {
             viterbi: Viterbi::default(),
             scores: Vec::new(),
             pred: Vec::new(),
+            dropout: Dropout {
+                pct: u64::from(dropout_pct.min(90)),
+                state: (seed ^ 0x9E37_79B9_7F4A_7C15).max(1),
+            },
+            sent: Sentence::default(),
         }
     }
 
     fn train_doc(&mut self, d: &Prepared) {
         for s in &d.sentences {
             let gold = &d.gold[s.clone()];
-            emissions(&self.w, d, s.clone(), &mut self.scores);
+            self.dropout.sample(d, s.clone(), &mut self.sent);
+            sentence_emissions(&self.w, &self.sent, gold.len(), &mut self.scores);
             self.pred.clear();
             self.pred.resize(gold.len(), O);
             self.viterbi
                 .decode(&self.scores, &tagger::masked(&self.trans), &mut self.pred);
             if self.pred != gold {
                 let pred = std::mem::take(&mut self.pred);
-                self.update(d, s.start, gold, &pred);
+                self.update(gold, &pred);
                 self.pred = pred;
             }
             self.c += 1.0;
         }
     }
 
-    fn update(&mut self, d: &Prepared, first: usize, gold: &[u8], pred: &[u8]) {
+    fn update(&mut self, gold: &[u8], pred: &[u8]) {
         let c = self.c;
         for (j, (&g, &p)) in gold.iter().zip(pred).enumerate() {
             if g != p {
-                let i = first + j;
-                for &f in &d.ids[d.offsets[i] as usize..d.offsets[i + 1] as usize] {
+                for &f in self.sent.of(j) {
                     let base = f as usize * LABELS;
                     self.w[base + usize::from(g)] += 1.0;
                     self.u[base + usize::from(g)] += c;
@@ -373,6 +437,21 @@ impl Perceptron {
             }
         }
         (w, t)
+    }
+}
+
+/// Emission scores of the `n` tokens of a sampled sentence.
+fn sentence_emissions(w: &[f32], sent: &Sentence, n: usize, out: &mut Vec<[f32; LABELS]>) {
+    out.clear();
+    for j in 0..n {
+        let mut e = [0f32; LABELS];
+        for &f in sent.of(j) {
+            let base = f as usize * LABELS;
+            for (x, wv) in e.iter_mut().zip(&w[base..base + LABELS]) {
+                *x += wv;
+            }
+        }
+        out.push(e);
     }
 }
 
@@ -473,6 +552,7 @@ mod tests {
             epochs: 5,
             min_count: 1,
             seed: 7,
+            dropout_pct: 0,
             name: "test".to_owned(),
         };
         let trained = train_and_check(&train, &opts);
@@ -482,6 +562,39 @@ mod tests {
             trained.epochs
         );
         assert_eq!(trained.misaligned, 0);
+    }
+
+    #[test]
+    fn dropout_is_deterministic_and_still_learns() {
+        let doc = |t: &str, e: Vec<(usize, usize, EntityType)>| Doc {
+            text: t.to_owned(),
+            entities: e,
+        };
+        let train = vec![
+            doc(
+                "John Smith went to Paris .",
+                vec![(0, 10, EntityType::Per), (19, 24, EntityType::Loc)],
+            ),
+            doc(
+                "Mary Jones flew to Rome .",
+                vec![(0, 10, EntityType::Per), (19, 23, EntityType::Loc)],
+            ),
+        ];
+        let opts = Options {
+            epochs: 30,
+            min_count: 1,
+            seed: 7,
+            dropout_pct: 25,
+            name: "test".to_owned(),
+        };
+        let first = train_and_check(&train, &opts);
+        let again = train_and_check(&train, &opts);
+        assert_eq!(first.bytes, again.bytes);
+        assert!(
+            first.epochs.last().is_some_and(|e| e.f1 > 0.99),
+            "{:?}",
+            first.epochs
+        );
     }
 
     fn train_and_check(docs: &[Doc], opts: &Options) -> Trained {
