@@ -59,7 +59,7 @@ pub struct Args {
     #[arg(long, default_value_t = 25)]
     pub dropout: u32,
     /// Model name written into records (`enricher.model`).
-    #[arg(long, default_value = "conll03-perceptron-1")]
+    #[arg(long, default_value = "conll03-perceptron-2")]
     pub name: String,
     /// Only compile the gazetteer and stop (no training). The model records the
     /// gazetteer's checksum, which covers the names only: recompiling the same lists keeps
