@@ -713,10 +713,14 @@ async fn full_shared_corpus_replays_to_one_outcome_per_story() {
         "{records} records + {dead} dead letters"
     );
 
-    // Every record equals what offline `enrich` prints for the same story.
+    // Every record equals what offline `enrich` prints for the same story, given the day
+    // the stream stored it (which dates the wire datelines written without a year).
     let records = read_stream(&js, &topology.output_stream, records, DRAIN, Duration::ZERO).await;
+    let today = jiff::Timestamp::now()
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .date();
     let offline = Command::new(BIN)
-        .arg("enrich")
+        .args(["enrich", "--reference-date", &today.to_string()])
         .args(&paths)
         .output()
         .expect("run enrich");
