@@ -528,13 +528,13 @@ mod tests {
     use super::super::wordclass::WordClasses;
     use super::*;
 
-    #[test]
-    fn learns_a_tiny_pattern() {
+    /// The first `n` (at most 3) of three tiny documents: a person goes to a place.
+    fn tiny_docs(n: usize) -> Vec<Doc> {
         let doc = |t: &str, e: Vec<(usize, usize, EntityType)>| Doc {
             text: t.to_owned(),
             entities: e,
         };
-        let train = vec![
+        let mut docs = vec![
             doc(
                 "John Smith went to Paris .",
                 vec![(0, 10, EntityType::Per), (19, 24, EntityType::Loc)],
@@ -548,6 +548,13 @@ mod tests {
                 vec![(0, 10, EntityType::Per), (20, 25, EntityType::Loc)],
             ),
         ];
+        docs.truncate(n);
+        docs
+    }
+
+    #[test]
+    fn learns_a_tiny_pattern() {
+        let train = tiny_docs(3);
         let opts = Options {
             epochs: 5,
             min_count: 1,
@@ -566,20 +573,7 @@ mod tests {
 
     #[test]
     fn dropout_is_deterministic_and_still_learns() {
-        let doc = |t: &str, e: Vec<(usize, usize, EntityType)>| Doc {
-            text: t.to_owned(),
-            entities: e,
-        };
-        let train = vec![
-            doc(
-                "John Smith went to Paris .",
-                vec![(0, 10, EntityType::Per), (19, 24, EntityType::Loc)],
-            ),
-            doc(
-                "Mary Jones flew to Rome .",
-                vec![(0, 10, EntityType::Per), (19, 23, EntityType::Loc)],
-            ),
-        ];
+        let train = tiny_docs(2);
         let opts = Options {
             epochs: 30,
             min_count: 1,

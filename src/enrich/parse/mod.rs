@@ -94,9 +94,7 @@ impl ParseError {
 /// See [`ParseError`].
 pub fn parse(raw: &RawStory<'_>, options: &EnrichOptions) -> Result<Story, ParseError> {
     let text = check_limits(raw.bytes, options)?;
-    let mut story = parse_kind(text, sniff(text, raw.content_type))?;
-    date_from_reference(&mut story, raw.reference_date);
-    Ok(story)
+    parse_kind(text, sniff(text, raw.content_type), raw.reference_date)
 }
 
 /// Parses one raw story with the parser of `kind`, skipping format detection (the limits
@@ -111,9 +109,7 @@ pub fn parse_as(
     kind: Sniffed,
 ) -> Result<Story, ParseError> {
     let text = check_limits(raw.bytes, options)?;
-    let mut story = parse_kind(text, kind)?;
-    date_from_reference(&mut story, raw.reference_date);
-    Ok(story)
+    parse_kind(text, kind, raw.reference_date)
 }
 
 /// A story still undated whose dateline writes a month and day without a year (`DHAKA,
@@ -141,8 +137,13 @@ fn date_from_reference(story: &mut Story, reference: Option<jiff::civil::Date>) 
         .map(dates::ParsedDate::to_rfc3339);
 }
 
-/// Hands checked text to the parser of `kind`, then finishes the story.
-fn parse_kind(text: &str, kind: Sniffed) -> Result<Story, ParseError> {
+/// Hands checked text to the parser of `kind`, then finishes the story (dating a yearless
+/// dateline by `reference` when nothing else dated it).
+fn parse_kind(
+    text: &str,
+    kind: Sniffed,
+    reference: Option<jiff::civil::Date>,
+) -> Result<Story, ParseError> {
     let mut story = match kind {
         Sniffed::Json => match parse_json(text) {
             // `[1936822]` then more lines: a text dump that happens to open with brackets.
@@ -158,6 +159,7 @@ fn parse_kind(text: &str, kind: Sniffed) -> Result<Story, ParseError> {
         Sniffed::Xml => newsml::parse(text)?,
     };
     finish(&mut story)?;
+    date_from_reference(&mut story, reference);
     Ok(story)
 }
 
