@@ -58,6 +58,14 @@ impl Features {
         self.keys.get(s as usize..e as usize).unwrap_or(&[])
     }
 
+    /// Where token `i`'s keys sit in `keys` (empty when out of range).
+    pub(crate) fn of_range(&self, i: usize) -> Range<usize> {
+        match (self.offsets.get(i), self.offsets.get(i + 1)) {
+            (Some(&s), Some(&e)) if s <= e => s as usize..e as usize,
+            _ => 0..0,
+        }
+    }
+
     /// Number of tokens.
     pub(crate) fn len(&self) -> usize {
         self.offsets.len().saturating_sub(1)
