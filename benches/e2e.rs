@@ -245,6 +245,10 @@ struct NatsServer {
 }
 
 impl NatsServer {
+    fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     fn start() -> Res<Self> {
         let bin = std::env::var_os("NATS_SERVER_BIN").unwrap_or_else(|| "nats-server".into());
         let dir = tempfile::tempdir()?;
@@ -564,6 +568,8 @@ struct Collected {
     /// Stats when the first output arrived and when the last did.
     at_first: ProcStats,
     at_last: ProcStats,
+    /// The nats-server's CPU seconds at the same two moments.
+    server_cpu: (f64, f64),
     /// RSS (largest process, kB) at each tenth of the run.
     rss_kb: Vec<u64>,
 }
@@ -574,11 +580,13 @@ async fn collect(
     prefix: &str,
     count: usize,
     procs: &[Proc],
+    server_pid: u32,
 ) -> Res<Collected> {
     let mut arrived = vec![None; count];
     let (mut seen, mut dead) = (0usize, 0usize);
     let mut first = None;
     let mut at_first = ProcStats::default();
+    let mut server_at_first = 0.0;
     let mut rss_kb = Vec::new();
     let mut next_sample = count.div_ceil(10);
     loop {
@@ -605,6 +613,7 @@ async fn collect(
         if first.is_none() {
             first = Some(arrival.at);
             at_first = stats_of(procs);
+            server_at_first = proc_stats(server_pid).cpu_secs;
         }
         if seen >= next_sample {
             rss_kb.push(stats_of(procs).rss_kb);
@@ -619,6 +628,7 @@ async fn collect(
                 last: arrival.at,
                 at_first,
                 at_last: stats_of(procs),
+                server_cpu: (server_at_first, proc_stats(server_pid).cpu_secs),
                 rss_kb,
             });
         }
@@ -647,6 +657,8 @@ struct RunResult {
     rate: f64,
     wall_rate: f64,
     cpu_per_1k: f64,
+    /// The nats-server's CPU seconds per 1,000 stories over the same span.
+    server_cpu_per_1k: f64,
     hwm_mb: f64,
     rss_mb: Vec<f64>,
     latency: Option<Latency>,
@@ -690,7 +702,15 @@ async fn run_system(
     let dir = tempfile::tempdir()?;
     let started = Instant::now();
     let procs = system.start(options, &server.url, dir.path())?;
-    let result = measure(system, options, &js, &mut arrivals, plan, &procs, started).await;
+    let result = measure(
+        system,
+        options,
+        (&js, &mut arrivals, server.pid()),
+        plan,
+        &procs,
+        started,
+    )
+    .await;
     if result.is_err() {
         for p in &procs {
             eprintln!("--- log of pid {} ---\n{}", p.pid(), p.log_tail());
@@ -705,20 +725,21 @@ async fn run_system(
 async fn measure(
     system: System,
     options: &Options,
-    js: &jetstream::Context,
-    arrivals: &mut Arrivals,
+    (js, arrivals, server_pid): (&jetstream::Context, &mut Arrivals, u32),
     plan: &Plan,
     procs: &[Proc],
     started: Instant,
 ) -> Res<RunResult> {
     let label = system.label();
     let n = options.stories;
-    let full = collect(arrivals, &label, n, procs).await?;
+    let full = collect(arrivals, &label, n, procs, server_pid).await?;
     let span = full.last.duration_since(full.first).as_secs_f64().max(1e-9);
     let rate = (n.saturating_sub(1)).max(1) as f64 / span;
     let wall_rate = n as f64 / full.last.duration_since(started).as_secs_f64();
     let cpu = full.at_last.cpu_secs - full.at_first.cpu_secs;
     let cpu_per_1k = cpu / (n.saturating_sub(1)).max(1) as f64 * 1000.0;
+    let server_cpu_per_1k =
+        (full.server_cpu.1 - full.server_cpu.0) / (n.saturating_sub(1)).max(1) as f64 * 1000.0;
     println!(
         "    {n} done ({} dead letters): {rate:.0} stories/s steady, {wall_rate:.0}/s incl. \
          start-up; CPU {:.2} s total",
@@ -736,7 +757,7 @@ async fn measure(
         // Publisher and collector share this task, so neither needs a thread of its own.
         let (due, paced) = tokio::join!(
             publish_paced(js.clone(), messages, offered),
-            collect(arrivals, &prefix, count, procs)
+            collect(arrivals, &prefix, count, procs, server_pid)
         );
         let (due, paced) = (due?, paced?);
         let mut millis: Vec<f64> = due
@@ -798,6 +819,7 @@ async fn measure(
         rate,
         wall_rate,
         cpu_per_1k,
+        server_cpu_per_1k,
         hwm_mb: end.hwm_kb as f64 / 1024.0,
         rss_mb: full.rss_kb.iter().map(|kb| *kb as f64 / 1024.0).collect(),
         latency,
@@ -975,17 +997,17 @@ fn report(results: &[RunResult], offline_1: Offline, offline_n: Offline, cores: 
     println!(
         "| system | stories | dead | stories/s | /s incl. start | vs bus limit | vs offline ({cores} thr) \
          | offered/s | p50 ms | p99 ms | p99.9 ms | max ms | peak RSS MB | RSS 10%..100% MB | CPU s/1k \
-         | CPU vs offline |"
+         | CPU vs offline | nats-server CPU s/1k |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     println!(
-        "| offline enrich, 1 thread | - | - | {:.0} | - | - | {:.2} | - | - | - | - | - | - | - | {:.2} | 1.00 |",
+        "| offline enrich, 1 thread | - | - | {:.0} | - | - | {:.2} | - | - | - | - | - | - | - | {:.2} | 1.00 | - |",
         offline_1.rate,
         offline_1.rate / offline_n.rate,
         offline_1.cpu_per_1k
     );
     println!(
-        "| offline enrich, {cores} threads | - | - | {:.0} | - | - | 1.00 | - | - | - | - | - | - | - | {:.2} | - |",
+        "| offline enrich, {cores} threads | - | - | {:.0} | - | - | 1.00 | - | - | - | - | - | - | - | {:.2} | - | - |",
         offline_n.rate,
         offline_n.cpu_per_1k
     );
@@ -1002,7 +1024,7 @@ fn report(results: &[RunResult], offline_1: Offline, offline_n: Offline, cores: 
         );
         let rss: Vec<String> = r.rss_mb.iter().map(|m| format!("{m:.0}")).collect();
         println!(
-            "| {} | {} | {} | {:.0} | {:.0} | {} | {:.2} | {latency} | {:.1} | {} | {:.2} | {} |",
+            "| {} | {} | {} | {:.0} | {:.0} | {} | {:.2} | {latency} | {:.1} | {} | {:.2} | {} | {:.2} |",
             r.system.name(),
             r.stories,
             r.dead,
@@ -1018,6 +1040,7 @@ fn report(results: &[RunResult], offline_1: Offline, offline_n: Offline, cores: 
                     format!("{:.2}", offline_1.cpu_per_1k / r.cpu_per_1k.max(1e-9)),
                 System::Relay => "-".to_owned(),
             },
+            r.server_cpu_per_1k,
         );
     }
     if let (Some(one), Some(two)) = (one, results.iter().find(|r| r.system == System::Worker(2))) {
@@ -1032,6 +1055,8 @@ fn report(results: &[RunResult], offline_1: Offline, offline_n: Offline, cores: 
          utime+stime of all worker processes between the first and last record; CPU vs offline: \
          offline CPU per story (1 thread, the thread's own CPU time) / the system's CPU per \
          story, the share of the worker's CPU that is enrichment. The relay is `wire-enricher relay`: the worker's \
-         own source, sink, acks and metrics with the stages skipped."
+         own source, sink, acks and metrics with the stages skipped. nats-server CPU: the \
+         server's utime+stime over the same span, on the same cores: what the bus itself \
+         takes from the enrichment's share of the machine."
     );
 }
