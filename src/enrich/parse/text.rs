@@ -662,7 +662,9 @@ fn pick_headline(header: &[Unit], wire: bool) -> Option<String> {
             .or_else(|| candidates.first().copied())
     })?;
     let text = header[chosen].text.as_str();
-    Some(strip_update_prefix(text).to_owned())
+    // A bare `UPDATE 1-` line is a slug, not a headline: absent, never `""`.
+    let headline = strip_update_prefix(text);
+    (!headline.is_empty()).then(|| headline.to_owned())
 }
 
 /// `UPDATE 1-Headline` -> `Headline`.
@@ -778,6 +780,24 @@ fn looks_like_wire(units: &[Unit]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_bare_update_slug_is_no_headline() {
+        // Found by the `enrich` fuzzer (session 7): the record said `"headline": ""`.
+        let story = parse(
+            "UPDATE 1-\n\nLONDON (Agency) - The council voted on Tuesday to close the old \
+             bridge to traffic for the whole of next year.\n",
+        );
+        assert_eq!(story.headline, None);
+        let story = parse(
+            "UPDATE 2-Council closes old bridge for a year\n\nLONDON (Agency) - The council \
+             voted on Tuesday to close the old bridge to traffic for the whole of next year.\n",
+        );
+        assert_eq!(
+            story.headline.as_deref(),
+            Some("Council closes old bridge for a year")
+        );
+    }
 
     #[test]
     fn ascii_word_counts_match_the_char_by_char_counts() {
