@@ -50,14 +50,30 @@ pub struct Args {
     /// Drop features seen fewer times than this.
     #[arg(long, default_value_t = 2)]
     pub min_count: u32,
-    /// Shuffle seed.
+    /// Shuffle (and dropout) seed of the first ensemble member; the others' are derived
+    /// from it.
     #[arg(long, default_value_t = 20_160_908)]
     pub seed: u64,
+    /// Perceptrons trained per pass with different shuffle and dropout seeds; the model
+    /// keeps the mean of their weights (same features, same size, same tagging speed).
+    /// 1: a single perceptron, the model before ensembles byte for byte.
+    #[arg(long, default_value_t = 1)]
+    pub seeds: usize,
+    /// Threads for the ensemble members (0: one per member, at most the cores). The model
+    /// does not depend on it.
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
     /// Percent of features hidden from each training update (feature dropout, a
     /// regulariser that lets longer training help held-out folds; 0: none, the model
     /// before it).
     #[arg(long, default_value_t = 25)]
     pub dropout: u32,
+    /// Percent of the training documents whose all-caps headline is rewritten in title
+    /// case (`Soccer - Japan Get Lucky Win`) before training, so the model also sees
+    /// title-case headlines, and learns keys for title-case headlines from them (0: none,
+    /// the model before it byte for byte; see the data README for 50 and 100).
+    #[arg(long, default_value_t = 0)]
+    pub title_case: u32,
     /// Model name written into records (`enricher.model`).
     #[arg(long, default_value = "conll03-perceptron-2")]
     pub name: String,
@@ -137,6 +153,7 @@ pub fn run(args: &Args) -> Result<(), EvalError> {
     let lexicon = Lexicon {
         gazetteer: &gaz,
         classes: &classes,
+        title_heads: args.title_case > 0,
     };
     eprintln!(
         "training on {} documents, selecting on {} dev documents",
@@ -147,7 +164,10 @@ pub fn run(args: &Args) -> Result<(), EvalError> {
         epochs: args.epochs,
         min_count: args.min_count,
         seed: args.seed,
+        seeds: args.seeds.max(1),
+        threads: training_threads(args),
         dropout_pct: args.dropout,
+        title_case_pct: args.title_case,
         name: args.name.clone(),
     };
     let trained = learn::train(&train, &dev, &lexicon, &opts, |pass, s| {
@@ -165,6 +185,15 @@ pub fn run(args: &Args) -> Result<(), EvalError> {
         trained.misaligned
     );
     Ok(())
+}
+
+/// `--threads`, with 0 meaning one per ensemble member, at most the available cores.
+fn training_threads(args: &Args) -> usize {
+    if args.threads > 0 {
+        return args.threads;
+    }
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    args.seeds.clamp(1, cores)
 }
 
 /// Learns the word classes from the open corpus and the training text (`--classes 0`:

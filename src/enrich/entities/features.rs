@@ -16,13 +16,19 @@ use super::hash;
 use super::tokenize::Tokenized;
 use super::wordclass::{self, WordClasses};
 
-/// The word lists a model's features look words up in: the gazetteer and the word classes.
+/// The word lists a model's features look words up in (the gazetteer and the word
+/// classes), and whether the optional title-case headline keys are made.
 #[derive(Debug, Clone, Copy)]
 pub struct Lexicon<'a> {
     /// Compiled gazetteer.
     pub gazetteer: &'a Gazetteer,
     /// Word classes learned from open text (empty: no word-class features).
     pub classes: &'a WordClasses,
+    /// Whether a title-case first line (a headline) gets its own keys. On when tagging
+    /// (a model without weights for them is unchanged by them); in training only when the
+    /// model is shown title-case headlines (`train-ner --title-case`), so that
+    /// `--title-case 0` reproduces the models trained before them.
+    pub title_heads: bool,
 }
 
 impl Lexicon<'_> {
@@ -148,6 +154,7 @@ mod t {
     pub(super) const WC_P1: u64 = 49;
     pub(super) const WC_M1_W: u64 = 50;
     pub(super) const WC_W_P1: u64 = 51;
+    pub(super) const TITLE_HEAD: u64 = 52;
 }
 
 #[inline]
@@ -270,8 +277,30 @@ fn affixes(lower: &str) -> ([u64; 4], [u64; 4]) {
 
 /// Whether most words of the sentence are in capitals (a headline or a sports table).
 fn is_caps_sentence(infos: &[Info]) -> bool {
+    mostly_caps(infos.iter().map(|i| i.flags))
+}
+
+/// Whether most of `words` are in capitals, by the rule the tagger's features use for a
+/// sentence (a CoNLL headline or a sports table).
+pub(crate) fn is_caps_line<'a>(words: impl IntoIterator<Item = &'a str>) -> bool {
+    mostly_caps(words.into_iter().map(|w| shape_of(w).2))
+}
+
+/// Whether the sentence is written in title case (`Red Shirts Back in the Streets`): not
+/// in capitals, at least two capitalised words and 60% of the words with letters.
+fn is_title_sentence(infos: &[Info]) -> bool {
     let alpha = infos.iter().filter(|i| i.flags & F_ALPHA != 0).count();
-    let caps = infos.iter().filter(|i| i.flags & F_CAPS != 0).count();
+    let title = infos.iter().filter(|i| i.flags & F_TITLE != 0).count();
+    !is_caps_sentence(infos) && title >= 2 && title * 10 >= alpha * 6
+}
+
+/// At least two words in capitals, and at least 60% of the words with letters.
+fn mostly_caps(flags: impl Iterator<Item = u8>) -> bool {
+    let (mut alpha, mut caps) = (0usize, 0usize);
+    for f in flags {
+        alpha += usize::from(f & F_ALPHA != 0);
+        caps += usize::from(f & F_CAPS != 0);
+    }
     caps >= 2 && caps * 10 >= alpha * 6
 }
 
@@ -282,6 +311,8 @@ struct DocCase {
     lower: u16,
     /// The word hash of a mixed-case spelling seen in a normal sentence.
     cased_word: u64,
+    /// Capitalised after the first word of a sentence other than a title-case headline.
+    title_running: u16,
 }
 
 /// Computes the features of every token of `text` at once (training). `prior` holds a
@@ -309,6 +340,8 @@ pub(crate) struct Doc {
     infos: Vec<Info>,
     sentences: Vec<Range<usize>>,
     caps_sentence: Vec<bool>,
+    /// Whether the first sentence is a title-case headline.
+    title_head: bool,
     cases: FxHashMap<u64, DocCase>,
     classes: bool,
 }
@@ -327,11 +360,17 @@ impl Doc {
             .iter()
             .map(|s| is_caps_sentence(infos.get(s.clone()).unwrap_or(&[])))
             .collect();
-        let cases = doc_cases(&infos, &tok.sentences, &caps_sentence);
+        let title_head = lex.title_heads
+            && tok
+                .sentences
+                .first()
+                .is_some_and(|s| is_title_sentence(infos.get(s.clone()).unwrap_or(&[])));
+        let cases = doc_cases(&infos, &tok.sentences, &caps_sentence, title_head);
         Self {
             infos,
             sentences: tok.sentences.clone(),
             caps_sentence,
+            title_head,
             cases,
             classes: !lex.classes.is_empty(),
         }
@@ -357,8 +396,12 @@ impl Doc {
     fn push_sentence_base(&self, s: usize, out: &mut Features) {
         let sent = self.sentence(s);
         let caps = self.caps_sentence.get(s).copied().unwrap_or(false);
+        let title_head = s == 0 && self.title_head;
         for j in 0..sent.len() {
             token_keys(sent, j, caps, self.classes, &self.cases, &mut out.keys);
+            if title_head {
+                title_head_keys(&sent[j], j, &self.cases, &mut out.keys);
+            }
             out.offsets.push(out.keys.len() as u32);
         }
     }
@@ -576,6 +619,7 @@ fn doc_cases(
     infos: &[Info],
     sentences: &[Range<usize>],
     caps_sentence: &[bool],
+    title_head: bool,
 ) -> FxHashMap<u64, DocCase> {
     let mut doc: FxHashMap<u64, DocCase> = FxHashMap::default();
     for (s, range) in sentences.iter().enumerate() {
@@ -590,6 +634,9 @@ fn doc_cases(
             if info.flags & F_TITLE != 0 && j > 0 {
                 d.title_mid = d.title_mid.saturating_add(1);
                 d.cased_word = info.word;
+                if !(s == 0 && title_head) {
+                    d.title_running = d.title_running.saturating_add(1);
+                }
             } else if info.flags & F_LOWER != 0 {
                 d.lower = d.lower.saturating_add(1);
             } else if info.flags & F_CAPS != 0 && d.cased_word == 0 {
@@ -706,6 +753,25 @@ fn gazetteer_keys(w: &Info, m1: &Info, p1: &Info, keys: &mut Vec<u64>) {
     }
 }
 
+/// The key of a word of a title-case headline, where capitals say little: whether the
+/// story capitalises the word in running text, writes it in lower case, or the gazetteer
+/// knows it (`Saves` in `The Circus that Saves Children's Lives` is none of them).
+fn title_head_keys(w: &Info, j: usize, doc: &FxHashMap<u64, DocCase>, keys: &mut Vec<u64>) {
+    if w.flags & F_ALPHA == 0 {
+        return;
+    }
+    let d = doc.get(&w.lower).copied().unwrap_or_default();
+    let evidence = u64::from(d.title_running > 0)
+        | u64::from(d.lower > 0) << 1
+        | u64::from(w.gaz_begin | w.gaz_inside != 0) << 2;
+    keys.push(key3(
+        t::TITLE_HEAD,
+        u64::from(w.class),
+        evidence,
+        u64::from(j == 0),
+    ));
+}
+
 fn document_keys(
     w: &Info,
     j: usize,
@@ -747,6 +813,7 @@ mod tests {
         Lexicon {
             gazetteer: GAZ.get_or_init(Gazetteer::default),
             classes: CLASSES.get_or_init(WordClasses::default),
+            title_heads: true,
         }
     }
 
@@ -771,6 +838,33 @@ mod tests {
         extract(text, &tok, &empty_lexicon(), None, &mut f);
         let kerry_cased = key1(t::DOC_WORD, hash::str(0x776f, "Kerry"));
         assert!(f.of(0).contains(&kerry_cased));
+    }
+
+    #[test]
+    fn a_title_case_headline_asks_how_the_story_writes_its_words() {
+        let text = "The Circus that Saves Red Shirts\nThe Red Shirts said the circus saves lives .";
+        let tok = tokenize(text);
+        let mut f = Features::default();
+        extract(text, &tok, &empty_lexicon(), None, &mut f);
+        let title = 1;
+        // `Saves`: lower case in the story (bit 1), never capitalised in running text.
+        let saves = key3(t::TITLE_HEAD, title, 0b010, 0);
+        // `Red`: capitalised in the running text (bit 0).
+        let red = key3(t::TITLE_HEAD, title, 0b001, 0);
+        assert!(f.of(3).contains(&saves));
+        assert!(f.of(4).contains(&red));
+        // The body is not a headline.
+        let body = tok.sentences[1].clone();
+        assert!(body.flat_map(|i| f.of(i)).all(|&k| k != saves && k != red));
+        // A headline in capitals or in sentence case gets no such keys.
+        for plain in [
+            "THE CIRCUS THAT SAVES LIVES",
+            "The circus that saves Red Shirts",
+        ] {
+            let tok = tokenize(plain);
+            extract(plain, &tok, &empty_lexicon(), None, &mut f);
+            assert!(f.keys.iter().all(|&k| k != saves && k != red), "{plain}");
+        }
     }
 
     #[test]

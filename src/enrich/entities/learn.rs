@@ -2,11 +2,18 @@
 //! decoding, deterministic document shuffling, count-pruned features, and model selection
 //! on a development set by entity F1.
 //!
+//! A pass may train several perceptrons that differ only in their shuffle and dropout
+//! seeds and keep the mean of their averaged weights (a seed ensemble folded into one
+//! model: every member has the same hashed feature space, so the mean is one weight table
+//! of the same size, and tagging costs the same). The chosen epoch then depends on the
+//! data, not on the luck of one shuffle.
+//!
 //! Must not: do I/O (the `train-ner` command reads the files), or use a random seed that is
 //! not given.
 
 use rustc_hash::FxHashMap;
 
+use super::augment;
 use super::features::Lexicon;
 use super::features::{self, Features};
 use super::tagger::{self, Fused, Trans, Viterbi, Weights, LABELS, O};
@@ -29,12 +36,23 @@ pub struct Options {
     pub epochs: usize,
     /// Features seen fewer times than this in training are dropped.
     pub min_count: u32,
-    /// Seed of the document shuffle (and of the feature dropout).
+    /// Seed of the document shuffle (and of the feature dropout) of the first ensemble
+    /// member; the others' seeds are derived from it.
     pub seed: u64,
+    /// Perceptrons trained per pass, each with its own shuffle and dropout draws; the pass
+    /// keeps the mean of their averaged weights (1: a single perceptron, the model before
+    /// ensembles byte for byte).
+    pub seeds: usize,
+    /// Threads the ensemble members are trained on (at most one per member; the result
+    /// does not depend on it).
+    pub threads: usize,
     /// Percent of a token's features hidden from each training update, drawn afresh for
     /// every sentence of every epoch (0: none). A regulariser: no single feature (a memorised
     /// word form) can carry a decision alone, so the weights spread over the evidence.
     pub dropout_pct: u32,
+    /// Percent of the training documents whose all-caps headline is rewritten in title
+    /// case before training (0: none; see [`super::augment`]).
+    pub title_case_pct: u32,
     /// The model's name and version.
     pub name: String,
 }
@@ -125,6 +143,17 @@ pub fn train(
     opts: &Options,
     mut progress: impl FnMut(usize, &EpochScore),
 ) -> Trained {
+    let recased: Vec<Doc>;
+    let train = if opts.title_case_pct > 0 {
+        recased = train
+            .iter()
+            .enumerate()
+            .map(|(i, d)| augment::title_case_headline(d, opts.title_case_pct, opts.seed, i))
+            .collect();
+        recased.as_slice()
+    } else {
+        train
+    };
     let mut misaligned = 0;
     let mut train_f: Vec<Featurised> = train
         .iter()
@@ -213,18 +242,22 @@ fn fit(
         .collect();
     let train_docs: Vec<Prepared> = train.iter().map(|d| prepare(d, &index)).collect();
     let dev_docs: Vec<Prepared> = dev.iter().map(|d| prepare(d, &index)).collect();
-    let mut p = Perceptron::new(keys.len(), opts.dropout_pct, opts.seed);
-    let mut order: Vec<usize> = (0..train_docs.len()).collect();
-    let mut rng = opts.seed.max(1);
-    let mut best: Option<(EpochScore, Vec<f32>, [[f32; LABELS]; LABELS + 1])> = None;
+    let mut members: Vec<Member> = (0..opts.seeds.max(1))
+        .map(|i| {
+            Member::new(
+                keys.len(),
+                train_docs.len(),
+                opts.dropout_pct,
+                member_seed(opts.seed, i),
+            )
+        })
+        .collect();
+    let mut best: Option<(EpochScore, Vec<f32>, Trans)> = None;
     for epoch in 1..=epochs {
-        shuffle(&mut order, &mut rng);
-        for &d in &order {
-            p.train_doc(&train_docs[d]);
-        }
+        train_epoch(&mut members, &train_docs, opts.threads);
         let keep = dev.is_empty() && epoch == epochs;
         if !dev.is_empty() || keep {
-            let (w, trans) = p.averaged();
+            let (w, trans) = ensemble_mean(&members);
             let s = evaluate(&dev_docs, &w, &trans, epoch);
             progress(&s);
             if keep || best.as_ref().is_none_or(|b| s.f1 > b.0.f1) {
@@ -238,8 +271,10 @@ fn fit(
         recall: 0.0,
         f1: 0.0,
     };
-    let (score, w, trans) =
-        best.unwrap_or_else(|| (empty, vec![0.0; keys.len() * LABELS], p.trans));
+    let (score, w, trans) = best.unwrap_or_else(|| {
+        let (w, trans) = ensemble_mean(&members);
+        (empty, w, trans)
+    });
     (
         Weights::quantise(&opts.name, lex.checksum(), keys, &w, trans),
         score,
@@ -291,6 +326,101 @@ fn shuffle(order: &mut [usize], state: &mut u64) {
         let r = state.wrapping_mul(0x2545_F491_4F6C_DD1D);
         order.swap(i, (r % (i as u64 + 1)) as usize);
     }
+}
+
+/// One member of a seed ensemble: a perceptron with its own document order and draws.
+struct Member {
+    p: Perceptron,
+    order: Vec<usize>,
+    rng: u64,
+}
+
+impl Member {
+    fn new(features: usize, docs: usize, dropout_pct: u32, seed: u64) -> Self {
+        Self {
+            p: Perceptron::new(features, dropout_pct, seed),
+            order: (0..docs).collect(),
+            rng: seed.max(1),
+        }
+    }
+
+    /// One pass over the documents in a fresh shuffle.
+    fn epoch(&mut self, docs: &[Prepared]) {
+        shuffle(&mut self.order, &mut self.rng);
+        for &d in &self.order {
+            self.p.train_doc(&docs[d]);
+        }
+    }
+}
+
+/// The seed of ensemble member `i`: the given seed for the first (so a one-member
+/// ensemble is the single perceptron), a SplitMix64 mix of it and `i` for the others.
+fn member_seed(seed: u64, i: usize) -> u64 {
+    if i == 0 {
+        return seed;
+    }
+    let mut z = seed.wrapping_add((i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// Trains every member for one epoch, on up to `threads` threads. Members share nothing
+/// but the read-only documents, so the result does not depend on the thread count.
+fn train_epoch(members: &mut [Member], docs: &[Prepared], threads: usize) {
+    let threads = threads.clamp(1, members.len().max(1));
+    if threads == 1 {
+        for m in members.iter_mut() {
+            m.epoch(docs);
+        }
+        return;
+    }
+    let queue = std::sync::Mutex::new(members.iter_mut());
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            scope.spawn(|| loop {
+                let next = match queue.lock() {
+                    Ok(mut q) => q.next(),
+                    Err(_) => None,
+                };
+                match next {
+                    Some(m) => m.epoch(docs),
+                    None => break,
+                }
+            });
+        }
+    });
+}
+
+/// The mean of the members' averaged weights and transitions (the member's own when
+/// there is one, so a one-member ensemble is exactly the single perceptron).
+fn ensemble_mean(members: &[Member]) -> (Vec<f32>, Trans) {
+    let Some((first, rest)) = members.split_first() else {
+        return (Vec::new(), [[0.0; LABELS]; LABELS + 1]);
+    };
+    let (mut w, mut trans) = first.p.averaged();
+    if rest.is_empty() {
+        return (w, trans);
+    }
+    for m in rest {
+        let (mw, mt) = m.p.averaged();
+        for (x, y) in w.iter_mut().zip(&mw) {
+            *x += y;
+        }
+        for (row, mrow) in trans.iter_mut().zip(&mt) {
+            for (x, y) in row.iter_mut().zip(mrow) {
+                *x += y;
+            }
+        }
+    }
+    let k = members.len() as f32;
+    for x in &mut w {
+        *x /= k;
+    }
+    for x in trans.iter_mut().flatten() {
+        *x /= k;
+    }
+    (w, trans)
 }
 
 /// Perceptron state with lazy averaging (w - u / c).
@@ -423,7 +553,7 @@ impl Perceptron {
         }
     }
 
-    fn averaged(&self) -> (Vec<f32>, [[f32; LABELS]; LABELS + 1]) {
+    fn averaged(&self) -> (Vec<f32>, Trans) {
         let w = self
             .w
             .iter()
@@ -559,7 +689,10 @@ mod tests {
             epochs: 5,
             min_count: 1,
             seed: 7,
+            seeds: 1,
+            threads: 1,
             dropout_pct: 0,
+            title_case_pct: 0,
             name: "test".to_owned(),
         };
         let trained = train_and_check(&train, &opts);
@@ -578,7 +711,10 @@ mod tests {
             epochs: 30,
             min_count: 1,
             seed: 7,
+            seeds: 1,
+            threads: 1,
             dropout_pct: 25,
+            title_case_pct: 0,
             name: "test".to_owned(),
         };
         let first = train_and_check(&train, &opts);
@@ -591,10 +727,48 @@ mod tests {
         );
     }
 
+    #[test]
+    fn a_seed_ensemble_does_not_depend_on_threads() {
+        let train = tiny_docs(3);
+        let opts = Options {
+            epochs: 8,
+            min_count: 1,
+            seed: 7,
+            seeds: 3,
+            threads: 1,
+            dropout_pct: 25,
+            title_case_pct: 0,
+            name: "test".to_owned(),
+        };
+        let one_thread = train_and_check(&train, &opts);
+        let threaded = train_and_check(
+            &train,
+            &Options {
+                threads: 3,
+                ..opts.clone()
+            },
+        );
+        assert_eq!(one_thread.bytes, threaded.bytes);
+        let single = train_and_check(&train, &Options { seeds: 1, ..opts });
+        assert_ne!(
+            one_thread.bytes, single.bytes,
+            "members differ from the first"
+        );
+        assert!(one_thread.epochs.last().is_some_and(|e| e.f1 > 0.99));
+    }
+
+    #[test]
+    fn member_seeds_differ_and_the_first_is_the_given_seed() {
+        assert_eq!(member_seed(42, 0), 42);
+        let seeds: std::collections::HashSet<u64> = (0..5).map(|i| member_seed(42, i)).collect();
+        assert_eq!(seeds.len(), 5);
+    }
+
     fn train_and_check(docs: &[Doc], opts: &Options) -> Trained {
         let lex = Lexicon {
             gazetteer: &Gazetteer::default(),
             classes: &WordClasses::default(),
+            title_heads: opts.title_case_pct > 0,
         };
         train(docs, docs, &lex, opts, |_, _| {})
     }

@@ -11,6 +11,7 @@
 //!
 //! Must not: panic on any text, or take more than linear time.
 
+mod augment;
 pub mod cluster;
 pub mod features;
 pub mod gazetteer;
@@ -55,6 +56,7 @@ fn embedded_lexicon() -> features::Lexicon<'static> {
     features::Lexicon {
         gazetteer: embedded_gazetteer(),
         classes: embedded_word_classes(),
+        title_heads: true,
     }
 }
 
