@@ -24,10 +24,11 @@ pub struct Lexicon<'a> {
     pub gazetteer: &'a Gazetteer,
     /// Word classes learned from open text (empty: no word-class features).
     pub classes: &'a WordClasses,
-    /// Whether a title-case first line (a headline) gets its own keys. On when tagging
-    /// (a model without weights for them is unchanged by them); in training only when the
-    /// model is shown title-case headlines (`train-ner --title-case`), so that
-    /// `--title-case 0` reproduces the models trained before them.
+    /// Whether a title-case first line (a headline) gets its own keys: in training only
+    /// when the model is shown title-case headlines (`train-ner --title-case`), so that
+    /// `--title-case 0` reproduces the models trained before them; when tagging, only
+    /// when the loaded model has weights for them ([`all_title_head_keys`]), so a model
+    /// without them costs no work for them.
     pub title_heads: bool,
 }
 
@@ -58,10 +59,7 @@ pub(crate) struct Features {
 impl Features {
     /// Token `i`'s keys.
     pub(crate) fn of(&self, i: usize) -> &[u64] {
-        let (Some(&s), Some(&e)) = (self.offsets.get(i), self.offsets.get(i + 1)) else {
-            return &[];
-        };
-        self.keys.get(s as usize..e as usize).unwrap_or(&[])
+        self.keys.get(self.of_range(i)).unwrap_or(&[])
     }
 
     /// Where token `i`'s keys sit in `keys` (empty when out of range).
@@ -764,12 +762,26 @@ fn title_head_keys(w: &Info, j: usize, doc: &FxHashMap<u64, DocCase>, keys: &mut
     let evidence = u64::from(d.title_running > 0)
         | u64::from(d.lower > 0) << 1
         | u64::from(w.gaz_begin | w.gaz_inside != 0) << 2;
-    keys.push(key3(
-        t::TITLE_HEAD,
-        u64::from(w.class),
-        evidence,
-        u64::from(j == 0),
-    ));
+    keys.push(title_head_key(u64::from(w.class), evidence, j == 0));
+}
+
+/// The title-case headline key of a word of casing class `class` (see [`class_of`]) with
+/// `evidence` bits (0..8), first in its line or not.
+fn title_head_key(class: u64, evidence: u64, first: bool) -> u64 {
+    key3(t::TITLE_HEAD, class, evidence, u64::from(first))
+}
+
+/// Every key [`title_head_keys`] can make (5 casing classes x 8 evidence values x first
+/// or not): a model has weights for some of them exactly when it was trained with
+/// title-case headlines.
+pub(crate) fn all_title_head_keys() -> impl Iterator<Item = u64> {
+    (0..=4u64).flat_map(|class| {
+        (0..8u64).flat_map(move |evidence| {
+            [false, true]
+                .into_iter()
+                .map(move |first| title_head_key(class, evidence, first))
+        })
+    })
 }
 
 fn document_keys(
@@ -817,12 +829,18 @@ mod tests {
         }
     }
 
-    #[test]
-    fn every_token_gets_features_and_shapes_differ() {
-        let text = "John Kerry met Lavrov .\nKERRY MEETS LAVROV";
+    /// The tokens of `text` and their first-pass keys, with an empty lexicon.
+    fn base_features(text: &str) -> (Tokenized, Features) {
         let tok = tokenize(text);
         let mut f = Features::default();
         extract(text, &tok, &empty_lexicon(), None, &mut f);
+        (tok, f)
+    }
+
+    #[test]
+    fn every_token_gets_features_and_shapes_differ() {
+        let text = "John Kerry met Lavrov .\nKERRY MEETS LAVROV";
+        let (tok, f) = base_features(text);
         assert_eq!(f.len(), tok.tokens.len());
         assert!(f.of(0).len() > 20);
         assert_ne!(shape_of("Kerry").0, shape_of("kerry").0);
@@ -833,9 +851,7 @@ mod tests {
     #[test]
     fn caps_headline_borrows_the_cased_form() {
         let text = "KERRY MEETS LAVROV IN GENEVA\nThen Kerry met Lavrov .";
-        let tok = tokenize(text);
-        let mut f = Features::default();
-        extract(text, &tok, &empty_lexicon(), None, &mut f);
+        let (_, f) = base_features(text);
         let kerry_cased = key1(t::DOC_WORD, hash::str(0x776f, "Kerry"));
         assert!(f.of(0).contains(&kerry_cased));
     }
@@ -843,9 +859,7 @@ mod tests {
     #[test]
     fn a_title_case_headline_asks_how_the_story_writes_its_words() {
         let text = "The Circus that Saves Red Shirts\nThe Red Shirts said the circus saves lives .";
-        let tok = tokenize(text);
-        let mut f = Features::default();
-        extract(text, &tok, &empty_lexicon(), None, &mut f);
+        let (tok, mut f) = base_features(text);
         let title = 1;
         // `Saves`: lower case in the story (bit 1), never capitalised in running text.
         let saves = key3(t::TITLE_HEAD, title, 0b010, 0);

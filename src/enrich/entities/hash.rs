@@ -19,6 +19,16 @@ pub(crate) fn finish(state: u64) -> u64 {
     z ^ (z >> 31)
 }
 
+/// xorshift64*: advances `state` (never 0) and returns the next pseudo-random value. The
+/// training's shuffles and draws use it, so trained models stay reproducible.
+#[inline]
+pub(crate) fn xorshift64_star(state: &mut u64) -> u64 {
+    *state ^= *state >> 12;
+    *state ^= *state << 25;
+    *state ^= *state >> 27;
+    state.wrapping_mul(0x2545_F491_4F6C_DD1D)
+}
+
 /// Hash of a byte string, seeded.
 pub(crate) fn bytes(seed: u64, data: &[u8]) -> u64 {
     let mut h = mix(seed, data.len() as u64);

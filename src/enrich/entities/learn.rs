@@ -16,6 +16,7 @@ use rustc_hash::FxHashMap;
 use super::augment;
 use super::features::Lexicon;
 use super::features::{self, Features};
+use super::hash;
 use super::tagger::{self, Fused, Trans, Viterbi, Weights, LABELS, O};
 use super::tokenize::{tokenize, Tokenized};
 use crate::enrich::record::EntityType;
@@ -320,10 +321,7 @@ fn prepare(d: &Featurised, index: &FxHashMap<u64, u32>) -> Prepared {
 /// Fisher-Yates with xorshift64*.
 fn shuffle(order: &mut [usize], state: &mut u64) {
     for i in (1..order.len()).rev() {
-        *state ^= *state >> 12;
-        *state ^= *state << 25;
-        *state ^= *state >> 27;
-        let r = state.wrapping_mul(0x2545_F491_4F6C_DD1D);
+        let r = hash::xorshift64_star(state);
         order.swap(i, (r % (i as u64 + 1)) as usize);
     }
 }
@@ -354,15 +352,14 @@ impl Member {
 }
 
 /// The seed of ensemble member `i`: the given seed for the first (so a one-member
-/// ensemble is the single perceptron), a SplitMix64 mix of it and `i` for the others.
+/// ensemble is the single perceptron), the i-th output of SplitMix64 started at it for the
+/// others ([`hash::finish`] of the state after i - 1 steps).
 fn member_seed(seed: u64, i: usize) -> u64 {
     if i == 0 {
         return seed;
     }
-    let mut z = seed.wrapping_add((i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
+    let steps = (i as u64 - 1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    hash::finish(seed.wrapping_add(steps))
 }
 
 /// Trains every member for one epoch, on up to `threads` threads. Members share nothing
@@ -465,10 +462,7 @@ impl Dropout {
         if self.pct == 0 {
             return true;
         }
-        self.state ^= self.state >> 12;
-        self.state ^= self.state << 25;
-        self.state ^= self.state >> 27;
-        let r = self.state.wrapping_mul(0x2545_F491_4F6C_DD1D);
+        let r = hash::xorshift64_star(&mut self.state);
         (r >> 32) % 100 >= self.pct
     }
 
@@ -685,16 +679,7 @@ mod tests {
     #[test]
     fn learns_a_tiny_pattern() {
         let train = tiny_docs(3);
-        let opts = Options {
-            epochs: 5,
-            min_count: 1,
-            seed: 7,
-            seeds: 1,
-            threads: 1,
-            dropout_pct: 0,
-            title_case_pct: 0,
-            name: "test".to_owned(),
-        };
+        let opts = test_options(5, 1, 0);
         let trained = train_and_check(&train, &opts);
         assert!(
             trained.epochs.last().is_some_and(|e| e.f1 > 0.99),
@@ -707,16 +692,7 @@ mod tests {
     #[test]
     fn dropout_is_deterministic_and_still_learns() {
         let train = tiny_docs(2);
-        let opts = Options {
-            epochs: 30,
-            min_count: 1,
-            seed: 7,
-            seeds: 1,
-            threads: 1,
-            dropout_pct: 25,
-            title_case_pct: 0,
-            name: "test".to_owned(),
-        };
+        let opts = test_options(30, 1, 25);
         let first = train_and_check(&train, &opts);
         let again = train_and_check(&train, &opts);
         assert_eq!(first.bytes, again.bytes);
@@ -730,16 +706,7 @@ mod tests {
     #[test]
     fn a_seed_ensemble_does_not_depend_on_threads() {
         let train = tiny_docs(3);
-        let opts = Options {
-            epochs: 8,
-            min_count: 1,
-            seed: 7,
-            seeds: 3,
-            threads: 1,
-            dropout_pct: 25,
-            title_case_pct: 0,
-            name: "test".to_owned(),
-        };
+        let opts = test_options(8, 3, 25);
         let one_thread = train_and_check(&train, &opts);
         let threaded = train_and_check(
             &train,
@@ -760,8 +727,29 @@ mod tests {
     #[test]
     fn member_seeds_differ_and_the_first_is_the_given_seed() {
         assert_eq!(member_seed(42, 0), 42);
+        // The i-th SplitMix64 output, as the ensembles in the data README were trained.
+        for i in 1..5u64 {
+            let mut z = 42u64.wrapping_add(i.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            assert_eq!(member_seed(42, i as usize), z ^ (z >> 31));
+        }
         let seeds: std::collections::HashSet<u64> = (0..5).map(|i| member_seed(42, i)).collect();
         assert_eq!(seeds.len(), 5);
+    }
+
+    /// Test settings: min count 1, seed 7, one thread, no title-case headlines.
+    fn test_options(epochs: usize, seeds: usize, dropout_pct: u32) -> Options {
+        Options {
+            epochs,
+            min_count: 1,
+            seed: 7,
+            seeds,
+            threads: 1,
+            dropout_pct,
+            title_case_pct: 0,
+            name: "test".to_owned(),
+        }
     }
 
     fn train_and_check(docs: &[Doc], opts: &Options) -> Trained {

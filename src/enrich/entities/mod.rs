@@ -56,7 +56,7 @@ fn embedded_lexicon() -> features::Lexicon<'static> {
     features::Lexicon {
         gazetteer: embedded_gazetteer(),
         classes: embedded_word_classes(),
-        title_heads: true,
+        title_heads: false,
     }
 }
 
@@ -96,7 +96,7 @@ impl Model {
     /// different gazetteer than the one compiled into this binary.
     pub fn load(bytes: &[u8]) -> Result<Self, ModelError> {
         let passes = tagger::passes_from_bytes(bytes)?;
-        let lexicon = embedded_lexicon();
+        let mut lexicon = embedded_lexicon();
         if let Some(w) = passes.iter().find(|w| w.gazetteer != lexicon.checksum()) {
             return Err(ModelError::Gazetteer {
                 expected: w.gazetteer,
@@ -107,8 +107,11 @@ impl Model {
             .first()
             .map_or("none", |w| w.name.as_str())
             .to_owned();
+        let tagger = tagger::Fused::new(&passes)?;
+        // Title-case headline keys only for a model that learned weights for them.
+        lexicon.title_heads = tagger.knows_any(features::all_title_head_keys());
         Ok(Self {
-            tagger: tagger::Fused::new(&passes)?,
+            tagger,
             name,
             lexicon,
         })
@@ -341,6 +344,23 @@ mod tests {
     use super::*;
     use crate::enrich::record::{Format, Mention, QuoteKind};
     use crate::enrich::test_support::seed_story;
+
+    #[test]
+    fn title_case_headline_keys_are_made_only_for_a_model_with_weights_for_them() {
+        assert!(!Model::embedded().lexicon.title_heads);
+        let model_with = |key: u64| {
+            let trans = [[0.0; tagger::LABELS]; tagger::LABELS + 1];
+            let row = [1.0; tagger::LABELS];
+            let checksum = embedded_lexicon().checksum();
+            let pass = tagger::Weights::quantise("t", checksum, vec![key], &row, trans);
+            Model::load(&tagger::passes_to_bytes(&[pass])).expect("a valid model")
+        };
+        let title_key = features::all_title_head_keys()
+            .nth(5)
+            .expect("title-case keys exist");
+        assert!(model_with(title_key).lexicon.title_heads);
+        assert!(!model_with(title_key ^ 1).lexicon.title_heads);
+    }
 
     fn entity<'a>(entities: &'a [Entity], name: &str) -> &'a Entity {
         entities

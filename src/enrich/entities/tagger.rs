@@ -491,6 +491,11 @@ impl Fused {
         self.passes
     }
 
+    /// Whether any of `keys` has weights in any pass.
+    pub(crate) fn knows_any(&self, mut keys: impl Iterator<Item = u64>) -> bool {
+        keys.any(|k| self.row(k).is_some())
+    }
+
     /// Number of weighted features, summed over the passes.
     pub(crate) fn features(&self) -> usize {
         self.features

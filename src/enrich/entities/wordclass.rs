@@ -341,10 +341,7 @@ struct Clustering {
 
 /// xorshift64*: the next value in [0, 1).
 fn next_unit(state: &mut u64) -> f64 {
-    *state ^= *state >> 12;
-    *state ^= *state << 25;
-    *state ^= *state >> 27;
-    (state.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 11) as f64 / (1u64 << 53) as f64
+    (hash::xorshift64_star(state) >> 11) as f64 / (1u64 << 53) as f64
 }
 
 fn dot(p: &Profile, dense: &[f32]) -> f32 {
