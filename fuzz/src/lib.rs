@@ -454,6 +454,10 @@ fn story_field<'a>(
         Some(Field::Caption) => media_index
             .and_then(|i| story.media.get(i))
             .and_then(|m| m.caption.as_deref()),
+        Some(Field::Credit) => media_index
+            .and_then(|i| story.media.get(i))
+            .and_then(|m| m.credit.as_deref()),
+        Some(Field::Agency) => story.byline.agency.as_deref(),
     };
     text.unwrap_or_else(|| panic!("{what}: points into a missing field {field:?}/{media_index:?}"))
 }
@@ -527,6 +531,12 @@ pub fn check_record(record: &EnrichedRecord) {
         .iter()
         .map(|m| m.caption.as_ref().map(|c| c.chars().collect()))
         .collect();
+    let credits: Vec<Option<Vec<char>>> = record
+        .media
+        .iter()
+        .map(|m| m.credit.as_ref().map(|c| c.chars().collect()))
+        .collect();
+    let agency: Option<Vec<char>> = record.byline.agency.as_ref().map(|a| a.chars().collect());
     let check =
         |what: &str, field: Option<Field>, media_index: Option<usize>, start, end, text: &str| {
             let chars: &[char] = match field {
@@ -538,6 +548,13 @@ pub fn check_record(record: &EnrichedRecord) {
                     .and_then(|i| captions.get(i))
                     .and_then(|c| c.as_deref())
                     .unwrap_or_else(|| panic!("{what}: no caption {media_index:?}")),
+                Some(Field::Credit) => media_index
+                    .and_then(|i| credits.get(i))
+                    .and_then(|c| c.as_deref())
+                    .unwrap_or_else(|| panic!("{what}: no credit {media_index:?}")),
+                Some(Field::Agency) => agency
+                    .as_deref()
+                    .unwrap_or_else(|| panic!("{what}: no byline agency")),
             };
             assert!(
                 start <= end && end <= chars.len(),

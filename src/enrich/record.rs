@@ -154,6 +154,10 @@ pub enum Field {
     Headline,
     /// `media[media_index].caption`.
     Caption,
+    /// `media[media_index].credit` (a photographer or agency named in a photo credit).
+    Credit,
+    /// `byline.agency`.
+    Agency,
 }
 
 /// Whether a quotation is a whole sentence or a phrase inside reported speech.
@@ -179,7 +183,7 @@ pub struct Mention {
     /// The field, when not `body`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub field: Option<Field>,
-    /// With `field: caption`: which entry of `media`.
+    /// With `field: caption` or `credit`: which entry of `media`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub media_index: Option<usize>,
 }
@@ -282,11 +286,19 @@ pub fn build(stage: Stage3, id: String, mut source: SourceInfo, model: &str) -> 
         .iter()
         .map(|m| m.caption.as_deref().map(CharIndex::new))
         .collect();
+    let credit_index: Vec<Option<CharIndex>> = story
+        .media
+        .iter()
+        .map(|m| m.credit.as_deref().map(CharIndex::new))
+        .collect();
+    let agency_index = story.byline.agency.as_deref().map(CharIndex::new);
     let index_for = |field: Option<Field>, media_index: Option<usize>| -> Option<&CharIndex> {
         match field {
             None => Some(&body_index),
             Some(Field::Headline) => headline_index.as_ref(),
             Some(Field::Caption) => caption_index.get(media_index?)?.as_ref(),
+            Some(Field::Credit) => credit_index.get(media_index?)?.as_ref(),
+            Some(Field::Agency) => agency_index.as_ref(),
         }
     };
 

@@ -217,11 +217,19 @@ pub(crate) fn span_problems(record: &EnrichedRecord) -> Vec<String> {
         .iter()
         .map(|m| m.caption.as_ref().map(|c| c.chars().collect()))
         .collect();
+    let credits: Vec<Option<Vec<char>>> = record
+        .media
+        .iter()
+        .map(|m| m.credit.as_ref().map(|c| c.chars().collect()))
+        .collect();
+    let agency: Option<Vec<char>> = record.byline.agency.as_ref().map(|a| a.chars().collect());
     let field_text = |field: Option<Field>, media_index: Option<usize>| -> Option<&[char]> {
         match field {
             None => Some(&body),
             Some(Field::Headline) => headline.as_deref(),
             Some(Field::Caption) => captions.get(media_index?)?.as_deref(),
+            Some(Field::Credit) => credits.get(media_index?)?.as_deref(),
+            Some(Field::Agency) => agency.as_deref(),
         }
     };
     let mut problems = Vec::new();

@@ -162,11 +162,22 @@ fn same_person_variant(a: &str, b: &str) -> bool {
     })
 }
 
+/// Whether a mention comes from a structured field (the byline's agency, a photo credit)
+/// rather than from text the tagger read.
+fn is_structured(field: Option<Field>) -> bool {
+    matches!(field, Some(Field::Credit | Field::Agency))
+}
+
+/// Reading order of a field: headline, captions, body, then the structured fields (so
+/// the byline and credits never change the ids or names of what the text names).
 fn field_order(f: &Found) -> usize {
+    const BODY: usize = usize::MAX / 2;
     match f.field {
         Some(Field::Headline) => 0,
-        Some(Field::Caption) => 1 + f.media_index.unwrap_or(0),
-        None => usize::MAX,
+        Some(Field::Caption) => 1 + f.media_index.unwrap_or(0).min(BODY - 2),
+        None => BODY,
+        Some(Field::Agency) => BODY + 1,
+        Some(Field::Credit) => BODY + 2 + f.media_index.unwrap_or(0).min(BODY - 2),
     }
 }
 
@@ -180,6 +191,8 @@ pub(crate) fn field_text(
         None => Some(&story.body),
         Some(Field::Headline) => story.headline.as_deref(),
         Some(Field::Caption) => story.media.get(media_index?)?.caption.as_deref(),
+        Some(Field::Credit) => story.media.get(media_index?)?.credit.as_deref(),
+        Some(Field::Agency) => story.byline.agency.as_deref(),
     }
 }
 
@@ -284,8 +297,12 @@ pub fn cluster(
 ) -> Vec<Entity> {
     let cands = candidates(story, found, gaz);
     let mut order: Vec<usize> = (0..cands.len()).collect();
+    // The text's mentions first: a structured field's name joins an entity the text names
+    // but never becomes what the text's short forms attach to (a photographer `Jacquelyn
+    // Martin` must not take over the story's `Martin`).
     order.sort_by_key(|&i| {
         (
+            is_structured(cands[i].found.field),
             std::cmp::Reverse(cands[i].words),
             cands[i].caps,
             cands[i].order,
@@ -309,7 +326,7 @@ pub fn cluster(
             None => {
                 let mut votes = [0.0; 4];
                 votes[type_index(c.found.kind)] += weight + 1.0;
-                index.add(built.len(), c, true);
+                index.add(built.len(), c, !is_structured(c.found.field));
                 built.push(Building {
                     canonical: i,
                     members: vec![i],
@@ -589,6 +606,7 @@ fn set_salience(entities: &mut [Entity], story: &Story) {
                 .map(|m| match m.field {
                     Some(Field::Headline) => 2.0,
                     Some(Field::Caption) => 0.5,
+                    Some(Field::Credit | Field::Agency) => 0.25,
                     None => 1.0,
                 })
                 .sum();
@@ -656,6 +674,8 @@ fn field_code(f: Option<Field>) -> u8 {
         None => 0,
         Some(Field::Headline) => 1,
         Some(Field::Caption) => 2,
+        Some(Field::Credit) => 3,
+        Some(Field::Agency) => 4,
     }
 }
 

@@ -13,6 +13,7 @@
 
 mod augment;
 pub mod cluster;
+mod credits;
 pub mod features;
 pub mod gazetteer;
 mod hash;
@@ -334,6 +335,7 @@ pub fn extract(story: &Story, quotes: &mut [Quote], model: &Model) -> Vec<Entity
             },
         )
         .collect();
+    found.extend(credits::structured_mentions(story, model.lexicon.gazetteer));
     let entities = cluster::cluster(story, &found, &fields, model.lexicon.gazetteer);
     cluster::link_speakers(&entities, quotes);
     entities
