@@ -9,7 +9,6 @@
 
 use std::ops::Range;
 
-use rustc_hash::FxHashMap;
 use thiserror::Error;
 
 use super::features::Features;
@@ -356,7 +355,7 @@ fn fingerprint(key: u64) -> u32 {
     ((key >> 32) as u32) | 1
 }
 
-/// How many keys ahead [`Fused::sum_prefetching`] fetches index slots (8 and 32 measured
+/// How many keys ahead [`Fused::sum_prefetching`] fetches table slots (8 and 32 measured
 /// no better: `cargo bench --bench entities`, alternating twice).
 const PREFETCH_AHEAD: usize = 16;
 
@@ -375,22 +374,24 @@ fn prefetch_line(p: *const i8) {
     let _ = p;
 }
 
-/// Every pass's weights in one open-addressed index over packed rows, ready to decode.
+/// Every pass's weights in one open-addressed table, ready to decode.
 ///
 /// One probe of a key yields the weight rows of all passes side by side (`[i16; 18]`), so
 /// the features the passes share (all of the first pass's) are hashed and looked up once
 /// per token, not once per pass; the later pass then only adds its own few keys to the sum
-/// carried over. The index holds, per slot, the key's fingerprint and the position of its
-/// row; the rows are packed, one per distinct key, with no empty slots between them. A miss
-/// (most probes are of features the model never kept) reads one word of the index and
-/// never touches a row; the rows take the memory of the keys the model has, not of the
-/// index's slack (4 MB rather than 9 MB for the committed model).
+/// carried over. Fingerprints live apart from the rows, so a miss reads a few bytes of the
+/// small fingerprint array and never touches a row; but five in six probes hit (measured
+/// over the entities bench), so the row loads are what the tagger waits for. A row sits at
+/// its slot's position, so its address is known before the fingerprint arrives and both
+/// loads go out together. (Packing the rows behind a slot that holds their position
+/// halved the table's memory but made every hit two dependent loads: the whole `enrich`
+/// was 2-5% slower in the core bench. i8 rows were 3-6% faster at tagging but moved
+/// entities in the golden stories the wrong way.)
 #[derive(Debug, Clone)]
 pub(crate) struct Fused {
-    /// Per slot: the key's fingerprint (high 32 bits, never 0) and its row's position in
-    /// `rows` (low 32 bits); 0 when empty. Linear probing.
-    slots: Vec<u64>,
-    /// The weights of every pass, one row per distinct key.
+    /// Per slot: the key's fingerprint, 0 when empty. Linear probing.
+    tags: Vec<u32>,
+    /// Per slot: the weights of every pass.
     rows: Vec<[i16; ROW]>,
     mask: usize,
     passes: usize,
@@ -438,8 +439,12 @@ impl Fused {
 
     /// Fuses 1..=[`MAX_PASSES`] passes (checked by the callers).
     fn build(passes: &[Weights]) -> Self {
-        let (keys, rows) = Self::pack(passes);
-        let slots = Self::index(&keys);
+        let total: usize = passes.iter().take(MAX_PASSES).map(Weights::len).sum();
+        let (mut tags, mut rows, mut mask, unique) = Self::fill(passes, capacity_for(total));
+        // Keys the passes share take one slot: size the table for the distinct keys.
+        if capacity_for(unique) < tags.len() {
+            (tags, rows, mask, _) = Self::fill(passes, capacity_for(unique));
+        }
         let mut inv_scale = [0f32; MAX_PASSES];
         let mut trans = [[[0f32; LABELS]; LABELS + 1]; MAX_PASSES];
         for (p, w) in passes.iter().enumerate().take(MAX_PASSES) {
@@ -447,9 +452,9 @@ impl Fused {
             trans[p] = masked(&w.trans);
         }
         Self {
-            mask: slots.len() - 1,
-            slots,
+            tags,
             rows,
+            mask,
             passes: passes.len().min(MAX_PASSES),
             features: passes.iter().map(Weights::len).sum(),
             inv_scale,
@@ -457,45 +462,33 @@ impl Fused {
         }
     }
 
-    /// The distinct keys of all passes, in first-seen order, and their fused rows (a key
-    /// the passes share gets one row holding both passes' weights).
-    fn pack(passes: &[Weights]) -> (Vec<u64>, Vec<[i16; ROW]>) {
-        let mut position: FxHashMap<u64, usize> = FxHashMap::default();
-        let mut keys = Vec::new();
-        let mut rows: Vec<[i16; ROW]> = Vec::new();
+    /// Open-addressed fingerprints and fused rows of `cap` (a power of two) slots; also
+    /// the mask and the number of distinct keys.
+    #[allow(clippy::type_complexity)]
+    fn fill(passes: &[Weights], cap: usize) -> (Vec<u32>, Vec<[i16; ROW]>, usize, usize) {
+        let mask = cap - 1;
+        let mut tags = vec![0u32; cap];
+        let mut rows = vec![[0i16; ROW]; cap];
+        // Full keys while building, so keys the passes share get one slot.
+        let mut full = vec![0u64; cap];
+        let mut unique = 0;
         for (p, w) in passes.iter().enumerate().take(MAX_PASSES) {
             for (&k, src) in w.keys.iter().zip(w.rows.chunks_exact(LABELS)) {
-                let at = *position.entry(k).or_insert_with(|| {
-                    keys.push(k);
-                    rows.push([0; ROW]);
-                    rows.len() - 1
-                });
-                if let Some(dst) = rows
-                    .get_mut(at)
-                    .and_then(|r| r.get_mut(p * LABELS..(p + 1) * LABELS))
-                {
+                let mut slot = (k as usize) & mask;
+                while tags[slot] != 0 && full[slot] != k {
+                    slot = (slot + 1) & mask;
+                }
+                if tags[slot] == 0 {
+                    unique += 1;
+                }
+                tags[slot] = fingerprint(k);
+                full[slot] = k;
+                if let Some(dst) = rows[slot].get_mut(p * LABELS..(p + 1) * LABELS) {
                     dst.copy_from_slice(src);
                 }
             }
         }
-        (keys, rows)
-    }
-
-    /// The open-addressed index of `keys` (distinct), each pointing at its position.
-    fn index(keys: &[u64]) -> Vec<u64> {
-        let cap = capacity_for(keys.len());
-        let mask = cap - 1;
-        let mut slots = vec![0u64; cap];
-        for (at, &k) in keys.iter().enumerate() {
-            let mut slot = (k as usize) & mask;
-            while slots.get(slot).is_some_and(|&s| s != 0) {
-                slot = (slot + 1) & mask;
-            }
-            if let Some(s) = slots.get_mut(slot) {
-                *s = (u64::from(fingerprint(k)) << 32) | at as u64;
-            }
-        }
-        slots
+        (tags, rows, mask, unique)
     }
 
     /// Number of passes.
@@ -520,11 +513,11 @@ impl Fused {
         let tag = fingerprint(key);
         let mut slot = (key as usize) & self.mask;
         loop {
-            let s = *self.slots.get(slot)?;
-            if (s >> 32) as u32 == tag {
-                return self.rows.get(s as u32 as usize);
+            let t = *self.tags.get(slot)?;
+            if t == tag {
+                return self.rows.get(slot);
             }
-            if s == 0 {
+            if t == 0 {
                 return None;
             }
             slot = (slot + 1) & self.mask;
@@ -545,14 +538,13 @@ impl Fused {
         acc
     }
 
-    /// The summed fused rows of `all[range]`, hinting the CPU to fetch the index slot of
+    /// The summed fused rows of `all[range]`, hinting the CPU to fetch the table slots of
     /// the key [`PREFETCH_AHEAD`] places further on in `all` while each key is added.
     ///
-    /// Most of the tagger's time goes to waiting for memory: one probe is a cache miss on
-    /// the slot, then on the row (five in six probes find a row), and the probe loop's
-    /// branches keep the CPU from running far enough ahead to overlap many of them.
-    /// Fetching slots a few keys ahead turns part of that wait into overlapped fetches.
-    /// (Also fetching rows, from slots read 8 keys ahead, measured 13% slower.)
+    /// Most of the tagger's time went to waiting for the table (the 9 MB of rows and 1 MB
+    /// of fingerprints do not stay in cache): one probe is a cache miss, and the probe
+    /// loop's branches keep the CPU from running far enough ahead to overlap many of them.
+    /// Fetching a few keys ahead turns that wait into overlapped fetches.
     #[inline]
     fn sum_prefetching(&self, range: Range<usize>, all: &[u64]) -> [i32; ROW] {
         let mut acc = [0i32; ROW];
@@ -570,11 +562,13 @@ impl Fused {
         acc
     }
 
-    /// Hints the CPU to fetch the first slot `key` probes.
+    /// Hints the CPU to fetch the first slot `key` probes (its fingerprint and its row).
     #[inline]
     fn prefetch(&self, key: u64) {
-        if let Some(slot) = self.slots.get((key as usize) & self.mask) {
-            prefetch_line(std::ptr::from_ref(slot).cast());
+        let slot = (key as usize) & self.mask;
+        if let (Some(tag), Some(row)) = (self.tags.get(slot), self.rows.get(slot)) {
+            prefetch_line(std::ptr::from_ref(tag).cast());
+            prefetch_line(row.as_ptr().cast());
         }
     }
 
