@@ -198,13 +198,22 @@ fn trimmed(text: &str, mut start: usize, mut end: usize) -> (usize, usize) {
         start += c.len_utf8();
     }
     while let Some(c) = text.get(start..end).and_then(|s| s.chars().next_back()) {
-        // Keep the period of a final initial or abbreviation (`Jr.`, `A.P.`).
-        if !edge(c) || (c == '.' && end - start > 2 && !text[..end - 1].ends_with(' ')) {
+        if !edge(c) || (c == '.' && ends_with_initial(text.get(start..end).unwrap_or(""))) {
             break;
         }
         end -= c.len_utf8();
     }
     (start, end)
+}
+
+/// Whether `part` ends with an initial or a dotted abbreviation whose final period
+/// belongs to it (`John Q.`, `A.P.`), not a sentence's full stop (`Getty Images.`).
+fn ends_with_initial(part: &str) -> bool {
+    let last = part.rsplit(char::is_whitespace).next().unwrap_or("");
+    let Some(stem) = last.strip_suffix('.') else {
+        return false;
+    };
+    stem.chars().count() == 1 || stem.contains('.')
 }
 
 /// The span without leading `Photo:`/`Photo by`/`Picture:` and trailing `Photo`/`Photos`
@@ -372,6 +381,14 @@ mod tests {
             assert_eq!(named(credit), [], "{credit:?}");
         }
         assert_eq!(named("Handout/Reuters"), [("Reuters", EntityType::Org)]);
+        assert_eq!(
+            named("(Jacquelyn Martin/AP.)"),
+            [
+                ("Jacquelyn Martin", EntityType::Per),
+                ("AP", EntityType::Org)
+            ]
+        );
+        assert_eq!(named("Photo by John Q."), [("John Q.", EntityType::Per)]);
     }
 
     #[test]
