@@ -448,17 +448,7 @@ fn story_field<'a>(
     field: Option<Field>,
     media_index: Option<usize>,
 ) -> &'a str {
-    let text = match field {
-        None => Some(story.body.as_str()),
-        Some(Field::Headline) => story.headline.as_deref(),
-        Some(Field::Caption) => media_index
-            .and_then(|i| story.media.get(i))
-            .and_then(|m| m.caption.as_deref()),
-        Some(Field::Credit) => media_index
-            .and_then(|i| story.media.get(i))
-            .and_then(|m| m.credit.as_deref()),
-        Some(Field::Agency) => story.byline.agency.as_deref(),
-    };
+    let text = story.field_text(field, media_index);
     text.unwrap_or_else(|| panic!("{what}: points into a missing field {field:?}/{media_index:?}"))
 }
 
@@ -525,36 +515,19 @@ pub fn check_entities(story: &Story, entities: &[Entity], quotes: &[Quote]) {
 /// JSON reads back as a record (so no NaN salience, no unknown field).
 pub fn check_record(record: &EnrichedRecord) {
     let body: Vec<char> = record.body.chars().collect();
-    let headline: Option<Vec<char>> = record.headline.as_ref().map(|h| h.chars().collect());
-    let captions: Vec<Option<Vec<char>>> = record
-        .media
-        .iter()
-        .map(|m| m.caption.as_ref().map(|c| c.chars().collect()))
-        .collect();
-    let credits: Vec<Option<Vec<char>>> = record
-        .media
-        .iter()
-        .map(|m| m.credit.as_ref().map(|c| c.chars().collect()))
-        .collect();
-    let agency: Option<Vec<char>> = record.byline.agency.as_ref().map(|a| a.chars().collect());
     let check =
         |what: &str, field: Option<Field>, media_index: Option<usize>, start, end, text: &str| {
-            let chars: &[char] = match field {
-                None => &body,
-                Some(Field::Headline) => headline
-                    .as_deref()
-                    .unwrap_or_else(|| panic!("{what}: no headline")),
-                Some(Field::Caption) => media_index
-                    .and_then(|i| captions.get(i))
-                    .and_then(|c| c.as_deref())
-                    .unwrap_or_else(|| panic!("{what}: no caption {media_index:?}")),
-                Some(Field::Credit) => media_index
-                    .and_then(|i| credits.get(i))
-                    .and_then(|c| c.as_deref())
-                    .unwrap_or_else(|| panic!("{what}: no credit {media_index:?}")),
-                Some(Field::Agency) => agency
-                    .as_deref()
-                    .unwrap_or_else(|| panic!("{what}: no byline agency")),
+            // The body's code points are counted once; the other fields are short.
+            let other: Vec<char>;
+            let chars: &[char] = if field.is_none() {
+                &body
+            } else {
+                other = record
+                    .field_text(field, media_index)
+                    .unwrap_or_else(|| panic!("{what}: no {field:?} {media_index:?}"))
+                    .chars()
+                    .collect();
+                &other
             };
             assert!(
                 start <= end && end <= chars.len(),

@@ -56,6 +56,21 @@ pub struct EnrichedRecord {
     pub enricher: EnricherInfo,
 }
 
+impl EnrichedRecord {
+    /// The text a span with this `field` (and `media_index`) points into, in which its
+    /// code point offsets count: `body` for `None`; `None` when the record has no such field.
+    pub fn field_text(&self, field: Option<Field>, media_index: Option<usize>) -> Option<&str> {
+        crate::enrich::story::field_text(
+            &self.body,
+            self.headline.as_deref(),
+            &self.media,
+            &self.byline,
+            field,
+            media_index,
+        )
+    }
+}
+
 /// `source`: transport facts about the input.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]

@@ -4,7 +4,7 @@
 //! are what each pipeline stage hands to the next. All spans here are **byte** offsets
 //! into the string they name; `record::build` turns them into code point offsets.
 
-use crate::enrich::record::{Byline, Dateline, Entity, Format, Media, Quote};
+use crate::enrich::record::{Byline, Dateline, Entity, Field, Format, Media, Quote};
 
 /// A byte span `[start, end)` into a string.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -45,6 +45,19 @@ pub struct Story {
 }
 
 impl Story {
+    /// The text a span with this `field` (and `media_index`) points into: `body` for
+    /// `None`; `None` when the story has no such field.
+    pub fn field_text(&self, field: Option<Field>, media_index: Option<usize>) -> Option<&str> {
+        field_text(
+            &self.body,
+            self.headline.as_deref(),
+            &self.media,
+            &self.byline,
+            field,
+            media_index,
+        )
+    }
+
     /// An empty story of the given format: a starting point for parsers and tests.
     pub fn new(format: Format) -> Self {
         Self {
@@ -122,4 +135,23 @@ pub struct Stage3 {
     pub entities: Vec<Entity>,
     /// Warnings of the quote and entity stages.
     pub warnings: Vec<String>,
+}
+
+/// The text of `field` among a story's or record's fields (they share these fields), so
+/// every place that resolves a span's field agrees on what each `Field` names.
+pub(crate) fn field_text<'a>(
+    body: &'a str,
+    headline: Option<&'a str>,
+    media: &'a [Media],
+    byline: &'a Byline,
+    field: Option<Field>,
+    media_index: Option<usize>,
+) -> Option<&'a str> {
+    match field {
+        None => Some(body),
+        Some(Field::Headline) => headline,
+        Some(Field::Caption) => media.get(media_index?)?.caption.as_deref(),
+        Some(Field::Credit) => media.get(media_index?)?.credit.as_deref(),
+        Some(Field::Agency) => byline.agency.as_deref(),
+    }
 }

@@ -211,30 +211,21 @@ fn short(value: &Value) -> String {
 /// in order, separated by exactly `"\n\n"` and covering `body`.
 pub(crate) fn span_problems(record: &EnrichedRecord) -> Vec<String> {
     let body: Vec<char> = record.body.chars().collect();
-    let headline: Option<Vec<char>> = record.headline.as_ref().map(|h| h.chars().collect());
-    let captions: Vec<Option<Vec<char>>> = record
-        .media
-        .iter()
-        .map(|m| m.caption.as_ref().map(|c| c.chars().collect()))
-        .collect();
-    let credits: Vec<Option<Vec<char>>> = record
-        .media
-        .iter()
-        .map(|m| m.credit.as_ref().map(|c| c.chars().collect()))
-        .collect();
-    let agency: Option<Vec<char>> = record.byline.agency.as_ref().map(|a| a.chars().collect());
-    let field_text = |field: Option<Field>, media_index: Option<usize>| -> Option<&[char]> {
-        match field {
-            None => Some(&body),
-            Some(Field::Headline) => headline.as_deref(),
-            Some(Field::Caption) => captions.get(media_index?)?.as_deref(),
-            Some(Field::Credit) => credits.get(media_index?)?.as_deref(),
-            Some(Field::Agency) => agency.as_deref(),
-        }
-    };
     let mut problems = Vec::new();
-    let mut check = |what: String, field, media_index, start: usize, end: usize, text: &str| {
-        let Some(chars) = field_text(field, media_index) else {
+    let mut check = |what: String,
+                     field: Option<Field>,
+                     media_index: Option<usize>,
+                     start: usize,
+                     end: usize,
+                     text: &str| {
+        // The body's code points are counted once; the other fields are short.
+        let other: Vec<char>;
+        let chars: &[char] = if field.is_none() {
+            &body
+        } else if let Some(t) = record.field_text(field, media_index) {
+            other = t.chars().collect();
+            &other
+        } else {
             problems.push(format!(
                 "{what}: points into a missing field {field:?}/{media_index:?}"
             ));

@@ -181,26 +181,13 @@ fn field_order(f: &Found) -> usize {
     }
 }
 
-/// The text of a field.
-pub(crate) fn field_text(
-    story: &Story,
-    field: Option<Field>,
-    media_index: Option<usize>,
-) -> Option<&str> {
-    match field {
-        None => Some(&story.body),
-        Some(Field::Headline) => story.headline.as_deref(),
-        Some(Field::Caption) => story.media.get(media_index?)?.caption.as_deref(),
-        Some(Field::Credit) => story.media.get(media_index?)?.credit.as_deref(),
-        Some(Field::Agency) => story.byline.agency.as_deref(),
-    }
-}
-
 fn candidates<'a>(story: &'a Story, found: &[Found], gaz: &Gazetteer) -> Vec<Cand<'a>> {
     found
         .iter()
         .filter_map(|f| {
-            let text = field_text(story, f.field, f.media_index)?.get(f.start..f.end)?;
+            let text = story
+                .field_text(f.field, f.media_index)?
+                .get(f.start..f.end)?;
             let norm = normalise(text);
             if norm.is_empty() {
                 return None;

@@ -490,7 +490,7 @@ mod tests {
         assert!(kerry.salience > entity(&entities, "Geneva").salience);
         for e in &entities {
             for m in &e.mentions {
-                let text = cluster::field_text(&story, m.field, m.media_index).unwrap_or("");
+                let text = story.field_text(m.field, m.media_index).unwrap_or("");
                 assert_eq!(text.get(m.start..m.end), Some(m.text.as_str()));
             }
         }
@@ -654,7 +654,7 @@ mod properties {
                 prop_assert!((0.0..=1.0).contains(&e.salience));
                 prop_assert!(!e.mentions.is_empty());
                 for m in &e.mentions {
-                    let field = cluster::field_text(&story, m.field, m.media_index).unwrap_or("");
+                    let field = story.field_text(m.field, m.media_index).unwrap_or("");
                     prop_assert_eq!(field.get(m.start..m.end), Some(m.text.as_str()));
                 }
             }
