@@ -54,9 +54,41 @@ pub(crate) struct Features {
     pub(crate) keys: Vec<u64>,
     /// `keys[offsets[i]..offsets[i + 1]]` are token i's keys.
     pub(crate) offsets: Vec<u32>,
+    /// When tagging ([`Doc::sentence_tagging`]): [`ROLES`] word groups per token, whose
+    /// keys ([`Doc::word_keys`]) count as token i's too; empty otherwise.
+    pub(crate) groups: Vec<u32>,
 }
 
+/// The roles a word plays in the keys of the tokens of its sentence: its own keys, and the
+/// keys it gives the token one or two places to its right or left. Each role's keys depend
+/// on the word and the sentence's capitals bit alone, so a document makes them once per
+/// distinct word and the tagger sums their weights once per word ([`Doc::word_keys`]).
+pub(crate) const ROLES: usize = 5;
+/// The token's own word.
+const OWN: usize = 0;
+/// The word just before the token (`m1` in [`token_keys`]).
+const BEFORE1: usize = 1;
+/// The word just after it (`p1`).
+const AFTER1: usize = 2;
+/// Two words before (`m2`).
+const BEFORE2: usize = 3;
+/// Two words after (`p2`).
+const AFTER2: usize = 4;
+
 impl Features {
+    /// Empties the keys for a new batch of tokens.
+    pub(crate) fn clear(&mut self) {
+        self.keys.clear();
+        self.offsets.clear();
+        self.offsets.push(0);
+        self.groups.clear();
+    }
+
+    /// Token `i`'s word groups (empty unless built for tagging).
+    pub(crate) fn groups_of(&self, i: usize) -> &[u32] {
+        self.groups.get(i * ROLES..(i + 1) * ROLES).unwrap_or(&[])
+    }
+
     /// Token `i`'s keys.
     pub(crate) fn of(&self, i: usize) -> &[u64] {
         self.keys.get(self.of_range(i)).unwrap_or(&[])
@@ -336,6 +368,14 @@ pub(crate) fn extract(
 #[derive(Debug)]
 pub(crate) struct Doc {
     infos: Vec<Info>,
+    /// Per token: the id of its word among the document's distinct words (0 is the empty
+    /// word that stands beyond a sentence's ends; [`NO_WORD`] past [`MAX_WORDS`]).
+    word_ids: Vec<u32>,
+    /// Per word group: the keys of one word in one role.
+    word_keys: Features,
+    /// Per word id and capitals bit (`id * 2 + caps`): the group of its [`OWN`] keys, the
+    /// other roles' following in order; [`NO_GROUP`] when no sentence uses them.
+    group_base: Vec<u32>,
     sentences: Vec<Range<usize>>,
     caps_sentence: Vec<bool>,
     /// Whether the first sentence is a title-case headline.
@@ -352,12 +392,15 @@ pub(crate) struct PriorCounts(FxHashMap<u64, [u16; 5]>);
 impl Doc {
     /// Computes the token facts and the document-level evidence.
     pub(crate) fn new(text: &str, tok: &Tokenized, lex: &Lexicon<'_>) -> Self {
-        let infos = token_infos(text, tok, lex);
+        let (infos, word_ids, words) = token_infos(text, tok, lex);
         let caps_sentence: Vec<bool> = tok
             .sentences
             .iter()
             .map(|s| is_caps_sentence(infos.get(s.clone()).unwrap_or(&[])))
             .collect();
+        let classes = !lex.classes.is_empty();
+        let (word_keys, group_base) =
+            word_group_keys(&words, &word_ids, &tok.sentences, &caps_sentence, classes);
         let title_head = lex.title_heads
             && tok
                 .sentences
@@ -366,11 +409,76 @@ impl Doc {
         let cases = doc_cases(&infos, &tok.sentences, &caps_sentence, title_head);
         Self {
             infos,
+            word_ids,
+            word_keys,
+            group_base,
             sentences: tok.sentences.clone(),
             caps_sentence,
             title_head,
             cases,
-            classes: !lex.classes.is_empty(),
+            classes,
+        }
+    }
+
+    /// The keys of every word group: `word_keys().of(g)` for a group `g` of
+    /// [`Features::groups_of`].
+    pub(crate) fn word_keys(&self) -> &Features {
+        &self.word_keys
+    }
+
+    /// Sentence `s`'s first-pass keys as the tagger takes them (`out` is cleared first):
+    /// per token, the keys that depend on more than one word or on the document, and the
+    /// [`ROLES`] word groups that hold the rest. Together they are exactly the keys of
+    /// [`Doc::sentence_base`], as a multiset.
+    pub(crate) fn sentence_tagging(&self, s: usize, out: &mut Features) {
+        out.clear();
+        let sent = self.sentence(s);
+        let ids = self
+            .sentences
+            .get(s)
+            .and_then(|r| self.word_ids.get(r.clone()))
+            .unwrap_or(&[]);
+        let caps = self.caps_sentence.get(s).copied().unwrap_or(false);
+        let title_head = s == 0 && self.title_head;
+        let none = Info::default();
+        // Token j + d - 2's word (the empty word beyond the sentence) and its id.
+        let word_at = |j: usize, d: usize| {
+            let k = (j + d).checked_sub(2);
+            match k.and_then(|k| Some((sent.get(k)?, *ids.get(k)?))) {
+                Some((info, id)) => (info, id),
+                None => (&none, 0),
+            }
+        };
+        for j in 0..sent.len() {
+            context_keys(sent, j, caps, self.classes, &self.cases, &mut out.keys);
+            if title_head {
+                title_head_keys(&sent[j], j, &self.cases, &mut out.keys);
+            }
+            for (role, d) in [
+                (OWN, 2),
+                (BEFORE1, 1),
+                (AFTER1, 3),
+                (BEFORE2, 0),
+                (AFTER2, 4),
+            ] {
+                let (info, id) = word_at(j, d);
+                let group = self.group(id, caps, role);
+                if group == NO_GROUP {
+                    word_role_keys(info, role, caps, self.classes, &mut out.keys);
+                }
+                out.groups.push(group);
+            }
+            out.offsets.push(out.keys.len() as u32);
+        }
+    }
+
+    /// The group of word `id`'s keys in role `role` under capitals bit `caps`, or
+    /// [`NO_GROUP`].
+    fn group(&self, id: u32, caps: bool, role: usize) -> u32 {
+        let slot = (id as usize).checked_mul(2).map(|i| i + usize::from(caps));
+        match slot.and_then(|i| self.group_base.get(i)) {
+            Some(&base) if base != NO_GROUP => base + role as u32,
+            _ => NO_GROUP,
         }
     }
 
@@ -385,9 +493,7 @@ impl Doc {
     /// The first pass's keys of sentence `s`, one entry per token of the sentence
     /// (`out` is cleared first).
     pub(crate) fn sentence_base(&self, s: usize, out: &mut Features) {
-        out.keys.clear();
-        out.offsets.clear();
-        out.offsets.push(0);
+        out.clear();
         self.push_sentence_base(s, out);
     }
 
@@ -406,9 +512,7 @@ impl Doc {
 
     /// The first pass's keys of every token (training).
     pub(crate) fn base(&self, out: &mut Features) {
-        out.keys.clear();
-        out.offsets.clear();
-        out.offsets.push(0);
+        out.clear();
         for s in 0..self.sentences.len() {
             self.push_sentence_base(s, out);
         }
@@ -430,9 +534,7 @@ impl Doc {
         counts: &PriorCounts,
         out: &mut Features,
     ) {
-        out.keys.clear();
-        out.offsets.clear();
-        out.offsets.push(0);
+        out.clear();
         self.push_sentence_prior(s, prior, counts, out);
     }
 
@@ -459,9 +561,7 @@ impl Doc {
     /// later pass is trained on). Only the base keys when `prior` does not fit.
     pub(crate) fn with_prior(&self, prior: &[u8], out: &mut Features) {
         let counts = self.prior_counts(prior);
-        out.keys.clear();
-        out.offsets.clear();
-        out.offsets.push(0);
+        out.clear();
         let mut base = Features::default();
         let mut own = Features::default();
         for s in 0..self.sentences.len() {
@@ -554,39 +654,112 @@ fn prior_keys(
     }
 }
 
-fn token_infos(text: &str, tok: &Tokenized, lex: &Lexicon<'_>) -> Vec<Info> {
+/// Per token: its facts and the id of its word; and per distinct word (id 0: the empty
+/// word beyond a sentence's ends), the facts that depend on the word alone, worked out
+/// once however often the document repeats it.
+fn token_infos(text: &str, tok: &Tokenized, lex: &Lexicon<'_>) -> (Vec<Info>, Vec<u32>, Vec<Info>) {
     let mut infos = Vec::with_capacity(tok.tokens.len());
+    let mut ids = Vec::with_capacity(tok.tokens.len());
+    let mut words = vec![Info::default()];
+    let mut seen: FxHashMap<&str, u32> = FxHashMap::default();
     let mut lower = String::new();
     for t in &tok.tokens {
         let word = t.text(text);
-        lower_into(word, &mut lower);
-        let (shape, short_shape, flags) = shape_of(word);
-        let (prefix, suffix) = affixes(&lower);
-        let word_hash = wordclass::word_hash(word);
-        let (fine, coarse) = match lex.classes.get(word_hash) {
-            Some(c) => (c.fine.saturating_add(2), c.coarse.saturating_add(2)),
-            None => (1, 1),
+        let known = seen.get(word).copied();
+        let id = match known {
+            Some(id) => id,
+            None if words.len() < MAX_WORDS => {
+                let id = words.len() as u32;
+                words.push(word_info(word, lex, &mut lower));
+                seen.insert(word, id);
+                id
+            }
+            None => NO_WORD,
         };
-        infos.push(Info {
-            word: word_hash,
-            lower: hash::str(0x6c77, &lower),
-            gaz_token: gazetteer::token_hash(&lower),
-            shape,
-            short_shape,
-            prefix,
-            suffix,
-            flags,
-            class: class_of(flags),
-            gaz_begin: 0,
-            gaz_inside: 0,
-            long_begin: 0,
-            long_inside: 0,
-            fine,
-            coarse,
+        ids.push(id);
+        infos.push(match words.get(id as usize) {
+            Some(&info) => info,
+            None => word_info(word, lex, &mut lower),
         });
     }
     mark_gazetteer(&mut infos, &tok.sentences, lex.gazetteer);
-    infos
+    (infos, ids, words)
+}
+
+/// The facts of one word that do not depend on where it stands (`lower` is a buffer).
+fn word_info(word: &str, lex: &Lexicon<'_>, lower: &mut String) -> Info {
+    lower_into(word, lower);
+    let (shape, short_shape, flags) = shape_of(word);
+    let (prefix, suffix) = affixes(lower);
+    let word_hash = wordclass::word_hash(word);
+    let (fine, coarse) = match lex.classes.get(word_hash) {
+        Some(c) => (c.fine.saturating_add(2), c.coarse.saturating_add(2)),
+        None => (1, 1),
+    };
+    Info {
+        word: word_hash,
+        lower: hash::str(0x6c77, lower),
+        gaz_token: gazetteer::token_hash(lower),
+        shape,
+        short_shape,
+        prefix,
+        suffix,
+        flags,
+        class: class_of(flags),
+        gaz_begin: 0,
+        gaz_inside: 0,
+        long_begin: 0,
+        long_inside: 0,
+        fine,
+        coarse,
+    }
+}
+
+/// Most distinct words a document keeps word groups for: enough for any news story (a
+/// long one has a few thousand), and a bound on the memory a hostile one can take. Later
+/// words get their keys inline.
+const MAX_WORDS: usize = 1 << 13;
+/// The id of a word past [`MAX_WORDS`].
+const NO_WORD: u32 = u32::MAX;
+/// No word group: the keys are among the token's own.
+pub(crate) const NO_GROUP: u32 = u32::MAX;
+
+/// The keys of every word group the document's sentences use (each distinct word, and the
+/// empty word, in every role, under the capitals bit of each sentence it occurs in), and
+/// per word id and capitals bit the first of its groups ([`Doc::group`]).
+fn word_group_keys(
+    words: &[Info],
+    word_ids: &[u32],
+    sentences: &[Range<usize>],
+    caps_sentence: &[bool],
+    classes: bool,
+) -> (Features, Vec<u32>) {
+    let mut base = vec![NO_GROUP; words.len() * 2];
+    for (s, range) in sentences.iter().enumerate() {
+        let caps = usize::from(caps_sentence.get(s).copied().unwrap_or(false));
+        let ids = word_ids.get(range.clone()).unwrap_or(&[]);
+        for w in ids.iter().map(|&w| w as usize).chain([0]) {
+            if let Some(b) = w.checked_mul(2).and_then(|i| base.get_mut(i + caps)) {
+                *b = 0;
+            }
+        }
+    }
+    let mut out = Features::default();
+    out.offsets.push(0);
+    let mut groups = 0u32;
+    for (i, b) in base.iter_mut().enumerate() {
+        let Some(w) = words.get(i / 2) else { break };
+        if *b == NO_GROUP {
+            continue;
+        }
+        *b = groups;
+        for role in 0..ROLES {
+            word_role_keys(w, role, i % 2 == 1, classes, &mut out.keys);
+            out.offsets.push(out.keys.len() as u32);
+        }
+        groups += ROLES as u32;
+    }
+    (out, base)
 }
 
 fn mark_gazetteer(infos: &mut [Info], sentences: &[Range<usize>], gaz: &Gazetteer) {
@@ -645,7 +818,10 @@ fn doc_cases(
     doc
 }
 
-/// Appends token `j`'s keys.
+/// Appends token `j`'s keys (all of them, in the order training has always used: the
+/// committed model is reproduced byte for byte). Tagging builds the same keys in two parts,
+/// [`word_role_keys`] and [`context_keys`]; a template added here goes into one of them
+/// too (`split_keys_are_the_full_keys` fails otherwise).
 fn token_keys(
     sent: &[Info],
     j: usize,
@@ -697,6 +873,92 @@ fn token_keys(
     ));
     keys.push(key2(t::FIRST, u64::from(j == 0), w.short_shape));
     keys.push(key2(t::CAPS_SENT, caps_bit, u64::from(w.class)));
+    keys.push(key2(t::LEN, (sent.len().min(8)) as u64, u64::from(j == 0)));
+    gazetteer_keys(w, m1, p1, keys);
+    document_keys(w, j, caps, doc, keys);
+}
+
+/// The keys word `w` gives a token in role `role` ([`OWN`], [`BEFORE1`], ...) in a sentence
+/// with capitals bit `caps`: the part of [`token_keys`] that depends on one word alone.
+fn word_role_keys(w: &Info, role: usize, caps: bool, classes: bool, keys: &mut Vec<u64>) {
+    let caps_bit = u64::from(caps);
+    match role {
+        OWN => {
+            keys.push(key1(t::BIAS, 0));
+            if classes {
+                keys.push(key1(t::WC_FINE, u64::from(w.fine)));
+                keys.push(key1(t::WC_COARSE, u64::from(w.coarse)));
+                keys.push(key2(
+                    t::WC_FINE_CLASS,
+                    u64::from(w.fine),
+                    u64::from(w.class),
+                ));
+            }
+            keys.push(key2(t::WORD, w.word, caps_bit));
+            keys.push(key1(t::LOWER, w.lower));
+            keys.push(key2(t::SHAPE, w.shape, caps_bit));
+            keys.push(key2(t::SHORT_SHAPE, w.short_shape, caps_bit));
+            for k in 0..4 {
+                keys.push(key1(t::PREFIX + k as u64, w.prefix[k]));
+                keys.push(key1(t::SUFFIX + k as u64, w.suffix[k]));
+            }
+            keys.push(key2(t::CAPS_SENT, caps_bit, u64::from(w.class)));
+        }
+        BEFORE1 => {
+            if classes {
+                keys.push(key1(t::WC_M1, u64::from(w.fine)));
+            }
+            keys.push(key1(t::LOWER_M1, w.lower));
+            keys.push(key2(t::SHAPE_M1, w.short_shape, caps_bit));
+        }
+        AFTER1 => {
+            if classes {
+                keys.push(key1(t::WC_P1, u64::from(w.fine)));
+            }
+            keys.push(key1(t::LOWER_P1, w.lower));
+            keys.push(key2(t::SHAPE_P1, w.short_shape, caps_bit));
+        }
+        BEFORE2 => keys.push(key1(t::LOWER_M2, w.lower)),
+        AFTER2 => keys.push(key1(t::LOWER_P2, w.lower)),
+        _ => {}
+    }
+}
+
+/// Token `j`'s keys that depend on more than one word, on its place in the sentence or on
+/// the document: the part of [`token_keys`] not in [`word_role_keys`].
+fn context_keys(
+    sent: &[Info],
+    j: usize,
+    caps: bool,
+    classes: bool,
+    doc: &FxHashMap<u64, DocCase>,
+    keys: &mut Vec<u64>,
+) {
+    let w = &sent[j];
+    let none = Info::default();
+    let m1 = if j >= 1 { &sent[j - 1] } else { &none };
+    let p1 = sent.get(j + 1).unwrap_or(&none);
+    if classes {
+        keys.push(key2(t::WC_M1_W, u64::from(m1.coarse), u64::from(w.coarse)));
+        keys.push(key2(t::WC_W_P1, u64::from(w.coarse), u64::from(p1.coarse)));
+    }
+    keys.push(key2(t::BIGRAM_M1, m1.lower, w.lower));
+    keys.push(key2(t::BIGRAM_P1, w.lower, p1.lower));
+    keys.push(key3(
+        t::SHAPE3,
+        m1.short_shape,
+        w.short_shape,
+        p1.short_shape,
+    ));
+    keys.push(key2(t::WORD_M1, m1.word, u64::from(w.class)));
+    keys.push(key2(t::WORD_P1, p1.word, u64::from(w.class)));
+    keys.push(key3(
+        t::CLASS_M1_W,
+        u64::from(m1.class),
+        u64::from(w.class),
+        w.lower,
+    ));
+    keys.push(key2(t::FIRST, u64::from(j == 0), w.short_shape));
     keys.push(key2(t::LEN, (sent.len().min(8)) as u64, u64::from(j == 0)));
     gazetteer_keys(w, m1, p1, keys);
     document_keys(w, j, caps, doc, keys);
@@ -904,5 +1166,80 @@ mod tests {
             }
         }
         assert!(doc.prior_counts(&prior[1..]).is_none());
+    }
+
+    /// Sentence `s`'s tagging keys with its word groups expanded, per token, sorted.
+    fn expanded_tagging_keys(doc: &Doc, s: usize) -> Vec<Vec<u64>> {
+        let mut f = Features::default();
+        doc.sentence_tagging(s, &mut f);
+        (0..f.len())
+            .map(|j| {
+                assert_eq!(f.groups_of(j).len(), ROLES);
+                let mut keys = f.of(j).to_vec();
+                for &g in f.groups_of(j) {
+                    keys.extend_from_slice(doc.word_keys().of(g as usize));
+                }
+                keys.sort_unstable();
+                keys
+            })
+            .collect()
+    }
+
+    /// Asserts that every sentence's tagging keys are its training keys, as multisets.
+    fn assert_split_matches(text: &str, lex: &Lexicon<'_>) {
+        let tok = tokenize(text);
+        let doc = Doc::new(text, &tok, lex);
+        let mut base = Features::default();
+        for s in 0..tok.sentences.len() {
+            doc.sentence_base(s, &mut base);
+            let split = expanded_tagging_keys(&doc, s);
+            assert_eq!(split.len(), base.len(), "sentence {s}");
+            for (j, got) in split.iter().enumerate() {
+                let mut want = base.of(j).to_vec();
+                want.sort_unstable();
+                assert_eq!(got, &want, "sentence {s} token {j} of {text:.60}");
+            }
+        }
+    }
+
+    #[test]
+    fn split_keys_are_the_full_keys() {
+        let texts = [
+            "KERRY MEETS LAVROV\nJohn Kerry met Sergei Lavrov in Geneva. Kerry said so.",
+            "The Circus that Saves Red Shirts\nThe Red Shirts said the circus saves lives .",
+            "A\n\nB . C D E F G H , \"quoted\" U.S. al-Qaeda 1,200 ( Reuters ) -",
+            "",
+        ];
+        let embedded = super::super::embedded_lexicon();
+        let with_heads = Lexicon {
+            title_heads: true,
+            ..embedded
+        };
+        for text in texts {
+            assert_split_matches(text, &empty_lexicon());
+            assert_split_matches(text, &with_heads);
+        }
+    }
+
+    #[test]
+    fn words_past_the_group_limit_keep_their_keys_inline() {
+        let mut text = String::from("Alpha beta Alpha beta.\n");
+        for i in 0..MAX_WORDS + 50 {
+            text.push_str(&format!("w{i} "));
+            if i % 20 == 19 {
+                text.push_str(". Alpha beta .\n");
+            }
+        }
+        let tok = tokenize(&text);
+        let doc = Doc::new(&text, &tok, &empty_lexicon());
+        assert!(doc.word_keys().len() <= (MAX_WORDS * 2) * ROLES);
+        let last = tok.sentences.len() - 1;
+        let mut f = Features::default();
+        doc.sentence_tagging(last, &mut f);
+        assert!(
+            f.groups.contains(&NO_GROUP),
+            "the last words are past the limit"
+        );
+        assert_split_matches(&text, &empty_lexicon());
     }
 }

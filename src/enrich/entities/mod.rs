@@ -146,8 +146,9 @@ impl Model {
         let mut labels = vec![tagger::O; tok.tokens.len()];
         let mut scratch = tagger::Scratch::for_tokens(tok.tokens.len());
         let mut keys = features::Features::default();
+        self.tagger.sum_word_groups(doc.word_keys(), &mut scratch);
         for (s, range) in tok.sentences.iter().enumerate() {
-            doc.sentence_base(s, &mut keys);
+            doc.sentence_tagging(s, &mut keys);
             if let Some(out) = labels.get_mut(range.clone()) {
                 self.tagger
                     .first_pass(&keys, range.start, out, &mut scratch);

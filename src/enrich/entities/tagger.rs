@@ -408,6 +408,8 @@ pub(crate) struct Scratch {
     scores: Vec<[f32; LABELS]>,
     /// Per token of the document: the later pass's weight sum over the first pass's keys.
     carry: Vec<[i32; LABELS]>,
+    /// Per word group of the document ([`Fused::sum_word_groups`]): its summed fused rows.
+    word_sums: Vec<[i32; ROW]>,
 }
 
 impl Scratch {
@@ -572,6 +574,16 @@ impl Fused {
         }
     }
 
+    /// Sums the fused rows of every word group of a document (`words.of(g)`: group g's
+    /// keys) into `scratch`, once, for [`Fused::first_pass`] to add to the tokens that
+    /// hold the group: a word the story repeats is looked up once, not once per token.
+    pub(crate) fn sum_word_groups(&self, words: &Features, scratch: &mut Scratch) {
+        scratch.word_sums.clear();
+        scratch
+            .word_sums
+            .extend((0..words.len()).map(|g| self.sum_prefetching(words.of_range(g), &words.keys)));
+    }
+
     /// Emission scores of one token under pass `pass` alone (for training-time tagging).
     pub(crate) fn emission(&self, pass: usize, keys: &[u64]) -> [f32; LABELS] {
         let acc = self.sum(keys);
@@ -582,7 +594,7 @@ impl Fused {
 
     /// The first pass over one sentence whose first token is token `first` of the
     /// document: labels its tokens from their base keys (`keys`, one entry per token of
-    /// the sentence), and keeps each token's sum of the later pass's weights over the same
+    /// the sentence, with the word groups summed by [`Fused::sum_word_groups`]), and keeps each token's sum of the later pass's weights over the same
     /// keys in `scratch` for [`Fused::second_pass`].
     pub(crate) fn first_pass(
         &self,
@@ -621,13 +633,21 @@ impl Fused {
             viterbi,
             scores,
             carry,
+            word_sums,
         } = scratch;
         let p = pass.min(MAX_PASSES - 1);
         let scale = self.inv_scale[p];
         scores.clear();
         let all = keys.keys.as_slice();
         for i in 0..keys.len() {
-            let acc = self.sum_prefetching(keys.of_range(i), all);
+            let mut acc = self.sum_prefetching(keys.of_range(i), all);
+            for &g in keys.groups_of(i) {
+                if let Some(sum) = word_sums.get(g as usize) {
+                    for (a, &w) in acc.iter_mut().zip(sum) {
+                        *a += w;
+                    }
+                }
+            }
             let carried = carry.get_mut(first + i);
             let raw: [i32; LABELS] = if p == 0 {
                 if let Some(c) = carried {
@@ -729,6 +749,7 @@ mod tests {
         let feats = |keys: Vec<u64>| Features {
             offsets: vec![0, keys.len() as u32],
             keys,
+            groups: Vec::new(),
         };
         let (base, prior, full) = (
             feats(vec![11, 22]),
