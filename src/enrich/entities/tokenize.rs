@@ -319,6 +319,9 @@ fn keeps_period(word: &str, line_start: bool) -> bool {
 /// Byte length of a clitic that ends `word`, if any (`'s`, `’s`, `n't`, `'re` ...).
 fn clitic_len(word: &str) -> Option<usize> {
     let bytes = word.as_bytes();
+    if !ends_near_an_apostrophe(bytes) {
+        return None;
+    }
     for clitic in CLITICS {
         let n = clitic.len();
         if bytes.len() > n && bytes[bytes.len() - n..].eq_ignore_ascii_case(clitic.as_bytes()) {
@@ -330,6 +333,14 @@ fn clitic_len(word: &str) -> Option<usize> {
         }
     }
     None
+}
+
+/// Whether one of the last six bytes of a word is `'` or the last byte of `’`: every
+/// clitic holds an apostrophe no further than that from the end (`n’t` is 5 bytes), so a
+/// word without one has no clitic (most words; the check saves trying seven of them).
+fn ends_near_an_apostrophe(bytes: &[u8]) -> bool {
+    let tail = bytes.get(bytes.len().saturating_sub(6)..).unwrap_or(bytes);
+    tail.iter().any(|&b| b == b'\'' || b == 0x99)
 }
 
 /// Byte length of `clitic` written with `’` at the end of `word`.
@@ -394,6 +405,20 @@ mod tests {
 
     fn toks(text: &str) -> Vec<&str> {
         tokenize(text).tokens.iter().map(|t| t.text(text)).collect()
+    }
+
+    #[test]
+    fn every_clitic_passes_the_apostrophe_check_straight_or_curly() {
+        for c in CLITICS {
+            let curly = c.replace('\'', "’");
+            for form in [c.to_string(), curly, c.to_uppercase()] {
+                let word = format!("Word{form}");
+                assert!(ends_near_an_apostrophe(word.as_bytes()), "{word}");
+                assert_eq!(clitic_len(&word), Some(form.len()), "{word}");
+            }
+        }
+        assert_eq!(clitic_len("Wordsmith"), None);
+        assert_eq!(clitic_len("’"), None);
     }
 
     #[test]
