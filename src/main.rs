@@ -199,11 +199,23 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
     }
 }
 
-/// Arenas glibc malloc may use in the daemon. The default (8 per core) lets every
-/// blocking-pool thread that ever ran a stage keep its own arena, and memory freed into
-/// one arena cannot serve another: the worker's RSS grew through every run (115 -> 159 MB
-/// over 20,000 stories). See `tune_malloc` for the measurements.
-const MALLOC_ARENAS: libc::c_int = 2;
+/// Arenas glibc malloc may use in the daemon, per core. The default (8 per core) lets
+/// every blocking-pool thread that ever ran a stage keep its own arena, and memory freed
+/// into one arena cannot serve another: the worker's RSS grew through every run (115 -> 159
+/// MB over 20,000 stories, before the mmap threshold and the trim thread below). A cap of
+/// 2 arenas in all fixed that, but then the stage threads contended for them. e2e bench,
+/// 2 cores, 20,000 stories, one worker, alternated ABBA (2026-12-06): 2 arenas used
+/// 0.98 / 1.11 / 1.11 worker CPU ms per story, 2 per core (4) 0.88 / 0.98 / 1.01, at a peak
+/// RSS of 70-73 against 74-76 MB; 8 (one run) were within noise of 4. So: 2 per core, at least
+/// one for each thread that can run at a time, still a quarter of glibc's default.
+const MALLOC_ARENAS_PER_CORE: usize = 2;
+
+/// The arena cap for this machine: [`MALLOC_ARENAS_PER_CORE`] times its cores.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn malloc_arenas() -> libc::c_int {
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    libc::c_int::try_from(cores.saturating_mul(MALLOC_ARENAS_PER_CORE)).unwrap_or(libc::c_int::MAX)
+}
 
 /// Allocations from this size up are mmapped and unmapped again on free, instead of being
 /// carved from an arena where a 1 MB story's transient buffers would stay in RSS.
@@ -232,7 +244,7 @@ fn tune_malloc() {
     if std::env::var_os("MALLOC_ARENA_MAX").is_none() {
         // SAFETY: mallopt only changes allocator parameters; it is called before the
         // runtime starts any thread, and M_ARENA_MAX takes any positive int.
-        unsafe { libc::mallopt(libc::M_ARENA_MAX, MALLOC_ARENAS) };
+        unsafe { libc::mallopt(libc::M_ARENA_MAX, malloc_arenas()) };
     }
     if std::env::var_os("MALLOC_MMAP_THRESHOLD_").is_none() {
         // SAFETY: as above; the value is within glibc's accepted range (0..=32 MiB).
