@@ -3,7 +3,10 @@
 //! Token features (word, lower case, shape, affixes), context (neighbouring words and
 //! shapes), sentence position, gazetteer hits, and document-level evidence (how the same
 //! word is written elsewhere in the story, which handles all-caps headlines). Features are
-//! 64-bit hashes of (template, parts); the model maps them to weights.
+//! 64-bit hashes of (template, parts); the model maps them to weights. When tagging, the
+//! keys that depend on one word alone (its own, and those it gives its neighbours) are made
+//! once per distinct word of the document, as word groups whose weights the tagger sums
+//! once per word; training takes every token's keys whole.
 //!
 //! Must not: allocate per feature, panic on any text, or look further than the document.
 

@@ -11,7 +11,7 @@ use std::ops::Range;
 
 use thiserror::Error;
 
-use super::features::Features;
+use super::features::{Features, NO_GROUP};
 
 /// Number of labels: `O` and `B-`/`I-` for PER, ORG, LOC, MISC.
 pub(crate) const LABELS: usize = 9;
@@ -642,6 +642,10 @@ impl Fused {
         for i in 0..keys.len() {
             let mut acc = self.sum_prefetching(keys.of_range(i), all);
             for &g in keys.groups_of(i) {
+                debug_assert!(
+                    g == NO_GROUP || (g as usize) < word_sums.len(),
+                    "word groups are summed (Fused::sum_word_groups) before the first pass"
+                );
                 if let Some(sum) = word_sums.get(g as usize) {
                     for (a, &w) in acc.iter_mut().zip(sum) {
                         *a += w;
