@@ -301,8 +301,8 @@ impl Default for DeadLetterConfig {
 pub struct PipelineConfig {
     /// Capacity of every channel between two stages; a full channel slows fetching.
     pub channel_capacity: usize,
-    /// Batches each CPU stage works on at once (a batch is what is already queued, 1 to 8
-    /// stories, run in order on one thread); 0 means the number of cores.
+    /// Threads of each CPU stage (each takes the next story plus a share of those queued,
+    /// 1 to 8 stories at a time); 0 means the number of cores.
     pub parallelism: usize,
 }
 

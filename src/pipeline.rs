@@ -8,10 +8,10 @@
 //!
 //! - Backpressure: every channel is bounded (`pipeline.channel_capacity`); a full channel
 //!   blocks the stage before it, and finally the source, which then stops pulling.
-//! - CPU stages run on the blocking pool, `pipeline.parallelism` batches at a time each; a
-//!   batch is what is already queued (up to 8 stories), so a busy stage hands work to the
-//!   pool once per batch, not once per story. Records may leave in a different order than
-//!   stories came in.
+//! - Each CPU stage runs on `pipeline.parallelism` threads of its own that block on its
+//!   channels: a thread takes the next story plus a share of those queued behind it (up to
+//!   8), works through them, and sends their results on together. Records may leave in a
+//!   different order than stories came in.
 //! - Outcomes ([`Outcome`]): `Published` -> ack; `Rejected` (parse error or a stage panic,
 //!   permanent) -> dead letter, then `Term`; `Retry` (publish failed) -> `Nak(delay)`, or a
 //!   dead letter on the consumer's last allowed delivery. Every input ends as one
@@ -28,7 +28,7 @@
 //! Must not: know NATS details (that is `bus`), or hold anything unbounded.
 
 use std::panic::AssertUnwindSafe;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use backon::BackoffBuilder;
@@ -191,13 +191,7 @@ fn spawn_enrich_stages(
         let enricher = Arc::clone(&enricher);
         move |meta: &InputMeta, payload: &Bytes, (): ()| parse(&enricher, meta, payload)
     };
-    stages.spawn(run_cpu_stage(
-        "parse",
-        source_rx,
-        parsed_tx,
-        parallelism,
-        parse,
-    ));
+    stages.spawn_blocking(move || run_cpu_stage("parse", source_rx, parsed_tx, parallelism, parse));
     let quotes = {
         let enricher = Arc::clone(&enricher);
         move |_: &InputMeta, _: &Bytes, parsed: Parsed| {
@@ -207,22 +201,13 @@ fn spawn_enrich_stages(
             })
         }
     };
-    stages.spawn(run_cpu_stage(
-        "quotes",
-        parsed_rx,
-        quoted_tx,
-        parallelism,
-        quotes,
-    ));
+    stages
+        .spawn_blocking(move || run_cpu_stage("quotes", parsed_rx, quoted_tx, parallelism, quotes));
     let entities =
         move |meta: &InputMeta, _: &Bytes, quoted: Quoted| finish(&enricher, meta, quoted);
-    stages.spawn(run_cpu_stage(
-        "entities",
-        quoted_rx,
-        record_tx,
-        parallelism,
-        entities,
-    ));
+    stages.spawn_blocking(move || {
+        run_cpu_stage("entities", quoted_rx, record_tx, parallelism, entities);
+    });
 }
 
 /// The relay's only stage: every delivery becomes a pass-through output message, in
@@ -322,60 +307,101 @@ fn finish(
     })
 }
 
-/// One CPU stage: takes envelopes from `rx`, runs `work` on the blocking pool for up to
-/// `parallelism` batches at once, and sends the results of each batch on, in order, when
-/// it is done. Envelopes that already carry a dead letter pass through untouched. Ends
-/// when `rx` is closed and all work is sent.
+/// One CPU stage: `threads` threads take envelopes from `rx`, run `work` on each and send
+/// the results on. Envelopes that already carry a dead letter pass through untouched.
+/// Blocks until `rx` is closed and every result is sent; run it on the blocking pool.
 ///
-/// A batch is the story just received plus what is already queued behind it, up to a fair
-/// share of the free slots ([`batch_len`]): under load one hand-off to the blocking pool
-/// and one wake-up back serve several stories; when stories trickle in, every batch is a
-/// single story and nothing waits for company. (Sending each result from the pool thread
-/// as soon as it is done was measured too: it woke the next stage once per story and
-/// cost ~10% more worker CPU per story in the e2e bench.)
-async fn run_cpu_stage<R, I, O, F>(
+/// The stage's threads live as long as the stage and block on the channels themselves, so
+/// a story costs no task spawn and no async wake-up per stage: a thread sleeps only when
+/// its input is empty and is woken by the send that fills it. A take is the story just
+/// received plus a fair share of those queued behind it ([`batch_len`]); its results go
+/// on together when it is done, so under load one lock of the receiver and one wake-up of
+/// the next stage serve several stories, and the sink publishes them in one burst.
+/// (Measured in the e2e bench against the earlier design, a blocking-pool task per batch
+/// driven by an async loop: more throughput, less CPU per story, half the p99 latency and
+/// a third less memory; sending each result as soon as it was done cost more CPU than
+/// either, in the worker and in nats-server.)
+fn run_cpu_stage<R, I, O, F>(
     stage: &'static str,
-    mut rx: mpsc::Receiver<R>,
+    rx: mpsc::Receiver<R>,
     tx: mpsc::Sender<Envelope<O>>,
-    parallelism: usize,
+    threads: usize,
     work: F,
 ) where
-    R: Into<Envelope<I>> + Send + 'static,
-    I: Send + 'static,
-    O: Send + 'static,
-    F: Fn(&InputMeta, &Bytes, I) -> Result<O, DeadLetter> + Send + Sync + 'static,
+    R: Into<Envelope<I>> + Send,
+    I: Send,
+    O: Send,
+    F: Fn(&InputMeta, &Bytes, I) -> Result<O, DeadLetter> + Sync,
 {
-    let work = Arc::new(work);
-    let mut running: JoinSet<Vec<Envelope<O>>> = JoinSet::new();
-    let mut open = true;
-    while open || !running.is_empty() {
-        tokio::select! {
-            biased;
-            Some(done) = running.join_next(), if !running.is_empty() => {
-                forward(stage, &tx, done).await;
+    let threads = threads.max(1);
+    let rx = Mutex::new(rx);
+    std::thread::scope(|scope| {
+        for n in 1..threads {
+            let (rx, tx, work) = (&rx, tx.clone(), &work);
+            let spawned = std::thread::Builder::new()
+                .name(format!("{stage}-{n}"))
+                .spawn_scoped(scope, move || {
+                    run_stage_thread(stage, rx, &tx, threads, work)
+                });
+            if let Err(error) = spawned {
+                tracing::warn!(stage, %error, "Could not start a stage thread; running with fewer.");
             }
-            next = rx.recv(), if open && running.len() < parallelism => match next {
-                Some(first) => {
-                    let len = batch_len(rx.len(), parallelism - running.len());
-                    let batch = take_batch(first, &mut rx, len);
-                    let work = Arc::clone(&work);
-                    running.spawn_blocking(move || run_batch(stage, work.as_ref(), batch));
-                }
-                None => open = false,
-            },
         }
-    }
+        run_stage_thread(stage, &rx, &tx, threads, &work);
+    });
     tracing::debug!(stage, "Stage drained.");
 }
 
-/// The most stories one hand-off to the blocking pool carries.
+/// One thread of a CPU stage: takes, works and sends until the input is closed and empty.
+fn run_stage_thread<R, I, O, F>(
+    stage: &'static str,
+    rx: &Mutex<mpsc::Receiver<R>>,
+    tx: &mpsc::Sender<Envelope<O>>,
+    threads: usize,
+    work: &F,
+) where
+    R: Into<Envelope<I>>,
+    F: Fn(&InputMeta, &Bytes, I) -> Result<O, DeadLetter>,
+{
+    while let Some(batch) = next_batch(rx, threads) {
+        let done: Vec<Envelope<O>> = batch
+            .into_iter()
+            .map(|envelope| apply(stage, work, envelope))
+            .collect();
+        for envelope in done {
+            if tx.blocking_send(envelope).is_err() {
+                // The next stage is gone (it failed); the input stays unacked and is
+                // redelivered after ack_wait.
+                tracing::error!(stage, "Next stage closed; story left for redelivery.");
+            }
+        }
+        crate::metrics::channel_depth(stage, tx.max_capacity() - tx.capacity());
+    }
+}
+
+/// Waits for the next envelope and takes it with its share of those queued behind it;
+/// `None` once the input is closed and empty.
+fn next_batch<R, I>(rx: &Mutex<mpsc::Receiver<R>>, threads: usize) -> Option<Vec<Envelope<I>>>
+where
+    R: Into<Envelope<I>>,
+{
+    // The lock is held while waiting: the other threads queue on it rather than on the
+    // channel, and the one holding it takes what arrives. Nothing panics while holding it
+    // (work runs after it is released), so a poisoned lock still guards a sound receiver.
+    let mut rx = rx.lock().unwrap_or_else(PoisonError::into_inner);
+    let first = rx.blocking_recv()?;
+    let len = batch_len(rx.len(), threads);
+    Some(take_batch(first, &mut rx, len))
+}
+
+/// The most stories one take carries.
 const MAX_BATCH: usize = 8;
 
-/// How many stories the next batch takes: the one just received plus its fair share of
-/// the `queued` ones behind it, spread over the `free_slots` (at least 1), capped at
+/// How many stories the next take holds: the one just received plus its fair share of the
+/// `queued` ones behind it, spread over the stage's `threads` (at least 1), capped at
 /// [`MAX_BATCH`].
-fn batch_len(queued: usize, free_slots: usize) -> usize {
-    (queued + 1).div_ceil(free_slots.max(1)).clamp(1, MAX_BATCH)
+fn batch_len(queued: usize, threads: usize) -> usize {
+    (queued + 1).div_ceil(threads.max(1)).clamp(1, MAX_BATCH)
 }
 
 /// `first` and up to `len - 1` envelopes already waiting in `rx` (never waits for more).
@@ -392,38 +418,6 @@ where
         }
     }
     batch
-}
-
-/// Runs `work` on each envelope of a batch, in order (on a blocking-pool thread).
-fn run_batch<I, O, F>(stage: &'static str, work: &F, batch: Vec<Envelope<I>>) -> Vec<Envelope<O>>
-where
-    F: Fn(&InputMeta, &Bytes, I) -> Result<O, DeadLetter>,
-{
-    batch
-        .into_iter()
-        .map(|envelope| apply(stage, work, envelope))
-        .collect()
-}
-
-/// Sends a finished batch on, in order.
-async fn forward<O>(
-    stage: &'static str,
-    tx: &mpsc::Sender<Envelope<O>>,
-    done: Result<Vec<Envelope<O>>, tokio::task::JoinError>,
-) {
-    match done {
-        Ok(batch) => {
-            for envelope in batch {
-                if tx.send(envelope).await.is_err() {
-                    // The next stage is gone (it failed); the input stays unacked and is
-                    // redelivered after ack_wait.
-                    tracing::error!(stage, "Next stage closed; story left for redelivery.");
-                }
-            }
-            crate::metrics::channel_depth(stage, tx.max_capacity() - tx.capacity());
-        }
-        Err(error) => tracing::error!(stage, %error, "Stage task failed."),
-    }
 }
 
 /// Runs `work` on one envelope inside its span, timing it; a panic becomes an
@@ -661,13 +655,11 @@ mod tests {
     async fn cpu_stage_keeps_every_item_and_closes_downstream() {
         let (in_tx, in_rx) = mpsc::channel::<Envelope<u32>>(2);
         let (out_tx, mut out_rx) = mpsc::channel::<Envelope<u32>>(2);
-        let stage = tokio::spawn(run_cpu_stage(
-            "t",
-            in_rx,
-            out_tx,
-            3,
-            |_: &InputMeta, _: &Bytes, n: u32| Ok(n + 1),
-        ));
+        let stage = tokio::task::spawn_blocking(move || {
+            run_cpu_stage("t", in_rx, out_tx, 3, |_: &InputMeta, _: &Bytes, n: u32| {
+                Ok(n + 1)
+            });
+        });
         let producer = tokio::spawn(async move {
             for n in 0..50 {
                 in_tx.send(envelope(Ok(n))).await.unwrap();
@@ -683,13 +675,41 @@ mod tests {
         assert_eq!(seen, (1..=50).collect::<Vec<_>>());
     }
 
+    #[tokio::test]
+    async fn cpu_stage_threads_work_at_the_same_time() {
+        let (in_tx, in_rx) = mpsc::channel::<Envelope<u32>>(16);
+        for n in 0..10 {
+            in_tx.send(envelope(Ok(n))).await.unwrap();
+        }
+        drop(in_tx);
+        let (out_tx, mut out_rx) = mpsc::channel::<Envelope<u32>>(16);
+        let busy = std::sync::atomic::AtomicUsize::new(0);
+        let most_busy = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let seen_most = Arc::clone(&most_busy);
+        let slow = move |_: &InputMeta, _: &Bytes, n: u32| {
+            use std::sync::atomic::Ordering::SeqCst;
+            most_busy.fetch_max(busy.fetch_add(1, SeqCst) + 1, SeqCst);
+            std::thread::sleep(Duration::from_millis(30));
+            busy.fetch_sub(1, SeqCst);
+            Ok(n)
+        };
+        let stage = tokio::task::spawn_blocking(move || run_cpu_stage("t", in_rx, out_tx, 2, slow));
+        let mut count = 0;
+        while out_rx.recv().await.is_some() {
+            count += 1;
+        }
+        stage.await.unwrap();
+        assert_eq!(count, 10);
+        assert_eq!(seen_most.load(std::sync::atomic::Ordering::SeqCst), 2);
+    }
+
     #[test]
     fn batches_share_the_queue_between_free_slots_and_are_capped() {
         assert_eq!(batch_len(0, 2), 1, "nothing queued: a batch of one");
         assert_eq!(batch_len(1, 2), 1);
         assert_eq!(batch_len(2, 2), 2);
         assert_eq!(batch_len(5, 1), 6);
-        assert_eq!(batch_len(5, 0), 6, "no free slot counts as one");
+        assert_eq!(batch_len(5, 0), 6, "no thread counts as one");
         assert_eq!(batch_len(1_000, 2), MAX_BATCH);
     }
 
