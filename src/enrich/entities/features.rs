@@ -69,7 +69,7 @@ pub(crate) struct Features {
 pub(crate) const ROLES: usize = 5;
 /// The token's own word.
 const OWN: usize = 0;
-/// The word just before the token (`m1` in [`token_keys`]).
+/// The word just before the token (`m1` in [`each_key`]).
 const BEFORE1: usize = 1;
 /// The word just after it (`p1`).
 const AFTER1: usize = 2;
@@ -821,10 +821,198 @@ fn doc_cases(
     doc
 }
 
-/// Appends token `j`'s keys (all of them, in the order training has always used: the
-/// committed model is reproduced byte for byte). Tagging builds the same keys in two parts,
-/// [`word_role_keys`] and [`context_keys`]; a template added here goes into one of them
-/// too (`split_keys_are_the_full_keys` fails otherwise).
+/// What a key depends on: one word in one of its [`ROLES`] (with the capitals bit), which
+/// a document makes once per distinct word, or the token's context (two or more words, its
+/// place in the sentence, the document).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Part {
+    /// The word in role `.0` ([`OWN`], [`BEFORE1`], ...).
+    Word(usize),
+    /// Anything else.
+    Context,
+}
+
+/// Where [`each_key`] puts the keys it makes: all of them (training), or one part's.
+struct Keys<'a> {
+    /// The part wanted; `None` wants every key.
+    part: Option<Part>,
+    keys: &'a mut Vec<u64>,
+}
+
+impl Keys<'_> {
+    #[inline(always)]
+    fn wants(&self, part: Part) -> bool {
+        self.part.is_none_or(|wanted| wanted == part)
+    }
+
+    #[inline(always)]
+    fn push(&mut self, key: u64) {
+        self.keys.push(key);
+    }
+}
+
+/// A token and what its keys look at: its word, the words up to two places either side
+/// (the empty word beyond the sentence), its place, its sentence and the document.
+struct Window<'a> {
+    w: &'a Info,
+    m1: &'a Info,
+    m2: &'a Info,
+    p1: &'a Info,
+    p2: &'a Info,
+    j: usize,
+    sentence_len: usize,
+    caps: bool,
+    classes: bool,
+    /// The document's casing facts; `None` for a lone word ([`word_role_keys`]), whose
+    /// context keys are never asked for.
+    doc: Option<&'a FxHashMap<u64, DocCase>>,
+}
+
+impl<'a> Window<'a> {
+    /// Token `j` of `sent`.
+    fn around(
+        sent: &'a [Info],
+        j: usize,
+        caps: bool,
+        classes: bool,
+        doc: &'a FxHashMap<u64, DocCase>,
+        none: &'a Info,
+    ) -> Self {
+        let at = |k: Option<usize>| k.and_then(|k| sent.get(k)).unwrap_or(none);
+        Self {
+            w: &sent[j],
+            m1: at(j.checked_sub(1)),
+            m2: at(j.checked_sub(2)),
+            p1: at(Some(j + 1)),
+            p2: at(Some(j + 2)),
+            j,
+            sentence_len: sent.len(),
+            caps,
+            classes,
+            doc: Some(doc),
+        }
+    }
+
+    /// Word `w` in every role at once, for its word-role keys.
+    fn lone(w: &'a Info, caps: bool, classes: bool) -> Self {
+        Self {
+            w,
+            m1: w,
+            m2: w,
+            p1: w,
+            p2: w,
+            j: 0,
+            sentence_len: 1,
+            caps,
+            classes,
+            doc: None,
+        }
+    }
+}
+
+/// The templates: every key of the token at `v` that `out` wants, in the order training
+/// has always used (feature dropout draws per key in this order, so the committed model is
+/// reproduced byte for byte). Training takes them all ([`token_keys`]); tagging takes the
+/// word-role part once per distinct word ([`word_role_keys`]) and the context part per
+/// token ([`context_keys`]). A new template goes here, under its part.
+#[inline(always)]
+fn each_key(v: &Window<'_>, out: &mut Keys<'_>) {
+    let (w, m1, m2, p1, p2) = (v.w, v.m1, v.m2, v.p1, v.p2);
+    let own = out.wants(Part::Word(OWN));
+    let before1 = out.wants(Part::Word(BEFORE1));
+    let after1 = out.wants(Part::Word(AFTER1));
+    let before2 = out.wants(Part::Word(BEFORE2));
+    let after2 = out.wants(Part::Word(AFTER2));
+    let context = out.wants(Part::Context);
+    let caps_bit = u64::from(v.caps);
+    if own {
+        out.push(key1(t::BIAS, 0));
+    }
+    if v.classes {
+        if own {
+            out.push(key1(t::WC_FINE, u64::from(w.fine)));
+            out.push(key1(t::WC_COARSE, u64::from(w.coarse)));
+            out.push(key2(
+                t::WC_FINE_CLASS,
+                u64::from(w.fine),
+                u64::from(w.class),
+            ));
+        }
+        if before1 {
+            out.push(key1(t::WC_M1, u64::from(m1.fine)));
+        }
+        if after1 {
+            out.push(key1(t::WC_P1, u64::from(p1.fine)));
+        }
+        if context {
+            out.push(key2(t::WC_M1_W, u64::from(m1.coarse), u64::from(w.coarse)));
+            out.push(key2(t::WC_W_P1, u64::from(w.coarse), u64::from(p1.coarse)));
+        }
+    }
+    if own {
+        out.push(key2(t::WORD, w.word, caps_bit));
+        out.push(key1(t::LOWER, w.lower));
+        out.push(key2(t::SHAPE, w.shape, caps_bit));
+        out.push(key2(t::SHORT_SHAPE, w.short_shape, caps_bit));
+        for k in 0..4 {
+            out.push(key1(t::PREFIX + k as u64, w.prefix[k]));
+            out.push(key1(t::SUFFIX + k as u64, w.suffix[k]));
+        }
+    }
+    if before1 {
+        out.push(key1(t::LOWER_M1, m1.lower));
+    }
+    if after1 {
+        out.push(key1(t::LOWER_P1, p1.lower));
+    }
+    if before2 {
+        out.push(key1(t::LOWER_M2, m2.lower));
+    }
+    if after2 {
+        out.push(key1(t::LOWER_P2, p2.lower));
+    }
+    if before1 {
+        out.push(key2(t::SHAPE_M1, m1.short_shape, caps_bit));
+    }
+    if after1 {
+        out.push(key2(t::SHAPE_P1, p1.short_shape, caps_bit));
+    }
+    if context {
+        out.push(key2(t::BIGRAM_M1, m1.lower, w.lower));
+        out.push(key2(t::BIGRAM_P1, w.lower, p1.lower));
+        out.push(key3(
+            t::SHAPE3,
+            m1.short_shape,
+            w.short_shape,
+            p1.short_shape,
+        ));
+        out.push(key2(t::WORD_M1, m1.word, u64::from(w.class)));
+        out.push(key2(t::WORD_P1, p1.word, u64::from(w.class)));
+        out.push(key3(
+            t::CLASS_M1_W,
+            u64::from(m1.class),
+            u64::from(w.class),
+            w.lower,
+        ));
+        out.push(key2(t::FIRST, u64::from(v.j == 0), w.short_shape));
+    }
+    if own {
+        out.push(key2(t::CAPS_SENT, caps_bit, u64::from(w.class)));
+    }
+    if context {
+        out.push(key2(
+            t::LEN,
+            (v.sentence_len.min(8)) as u64,
+            u64::from(v.j == 0),
+        ));
+        gazetteer_keys(w, m1, p1, out.keys);
+        if let Some(doc) = v.doc {
+            document_keys(w, v.j, v.caps, doc, out.keys);
+        }
+    }
+}
+
+/// Appends all of token `j`'s keys, in training's order (training).
 fn token_keys(
     sent: &[Info],
     j: usize,
@@ -833,102 +1021,21 @@ fn token_keys(
     doc: &FxHashMap<u64, DocCase>,
     keys: &mut Vec<u64>,
 ) {
-    let w = &sent[j];
     let none = Info::default();
-    let m1 = if j >= 1 { &sent[j - 1] } else { &none };
-    let m2 = if j >= 2 { &sent[j - 2] } else { &none };
-    let p1 = sent.get(j + 1).unwrap_or(&none);
-    let p2 = sent.get(j + 2).unwrap_or(&none);
-    let caps_bit = u64::from(caps);
-    keys.push(key1(t::BIAS, 0));
-    if classes {
-        word_class_keys(w, m1, p1, keys);
-    }
-    keys.push(key2(t::WORD, w.word, caps_bit));
-    keys.push(key1(t::LOWER, w.lower));
-    keys.push(key2(t::SHAPE, w.shape, caps_bit));
-    keys.push(key2(t::SHORT_SHAPE, w.short_shape, caps_bit));
-    for k in 0..4 {
-        keys.push(key1(t::PREFIX + k as u64, w.prefix[k]));
-        keys.push(key1(t::SUFFIX + k as u64, w.suffix[k]));
-    }
-    keys.push(key1(t::LOWER_M1, m1.lower));
-    keys.push(key1(t::LOWER_P1, p1.lower));
-    keys.push(key1(t::LOWER_M2, m2.lower));
-    keys.push(key1(t::LOWER_P2, p2.lower));
-    keys.push(key2(t::SHAPE_M1, m1.short_shape, caps_bit));
-    keys.push(key2(t::SHAPE_P1, p1.short_shape, caps_bit));
-    keys.push(key2(t::BIGRAM_M1, m1.lower, w.lower));
-    keys.push(key2(t::BIGRAM_P1, w.lower, p1.lower));
-    keys.push(key3(
-        t::SHAPE3,
-        m1.short_shape,
-        w.short_shape,
-        p1.short_shape,
-    ));
-    keys.push(key2(t::WORD_M1, m1.word, u64::from(w.class)));
-    keys.push(key2(t::WORD_P1, p1.word, u64::from(w.class)));
-    keys.push(key3(
-        t::CLASS_M1_W,
-        u64::from(m1.class),
-        u64::from(w.class),
-        w.lower,
-    ));
-    keys.push(key2(t::FIRST, u64::from(j == 0), w.short_shape));
-    keys.push(key2(t::CAPS_SENT, caps_bit, u64::from(w.class)));
-    keys.push(key2(t::LEN, (sent.len().min(8)) as u64, u64::from(j == 0)));
-    gazetteer_keys(w, m1, p1, keys);
-    document_keys(w, j, caps, doc, keys);
+    let window = Window::around(sent, j, caps, classes, doc, &none);
+    each_key(&window, &mut Keys { part: None, keys });
 }
 
-/// The keys word `w` gives a token in role `role` ([`OWN`], [`BEFORE1`], ...) in a sentence
-/// with capitals bit `caps`: the part of [`token_keys`] that depends on one word alone.
+/// Appends the keys word `w` gives a token in role `role` ([`OWN`], [`BEFORE1`], ...) in a
+/// sentence with capitals bit `caps`: the part of [`token_keys`] that depends on one word
+/// alone.
 fn word_role_keys(w: &Info, role: usize, caps: bool, classes: bool, keys: &mut Vec<u64>) {
-    let caps_bit = u64::from(caps);
-    match role {
-        OWN => {
-            keys.push(key1(t::BIAS, 0));
-            if classes {
-                keys.push(key1(t::WC_FINE, u64::from(w.fine)));
-                keys.push(key1(t::WC_COARSE, u64::from(w.coarse)));
-                keys.push(key2(
-                    t::WC_FINE_CLASS,
-                    u64::from(w.fine),
-                    u64::from(w.class),
-                ));
-            }
-            keys.push(key2(t::WORD, w.word, caps_bit));
-            keys.push(key1(t::LOWER, w.lower));
-            keys.push(key2(t::SHAPE, w.shape, caps_bit));
-            keys.push(key2(t::SHORT_SHAPE, w.short_shape, caps_bit));
-            for k in 0..4 {
-                keys.push(key1(t::PREFIX + k as u64, w.prefix[k]));
-                keys.push(key1(t::SUFFIX + k as u64, w.suffix[k]));
-            }
-            keys.push(key2(t::CAPS_SENT, caps_bit, u64::from(w.class)));
-        }
-        BEFORE1 => {
-            if classes {
-                keys.push(key1(t::WC_M1, u64::from(w.fine)));
-            }
-            keys.push(key1(t::LOWER_M1, w.lower));
-            keys.push(key2(t::SHAPE_M1, w.short_shape, caps_bit));
-        }
-        AFTER1 => {
-            if classes {
-                keys.push(key1(t::WC_P1, u64::from(w.fine)));
-            }
-            keys.push(key1(t::LOWER_P1, w.lower));
-            keys.push(key2(t::SHAPE_P1, w.short_shape, caps_bit));
-        }
-        BEFORE2 => keys.push(key1(t::LOWER_M2, w.lower)),
-        AFTER2 => keys.push(key1(t::LOWER_P2, w.lower)),
-        _ => {}
-    }
+    let part = Some(Part::Word(role));
+    each_key(&Window::lone(w, caps, classes), &mut Keys { part, keys });
 }
 
-/// Token `j`'s keys that depend on more than one word, on its place in the sentence or on
-/// the document: the part of [`token_keys`] not in [`word_role_keys`].
+/// Appends token `j`'s keys that depend on more than one word, on its place in the
+/// sentence or on the document: the part of [`token_keys`] not in [`word_role_keys`].
 fn context_keys(
     sent: &[Info],
     j: usize,
@@ -937,49 +1044,10 @@ fn context_keys(
     doc: &FxHashMap<u64, DocCase>,
     keys: &mut Vec<u64>,
 ) {
-    let w = &sent[j];
     let none = Info::default();
-    let m1 = if j >= 1 { &sent[j - 1] } else { &none };
-    let p1 = sent.get(j + 1).unwrap_or(&none);
-    if classes {
-        keys.push(key2(t::WC_M1_W, u64::from(m1.coarse), u64::from(w.coarse)));
-        keys.push(key2(t::WC_W_P1, u64::from(w.coarse), u64::from(p1.coarse)));
-    }
-    keys.push(key2(t::BIGRAM_M1, m1.lower, w.lower));
-    keys.push(key2(t::BIGRAM_P1, w.lower, p1.lower));
-    keys.push(key3(
-        t::SHAPE3,
-        m1.short_shape,
-        w.short_shape,
-        p1.short_shape,
-    ));
-    keys.push(key2(t::WORD_M1, m1.word, u64::from(w.class)));
-    keys.push(key2(t::WORD_P1, p1.word, u64::from(w.class)));
-    keys.push(key3(
-        t::CLASS_M1_W,
-        u64::from(m1.class),
-        u64::from(w.class),
-        w.lower,
-    ));
-    keys.push(key2(t::FIRST, u64::from(j == 0), w.short_shape));
-    keys.push(key2(t::LEN, (sent.len().min(8)) as u64, u64::from(j == 0)));
-    gazetteer_keys(w, m1, p1, keys);
-    document_keys(w, j, caps, doc, keys);
-}
-
-/// Word-class keys: the word's fine and coarse classes, and its neighbours'.
-fn word_class_keys(w: &Info, m1: &Info, p1: &Info, keys: &mut Vec<u64>) {
-    keys.push(key1(t::WC_FINE, u64::from(w.fine)));
-    keys.push(key1(t::WC_COARSE, u64::from(w.coarse)));
-    keys.push(key2(
-        t::WC_FINE_CLASS,
-        u64::from(w.fine),
-        u64::from(w.class),
-    ));
-    keys.push(key1(t::WC_M1, u64::from(m1.fine)));
-    keys.push(key1(t::WC_P1, u64::from(p1.fine)));
-    keys.push(key2(t::WC_M1_W, u64::from(m1.coarse), u64::from(w.coarse)));
-    keys.push(key2(t::WC_W_P1, u64::from(w.coarse), u64::from(p1.coarse)));
+    let window = Window::around(sent, j, caps, classes, doc, &none);
+    let part = Some(Part::Context);
+    each_key(&window, &mut Keys { part, keys });
 }
 
 fn gazetteer_keys(w: &Info, m1: &Info, p1: &Info, keys: &mut Vec<u64>) {
