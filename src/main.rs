@@ -208,6 +208,8 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
 /// 0.98 / 1.11 / 1.11 worker CPU ms per story, 2 per core (4) 0.88 / 0.98 / 1.01, at a peak
 /// RSS of 70-73 against 74-76 MB; 8 (one run) were within noise of 4. So: 2 per core, at least
 /// one for each thread that can run at a time, still a quarter of glibc's default.
+/// (Since the CPU stages run on threads of their own, `pipeline.parallelism` per stage, the
+/// same e2e bench peaks at 47 MB RSS with this cap, and at 48 MB over a 10-minute soak.)
 const MALLOC_ARENAS_PER_CORE: usize = 2;
 
 /// The arena cap for this machine: [`MALLOC_ARENAS_PER_CORE`] times its cores.
