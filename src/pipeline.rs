@@ -683,24 +683,36 @@ mod tests {
         }
         drop(in_tx);
         let (out_tx, mut out_rx) = mpsc::channel::<Envelope<u32>>(16);
-        let busy = std::sync::atomic::AtomicUsize::new(0);
-        let most_busy = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-        let seen_most = Arc::clone(&most_busy);
-        let slow = move |_: &InputMeta, _: &Bytes, n: u32| {
-            use std::sync::atomic::Ordering::SeqCst;
-            most_busy.fetch_max(busy.fetch_add(1, SeqCst) + 1, SeqCst);
-            std::thread::sleep(Duration::from_millis(30));
-            busy.fetch_sub(1, SeqCst);
+        // The first story waits (up to 10 s) until a second story is being worked on:
+        // only a second thread of the stage can start one meanwhile.
+        let started = Arc::new((Mutex::new(0_usize), std::sync::Condvar::new()));
+        let first_had_company = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (seen, in_work) = (Arc::clone(&first_had_company), Arc::clone(&started));
+        let rendezvous = move |_: &InputMeta, _: &Bytes, n: u32| {
+            let (count, changed) = &*in_work;
+            let mut count = count.lock().unwrap();
+            *count += 1;
+            changed.notify_all();
+            if *count == 1 {
+                let (count, _) = changed
+                    .wait_timeout_while(count, Duration::from_secs(10), |c| *c < 2)
+                    .unwrap();
+                seen.store(*count >= 2, std::sync::atomic::Ordering::SeqCst);
+            }
             Ok(n)
         };
-        let stage = tokio::task::spawn_blocking(move || run_cpu_stage("t", in_rx, out_tx, 2, slow));
+        let stage =
+            tokio::task::spawn_blocking(move || run_cpu_stage("t", in_rx, out_tx, 2, rendezvous));
         let mut count = 0;
         while out_rx.recv().await.is_some() {
             count += 1;
         }
         stage.await.unwrap();
         assert_eq!(count, 10);
-        assert_eq!(seen_most.load(std::sync::atomic::Ordering::SeqCst), 2);
+        assert!(
+            first_had_company.load(std::sync::atomic::Ordering::SeqCst),
+            "a second thread took a story while the first was still on one"
+        );
     }
 
     #[test]

@@ -453,7 +453,15 @@ impl Doc {
             }
         };
         for j in 0..sent.len() {
-            context_keys(sent, j, caps, self.classes, &self.cases, &mut out.keys);
+            token_keys(
+                sent,
+                j,
+                caps,
+                self.classes,
+                &self.cases,
+                Some(Part::Context),
+                &mut out.keys,
+            );
             if title_head {
                 title_head_keys(&sent[j], j, &self.cases, &mut out.keys);
             }
@@ -505,7 +513,15 @@ impl Doc {
         let caps = self.caps_sentence.get(s).copied().unwrap_or(false);
         let title_head = s == 0 && self.title_head;
         for j in 0..sent.len() {
-            token_keys(sent, j, caps, self.classes, &self.cases, &mut out.keys);
+            token_keys(
+                sent,
+                j,
+                caps,
+                self.classes,
+                &self.cases,
+                None,
+                &mut out.keys,
+            );
             if title_head {
                 title_head_keys(&sent[j], j, &self.cases, &mut out.keys);
             }
@@ -912,9 +928,10 @@ impl<'a> Window<'a> {
 
 /// The templates: every key of the token at `v` that `out` wants, in the order training
 /// has always used (feature dropout draws per key in this order, so the committed model is
-/// reproduced byte for byte). Training takes them all ([`token_keys`]); tagging takes the
-/// word-role part once per distinct word ([`word_role_keys`]) and the context part per
-/// token ([`context_keys`]). A new template goes here, under its part.
+/// reproduced byte for byte). Training takes them all ([`token_keys`] with `None`); tagging
+/// takes the word-role part once per distinct word ([`word_role_keys`]) and the context
+/// part per token ([`token_keys`] with `Part::Context`). A new template goes here, under its
+/// part.
 #[inline(always)]
 fn each_key(v: &Window<'_>, out: &mut Keys<'_>) {
     let (w, m1, m2, p1, p2) = (v.w, v.m1, v.m2, v.p1, v.p2);
@@ -924,6 +941,10 @@ fn each_key(v: &Window<'_>, out: &mut Keys<'_>) {
     let before2 = out.wants(Part::Word(BEFORE2));
     let after2 = out.wants(Part::Word(AFTER2));
     let context = out.wants(Part::Context);
+    debug_assert!(
+        !context || v.doc.is_some(),
+        "context keys need the document (a lone word's window has none)"
+    );
     let caps_bit = u64::from(v.caps);
     if own {
         out.push(key1(t::BIAS, 0));
@@ -1012,18 +1033,21 @@ fn each_key(v: &Window<'_>, out: &mut Keys<'_>) {
     }
 }
 
-/// Appends all of token `j`'s keys, in training's order (training).
+/// Appends token `j`'s keys of `part`, or all of them in training's order with `None`
+/// (training). `Some(Part::Context)` is what tagging takes per token: the keys that depend
+/// on more than one word, on the token's place or on the document.
 fn token_keys(
     sent: &[Info],
     j: usize,
     caps: bool,
     classes: bool,
     doc: &FxHashMap<u64, DocCase>,
+    part: Option<Part>,
     keys: &mut Vec<u64>,
 ) {
     let none = Info::default();
     let window = Window::around(sent, j, caps, classes, doc, &none);
-    each_key(&window, &mut Keys { part: None, keys });
+    each_key(&window, &mut Keys { part, keys });
 }
 
 /// Appends the keys word `w` gives a token in role `role` ([`OWN`], [`BEFORE1`], ...) in a
@@ -1032,22 +1056,6 @@ fn token_keys(
 fn word_role_keys(w: &Info, role: usize, caps: bool, classes: bool, keys: &mut Vec<u64>) {
     let part = Some(Part::Word(role));
     each_key(&Window::lone(w, caps, classes), &mut Keys { part, keys });
-}
-
-/// Appends token `j`'s keys that depend on more than one word, on its place in the
-/// sentence or on the document: the part of [`token_keys`] not in [`word_role_keys`].
-fn context_keys(
-    sent: &[Info],
-    j: usize,
-    caps: bool,
-    classes: bool,
-    doc: &FxHashMap<u64, DocCase>,
-    keys: &mut Vec<u64>,
-) {
-    let none = Info::default();
-    let window = Window::around(sent, j, caps, classes, doc, &none);
-    let part = Some(Part::Context);
-    each_key(&window, &mut Keys { part, keys });
 }
 
 fn gazetteer_keys(w: &Info, m1: &Info, p1: &Info, keys: &mut Vec<u64>) {
