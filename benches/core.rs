@@ -19,6 +19,11 @@ use wire_enricher::enrich::record::SourceInfo;
 use wire_enricher::enrich::story::{Stage1, Stage2, Stage3};
 use wire_enricher::enrich::{story_id, EnrichOptions, Enricher, RawStory};
 
+/// The allocator the `wire-enricher` binary uses (src/main.rs), so the figures here are
+/// the shipped binary's.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// The mix prepared once: raw stories plus each stage's input, for the stories that parse.
 struct Prepared {
     raws: Vec<Vec<u8>>,

@@ -18,6 +18,12 @@ use wire_enricher::config::{Config, LogFormat};
 
 use wire_enricher::{daemon, eval, health, metrics, offline, shutdown, telemetry, train};
 
+/// mimalloc, not glibc's malloc: the stage threads free on one thread what another
+/// allocated, and glibc's arenas made the worker ~15% slower per story, needed a trim thread
+/// to keep RSS flat and still lost to mimalloc on memory (benches/README.md, session 11).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Exit code for runtime failures.
 const EXIT_RUNTIME: u8 = 1;
 /// Exit code for bad configuration (clap uses it for bad usage too).
@@ -199,108 +205,36 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
     }
 }
 
-/// Arenas glibc malloc may use in the daemon, per core. The default (8 per core) lets
-/// every blocking-pool thread that ever ran a stage keep its own arena, and memory freed
-/// into one arena cannot serve another: the worker's RSS grew through every run (115 -> 159
-/// MB over 20,000 stories, before the mmap threshold and the trim thread below). A cap of
-/// 2 arenas in all fixed that, but then the stage threads contended for them. e2e bench,
-/// 2 cores, 20,000 stories, one worker, alternated ABBA (2026-12-06): 2 arenas used
-/// 0.98 / 1.11 / 1.11 worker CPU ms per story, 2 per core (4) 0.88 / 0.98 / 1.01, at a peak
-/// RSS of 70-73 against 74-76 MB; 8 (one run) were within noise of 4. So: 2 per core, at least
-/// one for each thread that can run at a time, still a quarter of glibc's default.
-/// (Since the CPU stages run on threads of their own, `pipeline.parallelism` per stage, the
-/// same e2e bench peaks at 47 MB RSS with this cap, and at 48 MB over a 10-minute soak.)
-const MALLOC_ARENAS_PER_CORE: usize = 2;
+/// mimalloc's option index of `arena_eager_commit` (`mi_option_arena_eager_commit` in
+/// mimalloc 2's `mimalloc.h`; the Rust bindings do not name it).
+#[cfg(target_os = "linux")]
+const MI_OPTION_ARENA_EAGER_COMMIT: libmimalloc_sys::mi_option_t = 4;
 
-/// The arena cap for this machine: [`MALLOC_ARENAS_PER_CORE`] times its cores.
-#[cfg(all(target_os = "linux", target_env = "gnu"))]
-fn malloc_arenas() -> libc::c_int {
-    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
-    libc::c_int::try_from(cores.saturating_mul(MALLOC_ARENAS_PER_CORE)).unwrap_or(libc::c_int::MAX)
-}
-
-/// Allocations from this size up are mmapped and unmapped again on free, instead of being
-/// carved from an arena where a 1 MB story's transient buffers would stay in RSS.
-/// Setting it also stops glibc from raising the threshold dynamically (up to 32 MB) after
-/// the first large free, which is what lets large buffers pile up in the arenas.
-const MALLOC_MMAP_THRESHOLD: libc::c_int = 256 * 1024;
-
-/// Free memory at the top of an arena that glibc keeps instead of giving it back to the
-/// kernel. Fixing the mmap threshold also pins this at glibc's 128 KiB default, so every
-/// story's transient buffers were returned and faulted in again: `perf stat -e page-faults`
-/// on the worker pinned to one core in the e2e bench counted 8,380 faults per 5 s at the
-/// default, 1,930 with 8 MiB; peak RSS unchanged (70 MB). The CPU saved is small beside
-/// this machine's run-to-run noise.
-const MALLOC_TRIM_THRESHOLD: libc::c_int = 8 * 1024 * 1024;
-
-/// Bounds glibc's per-thread arenas, sends large buffers to mmap and keeps a few MB of
-/// freed arena memory for reuse, for the long-running daemon (`run`, `relay`) only, unless
-/// the operator set `MALLOC_ARENA_MAX`, `MALLOC_MMAP_THRESHOLD_` or
-/// `MALLOC_TRIM_THRESHOLD_` themselves (glibc reads those at start-up; `mallopt` here would
-/// override them).
+/// Tells mimalloc not to commit its arenas eagerly, unless the operator set
+/// `MIMALLOC_ARENA_EAGER_COMMIT` (mimalloc reads its `MIMALLOC_*` variables itself).
 ///
-/// Measured with `cargo bench --bench e2e` (20,000 stories, 2 cores): without it the peak
-/// RSS was 159 MB and still rising; see benches/README.md for the figures with it.
-#[cfg(all(target_os = "linux", target_env = "gnu"))]
-fn tune_malloc() {
-    if std::env::var_os("MALLOC_ARENA_MAX").is_none() {
-        // SAFETY: mallopt only changes allocator parameters; it is called before the
-        // runtime starts any thread, and M_ARENA_MAX takes any positive int.
-        unsafe { libc::mallopt(libc::M_ARENA_MAX, malloc_arenas()) };
-    }
-    if std::env::var_os("MALLOC_MMAP_THRESHOLD_").is_none() {
-        // SAFETY: as above; the value is within glibc's accepted range (0..=32 MiB).
-        unsafe { libc::mallopt(libc::M_MMAP_THRESHOLD, MALLOC_MMAP_THRESHOLD) };
-    }
-    if std::env::var_os("MALLOC_TRIM_THRESHOLD_").is_none() {
-        // SAFETY: as above; M_TRIM_THRESHOLD takes any non-negative int.
-        unsafe { libc::mallopt(libc::M_TRIM_THRESHOLD, MALLOC_TRIM_THRESHOLD) };
+/// On an overcommitting OS mimalloc 2 commits each arena (1 GiB) up front by default; the
+/// worker's RSS in the e2e bench (10,000 stories) was then 92-106 MB (mimalloc 3: 140-166
+/// MB), against 66-73 MB with arenas committed on demand, at the same speed
+/// (benches/README.md, session 11). The first arena is reserved at the
+/// first allocation, before `main` runs, so this runs as an ELF constructor
+/// ([`TUNE_ALLOCATOR`]).
+#[cfg(target_os = "linux")]
+extern "C" fn tune_allocator() {
+    if std::env::var_os("MIMALLOC_ARENA_EAGER_COMMIT").is_none() {
+        // SAFETY: mi_option_set only stores an integer in mimalloc's static option table
+        // and marks it set (no allocation, no lock); any value is accepted, and the option
+        // is read when an arena is reserved.
+        unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_ARENA_EAGER_COMMIT, 0) };
     }
 }
 
-/// How often the daemon hands freed heap pages back to the kernel (`malloc_trim`).
-const MALLOC_TRIM_INTERVAL: std::time::Duration = std::time::Duration::from_secs(30);
-
-/// Starts a thread that calls `malloc_trim(0)` every [`MALLOC_TRIM_INTERVAL`], so that the
-/// resident size follows the live heap after a burst instead of keeping the burst's peak:
-/// glibc only returns free memory at the top of an arena by itself, and the pages freed
-/// inside the arenas after a burst of large stories (or of stories queued behind a slow
-/// bus) stayed resident. Each call took about 0.2 ms in the 100 stories/s cluster soak
-/// (a `perf probe` uprobe on glibc's `malloc_trim`; the log target `malloc_trim` at debug
-/// level reports each call); `MALLOC_TRIM_THRESHOLD_` in the environment turns it off, as the
-/// operator then manages trimming.
-#[cfg(all(target_os = "linux", target_env = "gnu"))]
-fn start_malloc_trimmer() {
-    if std::env::var_os("MALLOC_TRIM_THRESHOLD_").is_some() {
-        return;
-    }
-    let spawned = std::thread::Builder::new()
-        .name("malloc-trim".to_owned())
-        .spawn(|| loop {
-            std::thread::sleep(MALLOC_TRIM_INTERVAL);
-            let started = std::time::Instant::now();
-            // SAFETY: malloc_trim only releases free memory; it takes the arena locks
-            // itself and is safe to call from any thread at any time.
-            let released = unsafe { libc::malloc_trim(0) };
-            tracing::debug!(
-                target: "malloc_trim",
-                released = released != 0,
-                micros = started.elapsed().as_micros() as u64,
-                "malloc_trim"
-            );
-        });
-    if let Err(error) = spawned {
-        tracing::warn!(%error, "cannot start the malloc-trim thread; RSS may keep burst peaks");
-    }
-}
-
-/// Other allocators and platforms: nothing to tune.
-#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-fn tune_malloc() {}
-
-/// Other allocators and platforms: nothing to trim.
-#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-fn start_malloc_trimmer() {}
+/// Runs [`tune_allocator`] among the program's constructors, before Rust's runtime
+/// allocates anything.
+#[cfg(target_os = "linux")]
+#[used]
+#[unsafe(link_section = ".init_array")]
+static TUNE_ALLOCATOR: extern "C" fn() = tune_allocator;
 
 fn healthcheck(config: &Config, path: &str) -> Result<(), Failure> {
     let listen: std::net::SocketAddr = config
@@ -321,11 +255,9 @@ fn healthcheck(config: &Config, path: &str) -> Result<(), Failure> {
 }
 
 fn run_daemon(config: Config, mode: daemon::Mode) -> Result<(), Failure> {
-    tune_malloc();
     telemetry::init(config.log.format == LogFormat::Json, &config.log.level)
         .context("cannot set up logging (log.level?)")
         .map_err(Failure::config)?;
-    start_malloc_trimmer();
     let metrics = metrics::install()
         .context("cannot install the metrics recorder")
         .map_err(Failure::runtime)?;
