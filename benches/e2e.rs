@@ -40,11 +40,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
-/// The allocator the `wire-enricher` binary uses (src/main.rs), so the figures here are
-/// the shipped binary's.
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 use async_nats::jetstream::message::PublishMessage;
 use async_nats::jetstream::{self, stream};
 use bytes::Bytes;
@@ -52,6 +47,11 @@ use futures::stream::{BoxStream, FuturesUnordered};
 use futures::StreamExt;
 use wire_enricher::enrich::record::{Format, SourceInfo};
 use wire_enricher::enrich::{EnrichOptions, Enricher, RawStory};
+
+/// The allocator the `wire-enricher` binary uses (src/main.rs), so the figures here are
+/// the shipped binary's.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 type BenchError = Box<dyn std::error::Error + Send + Sync>;
 type Res<T> = Result<T, BenchError>;

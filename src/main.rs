@@ -208,7 +208,9 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
 }
 
 /// mimalloc's option index of `arena_eager_commit` (`mi_option_arena_eager_commit` in
-/// mimalloc 2's `mimalloc.h`; the Rust bindings do not name it).
+/// mimalloc 2's `mimalloc.h`; the Rust bindings do not name it). The test
+/// `allocator_commits_its_arenas_on_demand` fails if an update of the bundled mimalloc
+/// moves it.
 #[cfg(target_os = "linux")]
 const MI_OPTION_ARENA_EAGER_COMMIT: libmimalloc_sys::mi_option_t = 4;
 
@@ -386,6 +388,39 @@ mod tests {
         assert_eq!(cli.config, Some(PathBuf::from("x.toml")));
         assert!(Cli::try_parse_from(["wire-enricher", "eval", "ner"]).is_ok());
         assert!(Cli::try_parse_from(["wire-enricher", "train-ner"]).is_ok());
+    }
+
+    /// Guards [`MI_OPTION_ARENA_EAGER_COMMIT`]: were it another option's index, mimalloc
+    /// would have committed its first arena (1 GiB) whole before `main`.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn allocator_commits_its_arenas_on_demand() {
+        if std::env::var_os("MIMALLOC_ARENA_EAGER_COMMIT").is_some() {
+            eprintln!("MIMALLOC_ARENA_EAGER_COMMIT is set: the operator's choice, not checked");
+            return;
+        }
+        let kept: Vec<Vec<u8>> = (0..64).map(|i| vec![i as u8; 64 * 1024]).collect();
+        let [mut elapsed, mut user, mut system, mut rss, mut peak_rss] = [0usize; 5];
+        let [mut commit, mut peak_commit, mut faults] = [0usize; 3];
+        // SAFETY: mi_process_info writes one usize through each pointer, all of them to
+        // distinct live locals.
+        unsafe {
+            libmimalloc_sys::mi_process_info(
+                &mut elapsed,
+                &mut user,
+                &mut system,
+                &mut rss,
+                &mut peak_rss,
+                &mut commit,
+                &mut peak_commit,
+                &mut faults,
+            );
+        }
+        assert!(kept.iter().all(|v| v.len() == 64 * 1024));
+        assert!(
+            (4 << 20..256 << 20).contains(&peak_commit),
+            "mimalloc committed at most {peak_commit} bytes: expected a few MB in use, not a whole arena"
+        );
     }
 
     #[test]
