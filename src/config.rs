@@ -180,6 +180,20 @@ impl NatsConfig {
             .map(str::to_owned)
             .collect()
     }
+
+    /// The authentication methods that are set, named by their first key: the worker
+    /// presents one, so [`Config::validate`] rejects more than one.
+    fn auth_methods(&self) -> Vec<&'static str> {
+        [
+            ("credentials_file", self.credentials_file.is_some()),
+            ("nkey_seed_file", self.nkey_seed_file.is_some()),
+            ("token", self.token.is_some() || self.token_file.is_some()),
+            ("user", self.user.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(name, set)| set.then_some(name))
+        .collect()
+    }
 }
 
 /// How the worker consumes its input.
@@ -556,6 +570,15 @@ impl Config {
         {
             return bad("nats.user", "a password needs a user");
         }
+        let methods = self.nats.auth_methods();
+        if let [first, second, ..] = methods.as_slice() {
+            return Err(ConfigError::Key {
+                key: format!("nats.{second}"),
+                message: format!(
+                    "set one authentication method, not several (found {first} and {second})"
+                ),
+            });
+        }
         let names = [
             ("input.stream", &self.input.stream),
             ("input.durable", &self.input.durable),
@@ -902,6 +925,28 @@ mod tests {
     }
 
     #[test]
+    fn more_than_one_authentication_method_is_rejected() {
+        let (key, message) = key_error(Config::from_toml_str(
+            "[nats]\ncredentials_file = \"w.creds\"\ntoken_file = \"t\"\n",
+        ));
+        assert_eq!(key, "nats.token");
+        assert!(message.contains("credentials_file and token"), "{message}");
+        let (key, _) = key_error(Config::from_toml_str(
+            "[nats]\nnkey_seed_file = \"w.nk\"\nuser = \"u\"\npassword_file = \"p\"\n",
+        ));
+        assert_eq!(key, "nats.user");
+        for one in [
+            "credentials_file = \"w.creds\"",
+            "nkey_seed_file = \"w.nk\"",
+            "token_file = \"t\"",
+            "user = \"u\"\npassword_file = \"p\"",
+        ] {
+            let config = Config::from_toml_str(&format!("[nats]\n{one}\n"));
+            assert!(config.is_ok(), "{one}: {config:?}");
+        }
+    }
+
+    #[test]
     fn bad_env_name_is_rejected() {
         let result = Config::load_with_env(None, env(&[("WIRE_ENRICHER__BATCH", "3")]));
         assert!(
@@ -917,7 +962,6 @@ mod tests {
             env(&[
                 ("WIRE_ENRICHER__NATS__USER", "bob"),
                 ("WIRE_ENRICHER__NATS__PASSWORD", "hunter2"),
-                ("WIRE_ENRICHER__NATS__TOKEN_FILE", "/run/token"),
                 ("WIRE_ENRICHER__NATS__URL", "nats://bob:hunter2@host:4222"),
             ]),
         )
