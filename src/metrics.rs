@@ -31,8 +31,9 @@ pub const REDELIVERIES: &str = "wire_enricher_redeliveries_total";
 pub const PUBLISH_RETRIES: &str = "wire_enricher_publish_retries_total";
 /// Wall time one story spends in one stage, labelled with `stage`.
 pub const STAGE_SECONDS: &str = "wire_enricher_stage_seconds";
-/// Items waiting in a bounded pipeline channel, labelled with `channel`. A channel that
-/// stays full names the stage that is the bottleneck.
+/// Items waiting in a bounded pipeline channel, labelled with `channel`: the stage that
+/// fills it (`source`, `parse`, `quotes`, `entities`). A channel that stays full means the
+/// stage after the one it is labelled with is the bottleneck.
 pub const CHANNEL_DEPTH: &str = "wire_enricher_channel_depth";
 /// Payload bytes taken from the input.
 pub const BYTES_IN: &str = "wire_enricher_bytes_in_total";
@@ -64,8 +65,10 @@ pub const STAGE_SECONDS_BUCKETS: [f64; 15] = [
 /// Other labels may still be used; they appear once first recorded.
 pub const KNOWN_STAGES: [&str; 4] = ["parse", "quotes", "entities", "publish"];
 
-/// Channel labels pre-registered at install (the pipeline's bounded channels).
-pub const KNOWN_CHANNELS: [&str; 4] = ["parse", "quotes", "entities", "publish"];
+/// Channel labels pre-registered at install: each bounded channel of the pipeline, named
+/// by the stage that fills it (the source's own, then each CPU stage's output; the
+/// entity stage's feeds the sink). The relay's channel appears once it is used.
+pub const KNOWN_CHANNELS: [&str; 4] = ["source", "parse", "quotes", "entities"];
 
 /// Dead-letter reasons pre-registered at install: every `ParseError::kind`, plus the
 /// spine's own `publish_failed` (retries exhausted) and `internal_error` (a stage panicked).
