@@ -204,7 +204,12 @@ static DATELINE: LazyLock<Regex> = LazyLock::new(|| {
 pub(crate) fn dateline(par: &str) -> Option<(Dateline, usize)> {
     let c = DATELINE.captures(par)?;
     let loc = c.name("loc").map(|m| m.as_str());
-    let agency = c.name("agency").map(|m| m.as_str().trim().to_owned());
+    // Blank parentheses (`CITY ( ) -`) name no agency: absent, never "".
+    let agency = c
+        .name("agency")
+        .map(|m| m.as_str().trim())
+        .filter(|a| !a.is_empty())
+        .map(str::to_owned);
     let dash = c.name("dash").map_or("", |m| m.as_str());
     match (loc, &agency) {
         (None, None) => return None,
@@ -611,6 +616,11 @@ mod tests {
         assert_eq!(d.location.as_deref(), Some("PARIS"));
         assert!(dateline("AP - The talks").is_none());
         assert!(dateline("US - Russia talks").is_none());
+        // Found by fuzzing: blank parentheses are no agency (never `""`).
+        let (d, n) = dateline("GREENFIELD, Ore. ( ) — A rare orchid").expect("dateline");
+        assert_eq!(d.location.as_deref(), Some("GREENFIELD, Ore."));
+        assert_eq!(d.agency, None);
+        assert_eq!(n, "GREENFIELD, Ore. ( ) — ".len());
     }
 
     #[test]
