@@ -463,6 +463,34 @@ fn html_nested_hundred_thousand_deep() {
     }
 }
 
+/// An unclosed `<title>` holds the rest of the page (HTML's title is raw text to its end
+/// tag); after an unknown element has opened the body, that text is both the body and the
+/// headline, with every entity mention in both. Found by `fuzz/scaling.py` on an `enrich`
+/// fuzz input (session 12): the core stayed linear, but the span checks counted the
+/// headline's code points once per mention (quadratic).
+#[test]
+fn unclosed_title_makes_the_whole_page_the_headline() {
+    let prose = benign_prose(900_000);
+    let page = format!(
+        "<!DOCTYPE html><html lang=\"en\"><head><heatle>Officials in Brussels said on \
+         Tuesday that talks would resume.<title>{prose}"
+    );
+    let benign = benign_time(page.len());
+    let label = "html: unclosed <title> over 900 KB";
+    let run = hostile(label, page.into_bytes(), benign);
+    let record = assert_record(label, &run);
+    let in_headline = record
+        .entities
+        .iter()
+        .flat_map(|e| &e.mentions)
+        .filter(|m| m.field == Some(wire_enricher::enrich::record::Field::Headline))
+        .count();
+    eprintln!(
+        "{label}: headline {} bytes, {in_headline} mentions in it",
+        record.headline.as_deref().map_or(0, str::len)
+    );
+}
+
 // ---------------------------------------------------------------------------------------
 // XML: billion laughs and external entities in NewsML-G2.
 // ---------------------------------------------------------------------------------------

@@ -9,7 +9,7 @@
 //! Every `check_*` function panics (so libFuzzer records a crash) with a message that
 //! names the broken invariant; none of them allocates more than a copy of the input.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::OnceLock;
 
 use wire_enricher::enrich::entities::{self, tokenize, Model};
@@ -515,19 +515,21 @@ pub fn check_entities(story: &Story, entities: &[Entity], quotes: &[Quote]) {
 /// JSON reads back as a record (so no NaN salience, no unknown field).
 pub fn check_record(record: &EnrichedRecord) {
     let body: Vec<char> = record.body.chars().collect();
-    let check =
+    // Each field's code points are counted once: a field may be long (a malformed page can
+    // make its whole text the headline) and hold hundreds of mentions, and counting per
+    // mention made this check quadratic (scaling.py flagged it; the core was linear).
+    let mut fields: HashMap<(Field, Option<usize>), Vec<char>> = HashMap::new();
+    let mut check =
         |what: &str, field: Option<Field>, media_index: Option<usize>, start, end, text: &str| {
-            // The body's code points are counted once; the other fields are short.
-            let other: Vec<char>;
-            let chars: &[char] = if field.is_none() {
-                &body
-            } else {
-                other = record
-                    .field_text(field, media_index)
-                    .unwrap_or_else(|| panic!("{what}: no {field:?} {media_index:?}"))
-                    .chars()
-                    .collect();
-                &other
+            let chars: &[char] = match field {
+                None => &body,
+                Some(f) => fields.entry((f, media_index)).or_insert_with(|| {
+                    record
+                        .field_text(field, media_index)
+                        .unwrap_or_else(|| panic!("{what}: no {field:?} {media_index:?}"))
+                        .chars()
+                        .collect()
+                }),
             };
             assert!(
                 start <= end && end <= chars.len(),

@@ -6,6 +6,8 @@
 
 #![allow(dead_code)] // each test binary uses a different part of the harness
 
+use std::collections::hash_map::Entry;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
@@ -211,6 +213,7 @@ fn short(value: &Value) -> String {
 /// in order, separated by exactly `"\n\n"` and covering `body`.
 pub(crate) fn span_problems(record: &EnrichedRecord) -> Vec<String> {
     let body: Vec<char> = record.body.chars().collect();
+    let mut fields: HashMap<(Field, Option<usize>), Vec<char>> = HashMap::new();
     let mut problems = Vec::new();
     let mut check = |what: String,
                      field: Option<Field>,
@@ -218,18 +221,22 @@ pub(crate) fn span_problems(record: &EnrichedRecord) -> Vec<String> {
                      start: usize,
                      end: usize,
                      text: &str| {
-        // The body's code points are counted once; the other fields are short.
-        let other: Vec<char>;
-        let chars: &[char] = if field.is_none() {
-            &body
-        } else if let Some(t) = record.field_text(field, media_index) {
-            other = t.chars().collect();
-            &other
-        } else {
-            problems.push(format!(
-                "{what}: points into a missing field {field:?}/{media_index:?}"
-            ));
-            return;
+        // Each field's code points are counted once: a field can be long (an unclosed
+        // <title> makes a page's whole text its headline) and hold many mentions.
+        let chars: &[char] = match field {
+            None => &body,
+            Some(f) => match fields.entry((f, media_index)) {
+                Entry::Occupied(known) => known.into_mut(),
+                Entry::Vacant(slot) => match record.field_text(field, media_index) {
+                    Some(t) => slot.insert(t.chars().collect()),
+                    None => {
+                        problems.push(format!(
+                            "{what}: points into a missing field {field:?}/{media_index:?}"
+                        ));
+                        return;
+                    }
+                },
+            },
         };
         if start > end || end > chars.len() {
             problems.push(format!(
