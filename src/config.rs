@@ -181,13 +181,15 @@ impl NatsConfig {
             .collect()
     }
 
-    /// The authentication methods that are set, named by their first key: the worker
-    /// presents one, so [`Config::validate`] rejects more than one.
+    /// The authentication methods that are set, each named by the key that sets it
+    /// (`user` for user and password): the worker presents one, so [`Config::validate`]
+    /// rejects more than one. Credentials inside `url` are the server's to read, not counted.
     fn auth_methods(&self) -> Vec<&'static str> {
         [
             ("credentials_file", self.credentials_file.is_some()),
             ("nkey_seed_file", self.nkey_seed_file.is_some()),
-            ("token", self.token.is_some() || self.token_file.is_some()),
+            ("token_file", self.token_file.is_some()),
+            ("token", self.token.is_some() && self.token_file.is_none()),
             ("user", self.user.is_some()),
         ]
         .into_iter()
@@ -929,8 +931,11 @@ mod tests {
         let (key, message) = key_error(Config::from_toml_str(
             "[nats]\ncredentials_file = \"w.creds\"\ntoken_file = \"t\"\n",
         ));
-        assert_eq!(key, "nats.token");
-        assert!(message.contains("credentials_file and token"), "{message}");
+        assert_eq!(key, "nats.token_file");
+        assert!(
+            message.contains("credentials_file and token_file"),
+            "{message}"
+        );
         let (key, _) = key_error(Config::from_toml_str(
             "[nats]\nnkey_seed_file = \"w.nk\"\nuser = \"u\"\npassword_file = \"p\"\n",
         ));

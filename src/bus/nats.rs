@@ -765,6 +765,7 @@ impl CoreSource {
                 _ = token.cancelled() => break,
                 sent = tx.send(delivery) => if sent.is_err() { break },
             }
+            crate::metrics::channel_depth("source", tx.max_capacity() - tx.capacity());
         }
         self.health.set_consuming(false);
         for subscription in messages.iter_mut() {
