@@ -188,8 +188,9 @@ impl NatsConfig {
         [
             ("credentials_file", self.credentials_file.is_some()),
             ("nkey_seed_file", self.nkey_seed_file.is_some()),
+            // Both token keys together are rejected before this is asked.
             ("token_file", self.token_file.is_some()),
-            ("token", self.token.is_some() && self.token_file.is_none()),
+            ("token", self.token.is_some()),
             ("user", self.user.is_some()),
         ]
         .into_iter()
