@@ -331,8 +331,8 @@ impl Meta {
         };
         if self.headline.is_none() {
             self.headline = text("headline")
-                .or_else(|| text("name"))
-                .filter(|s| is_headline_sized(s));
+                .filter(|s| is_headline_sized(s))
+                .or_else(|| text("name").filter(|s| is_headline_sized(s)));
         }
         if self.published.is_none() {
             self.published = text("datePublished")
@@ -369,17 +369,20 @@ impl Meta {
         for &(key, content) in tags {
             found.entry(key.to_ascii_lowercase()).or_insert(content);
         }
-        let get = |keys: &[&str]| {
+        let get_if = |keys: &[&str], keep: fn(&str) -> bool| {
             keys.iter().find_map(|k| {
                 found
                     .get(*k)
                     .map(|v| normalize::clean(v, true))
-                    .filter(|v| !v.is_empty())
+                    .filter(|v| keep(v))
             })
         };
+        let get = |keys: &[&str]| get_if(keys, |v| !v.is_empty());
         if self.headline.is_none() {
-            self.headline = get(&["og:title", "twitter:title", "dc.title", "headline"])
-                .filter(|s| is_headline_sized(s));
+            self.headline = get_if(
+                &["og:title", "twitter:title", "dc.title", "headline"],
+                is_headline_sized,
+            );
         }
         if self.published.is_none() {
             self.published = get(&[
@@ -428,7 +431,7 @@ impl Meta {
         self.title = found
             .title
             .iter()
-            .map(|&e| element_text(e))
+            .map(|&e| strip_site_name(&element_text(e)))
             .find(|t| is_headline_sized(t));
         if self.published.is_none() {
             self.published = found
@@ -467,7 +470,7 @@ impl Meta {
         let headline = self
             .headline
             .or_else(|| self.h1.clone())
-            .or_else(|| self.title.as_deref().map(strip_site_name));
+            .or_else(|| self.title.clone());
         drop_title_paragraphs(story, [headline.as_deref(), self.h1.as_deref()]);
         if headline.is_some() {
             story.headline = headline;
@@ -1249,9 +1252,41 @@ mod tests {
         );
         let s = parse(&page).expect("story");
         assert_eq!(s.headline.as_deref(), Some("Dockers go back"));
-        // An unclosed `<title>` is the rest of the page: no headline rather than the page.
-        let page = format!("<html><head><title>Dockers go back {body} {body} {body} {body}");
-        assert_eq!(parse(&page).ok().and_then(|s| s.headline), None);
+        // Within the metadata too: a long `og:title` gives way to `twitter:title`, a long
+        // JSON-LD `headline` to its `name`.
+        let page = format!(
+            "<html><head><meta property=\"og:title\" content=\"{trimmed}\">\
+             <meta name=\"twitter:title\" content=\"Dockers go back\"></head><body>\
+             <article>{body}</article></body></html>"
+        );
+        let s = parse(&page).expect("story");
+        assert_eq!(s.headline.as_deref(), Some("Dockers go back"));
+        let page = format!(
+            "<html><head><script type=\"application/ld+json\">{{\"@type\":\"NewsArticle\",\
+             \"headline\":\"{trimmed}\",\"name\":\"Dockers go back\"}}</script></head>\
+             <body><article>{body}</article></body></html>"
+        );
+        let s = parse(&page).expect("story");
+        assert_eq!(s.headline.as_deref(), Some("Dockers go back"));
+        // The limit applies to the title without its site name.
+        let fits = &trimmed[..MAX_HEADLINE_CHARS - 10];
+        let page = format!(
+            "<html><head><title>{fits} | The Coastal Herald Online</title></head><body>\
+             <article>{body}</article></body></html>"
+        );
+        let s = parse(&page).expect("story");
+        assert_eq!(s.headline.as_deref(), Some(fits.trim()));
+        // An unclosed `<title>` after an unknown element has opened the body holds the rest
+        // of the page, which is then the body too: no headline rather than the page.
+        let page = format!(
+            "<html><head><heatle>Dockers go back.<title>{}",
+            "Harbour workers ended a two-week strike on Friday, after the union and the \
+             port authority agreed a pay deal. "
+                .repeat(8)
+        );
+        let s = parse(&page).expect("story");
+        assert!(s.body.len() > MAX_HEADLINE_CHARS, "body: {}", s.body);
+        assert_eq!(s.headline, None);
         // At the limit, counted in characters, not bytes.
         let at_limit = "é".repeat(MAX_HEADLINE_CHARS);
         assert!(is_headline_sized(&at_limit));
