@@ -500,6 +500,42 @@ fn unclosed_title_is_not_taken_as_the_headline() {
     assert!(mentions > 1_000, "{label}: {mentions} mentions");
 }
 
+/// A feed's own headline field has no length limit (it is the producer's metadata, kept as
+/// given): a 900 KB envelope headline is enriched in linear time, with its mentions, and the
+/// span checks, once quadratic in a long field's mentions (session 12), stay linear.
+#[test]
+fn envelope_headline_of_900_kb_is_enriched_in_linear_time() {
+    let prose = benign_prose(900_000).replace("\n\n", " ");
+    let story = serde_json::json!({
+        "id": "hostile-headline",
+        "headline": prose,
+        "body": "Officials in Brussels said on Tuesday that talks would resume.",
+    })
+    .to_string();
+    let benign = benign_time(story.len());
+    let label = "json: envelope headline over 900 KB";
+    let run = hostile(label, story.into_bytes(), benign);
+    let start = Instant::now();
+    let record = assert_record(label, &run);
+    assert_linear(
+        &format!("{label} (span checks)"),
+        start.elapsed(),
+        benign.elapsed,
+    );
+    let headline = record.headline.as_deref().map_or(0, str::len);
+    let in_headline = record
+        .entities
+        .iter()
+        .flat_map(|e| &e.mentions)
+        .filter(|m| m.field == Some(wire_enricher::enrich::record::Field::Headline))
+        .count();
+    assert!(headline > 800_000, "{label}: headline of {headline} bytes");
+    assert!(
+        in_headline > 1_000,
+        "{label}: {in_headline} headline mentions"
+    );
+}
+
 // ---------------------------------------------------------------------------------------
 // XML: billion laughs and external entities in NewsML-G2.
 // ---------------------------------------------------------------------------------------

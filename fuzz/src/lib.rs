@@ -516,9 +516,10 @@ pub fn check_entities(story: &Story, entities: &[Entity], quotes: &[Quote]) {
 /// JSON reads back as a record (so no NaN salience, no unknown field).
 pub fn check_record(record: &EnrichedRecord) {
     let body: Vec<char> = record.body.chars().collect();
-    // Each field's code points are counted once: a field may be long (a malformed page can
-    // make its whole text the headline) and hold hundreds of mentions, and counting per
-    // mention made this check quadratic (scaling.py flagged it; the core was linear).
+    // Each field's code points are counted once: a field may be long (an envelope or ninjs
+    // headline has no length limit; before session 13 an unclosed HTML title made a whole
+    // page the headline) and hold hundreds of mentions, and counting per mention made this
+    // check quadratic (scaling.py flagged it; the core was linear).
     let mut fields: HashMap<(Field, Option<usize>), Vec<char>> = HashMap::new();
     let mut check =
         |what: &str, field: Option<Field>, media_index: Option<usize>, start, end, text: &str| {

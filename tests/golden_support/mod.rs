@@ -221,8 +221,8 @@ pub(crate) fn span_problems(record: &EnrichedRecord) -> Vec<String> {
                      start: usize,
                      end: usize,
                      text: &str| {
-        // Each field's code points are counted once: a field can be long (an unclosed
-        // <title> makes a page's whole text its headline) and hold many mentions.
+        // Each field's code points are counted once: a field can be long (a feed's
+        // envelope or ninjs headline has no length limit) and hold many mentions.
         let chars: &[char] = match field {
             None => &body,
             Some(f) => match fields.entry((f, media_index)) {

@@ -427,12 +427,15 @@ impl Meta {
             .h1
             .iter()
             .map(|&e| element_text(e))
-            .find(|t| is_headline_sized(t));
+            .find(|t| !t.is_empty());
+        // The page's first title only: an over-long one is not replaced by a later `title`
+        // element, which a malformed page can hold anywhere.
         self.title = found
             .title
             .iter()
             .map(|&e| strip_site_name(&element_text(e)))
-            .find(|t| is_headline_sized(t));
+            .find(|t| !t.is_empty())
+            .filter(|t| is_headline_sized(t));
         if self.published.is_none() {
             self.published = found
                 .datetimes
@@ -469,7 +472,7 @@ impl Meta {
     fn apply(self, story: &mut Story) {
         let headline = self
             .headline
-            .or_else(|| self.h1.clone())
+            .or_else(|| self.h1.clone().filter(|h| is_headline_sized(h)))
             .or_else(|| self.title.clone());
         drop_title_paragraphs(story, [headline.as_deref(), self.h1.as_deref()]);
         if headline.is_some() {
