@@ -18,11 +18,20 @@
 //!   walking its stack of open elements, so on a page nested 100,000 deep every tag would
 //!   cost time proportional to the depth.
 //!
+//! The depth cap must hold over every byte the parser may read as markup. A raw-text tag
+//! does not switch the tokenizer to text inside `<select>` (the parser ignores it there) or
+//! in SVG and MathML (it is a foreign element), and the scan does not track those contexts.
+//! So the text it keeps without reading it as markup otherwise (a title, `<xmp>`, a kept
+//! script), everything after a raw-text element that is never closed, and everything after
+//! `<plaintext>` are read for the depth cap alone: tags there are counted, and those past
+//! the cap cut, but nothing else is dropped (see [`Scan::depth_only_until`]).
+//!
 //! Every byte is read a bounded number of times (a skipped region at most three times), so
 //! the scan is linear. Elements keep their start and end tags, so the tree keeps its shape.
 //!
 //! Must not: drop text that the extractor or the metadata reader could use, or rewrite
-//! anything it does not understand (unterminated markup is left to the parser).
+//! anything it does not understand beyond the depth cap (unterminated markup is left to the
+//! parser).
 
 use std::borrow::Cow;
 use std::sync::LazyLock;
@@ -61,6 +70,7 @@ pub(crate) fn prescan(input: &str) -> Cow<'_, str> {
         depth: 0,
         dropped_ends: 0,
         kept_until: 0,
+        depth_only_until: 0,
         unclosed: Vec::new(),
         drops: Vec::new(),
     };
@@ -88,6 +98,10 @@ struct Scan<'a> {
     /// End of the furthest `nav`/`aside`/`footer` region kept whole: no region inside it is
     /// measured again (keeps the scan linear).
     kept_until: usize,
+    /// Input before this position is read for the depth cap alone: comments and attributes
+    /// stay, raw-text and region elements are not looked into, and only tags past the cap
+    /// are cut (`usize::MAX`: the rest of the input). See the module docs.
+    depth_only_until: usize,
     /// Region elements found without a matching end: not looked for again in this input.
     unclosed: Vec<Region>,
     /// Attribute ranges to drop from the current tag (reused buffer).
@@ -95,6 +109,11 @@ struct Scan<'a> {
 }
 
 impl Scan<'_> {
+    /// Whether markup at `at` is read for the depth cap alone.
+    fn depth_only(&self, at: usize) -> bool {
+        at < self.depth_only_until
+    }
+
     /// Removes `input[from..to]` (ranges come in increasing order, never overlapping).
     fn cut(&mut self, from: usize, to: usize) {
         if from >= to || from < self.copied {
@@ -117,7 +136,7 @@ impl Scan<'_> {
             let next = match markup_at(bytes, lt) {
                 Markup::Text => Some(lt + 1),
                 Markup::Comment(end) => {
-                    if let Some(end) = end {
+                    if let Some(end) = end.filter(|_| !self.depth_only(lt)) {
                         self.cut(lt, end);
                     }
                     end
@@ -137,10 +156,11 @@ impl Scan<'_> {
     fn tag(&mut self, lt: usize) -> Option<usize> {
         let bytes = self.input.as_bytes();
         let closing = bytes.get(lt + 1) == Some(&b'/');
+        let depth_only = self.depth_only(lt);
         let mut drops = std::mem::take(&mut self.drops);
         drops.clear();
         let tag = read_tag(bytes, lt, |gap, name, end| {
-            if !closing && !is_kept_attribute(name) {
+            if !closing && !depth_only && !is_kept_attribute(name) {
                 drops.push((gap, end));
             }
         });
@@ -173,12 +193,16 @@ impl Scan<'_> {
             self.cut(from, to);
         }
         self.drops = drops;
+        if depth_only {
+            return Some(tag.end);
+        }
         if name.is(b"plaintext") {
-            // Everything after it is text.
-            return None;
+            // Everything after it is text, unless the parser ignores the tag (module docs).
+            self.depth_only_until = usize::MAX;
+            return Some(tag.end);
         }
         if name.is_raw_text() {
-            return self.raw_text(&name, lt, tag.end);
+            return Some(self.raw_text(&name, lt, tag.end));
         }
         match Region::of(&name) {
             Some(region) if !tag.self_closing => Some(self.region(region, &name, lt, tag.end)),
@@ -188,20 +212,27 @@ impl Scan<'_> {
 
     /// The content of a raw-text element, which runs to the first end tag of its name:
     /// dropped unless it is the title, `<xmp>` (shown as text), JSON-LD or a script in the
-    /// tokenizer's escape states.
-    fn raw_text(&mut self, name: &Name, lt: usize, start: usize) -> Option<usize> {
+    /// tokenizer's escape states. Kept content, and everything after an element that is
+    /// never closed, is read for the depth cap alone (module docs). Returns where the scan
+    /// resumes: the end tag when the content is dropped, else the content.
+    fn raw_text(&mut self, name: &Name, lt: usize, start: usize) -> usize {
         let bytes = self.input.as_bytes();
-        let end = end_tag(bytes, start, name.as_bytes())?;
+        let Some(end) = end_tag(bytes, start, name.as_bytes()) else {
+            self.depth_only_until = usize::MAX;
+            return start;
+        };
         let content = &bytes[start..end];
         let keep = name.is(b"title")
             || name.is(b"xmp")
             || name.is(b"script")
                 && (contains_ignore_case(&bytes[lt..start], b"ld+json")
                     || memchr::memmem::find(content, b"<!--").is_some());
-        if !keep {
-            self.cut(start, end);
+        if keep {
+            self.depth_only_until = self.depth_only_until.max(end);
+            return start;
         }
-        Some(end)
+        self.cut(start, end);
+        end
     }
 
     /// The content of a region element (start tag at `lt`, content from `start`): dropped up
@@ -739,6 +770,57 @@ mod tests {
         // Foreign content broken out of by an HTML element is left to the parser.
         let broken = "<svg><p>Text</p></svg>";
         assert_eq!(scan(broken), broken);
+    }
+
+    /// A page nested 100,000 deep behind `prefix`, with a story paragraph at the bottom.
+    fn deep_behind(prefix: &str, suffix: &str) -> String {
+        format!(
+            "{prefix}{}<p>Deep text.</p>{}{suffix}",
+            "<div>".repeat(100_000),
+            "</div>".repeat(100_000)
+        )
+    }
+
+    #[test]
+    fn the_cap_holds_where_a_raw_text_tag_does_not_switch_to_text() {
+        // Inside `<select>` the parser ignores these tags, and in SVG or MathML they are
+        // foreign elements: either way what follows is markup, not the element's text.
+        for (prefix, suffix) in [
+            // Never closed: the scan used to stop at them and hand the rest on unread.
+            ("<select><style></select>", ""),
+            ("<svg><style>", ""),
+            ("<math><textarea>", ""),
+            ("<select><plaintext></select>", ""),
+            // Closed, but kept whole: the scan used to step over their content.
+            ("<select><title></select>", "</title>"),
+            ("<select><xmp></select>", "</xmp>"),
+            ("<svg><script type=\"application/ld+json\">", "</script>"),
+        ] {
+            let page = deep_behind(prefix, suffix);
+            let capped = prescan(&page);
+            assert!(
+                capped.matches("<div>").count() <= MAX_DEPTH,
+                "{prefix}: {} <div> tags left",
+                capped.matches("<div>").count()
+            );
+            assert!(capped.contains("<p>Deep text.</p>"), "{prefix}");
+        }
+    }
+
+    #[test]
+    fn text_read_for_the_depth_alone_keeps_its_comments_and_attributes() {
+        // A kept title, and the rest of the page after a script that is never closed: only
+        // tags past the depth cap may go, so these stay byte for byte.
+        let title = "<title>T <b class=x><!-- c --></title><p data-x=1>Text</p>";
+        assert_eq!(
+            scan(title),
+            "<title>T <b class=x><!-- c --></title><p>Text</p>"
+        );
+        let unclosed = "<p id=a data-x=1>A</p><script>x = 1;<!-- c --><p data-y=2>B</p>";
+        assert_eq!(
+            scan(unclosed),
+            "<p id=a>A</p><script>x = 1;<!-- c --><p data-y=2>B</p>"
+        );
     }
 
     #[test]
