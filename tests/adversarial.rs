@@ -438,6 +438,17 @@ fn html_nested_hundred_thousand_deep() {
         "<div>".repeat(DEPTH),
         "</div>".repeat(DEPTH)
     ));
+    // `/>` closes nothing in HTML: this nests as deep as `<div>` does.
+    let self_closed_divs = html_page(&format!("{story}{}", "<div/>".repeat(DEPTH)));
+    // Formatting left open between paragraphs, told apart by their ids: the parser re-opens
+    // every one before each later insert (1.8 GB of nodes for this page before the
+    // pre-scan capped open formatting).
+    let open_formatting = html_page(&format!(
+        "{story}{}",
+        (0..DEPTH / 3)
+            .map(|i| format!("<b id={i}>x<p>y"))
+            .collect::<String>()
+    ));
     let longest = [
         &divs,
         &unclosed_divs,
@@ -445,6 +456,8 @@ fn html_nested_hundred_thousand_deep() {
         &spans,
         &behind_select_style,
         &inside_svg_title,
+        &self_closed_divs,
+        &open_formatting,
     ]
     .iter()
     .map(|s| s.len())
@@ -483,6 +496,8 @@ fn html_nested_hundred_thousand_deep() {
             behind_select_style,
         ),
         ("html: <div> x100k in <svg><title>", inside_svg_title),
+        ("html: <div/> x100k", self_closed_divs),
+        ("html: <b id=N> left open x33k", open_formatting),
     ] {
         let run = hostile(label, page.into_bytes(), benign);
         assert_record_or(label, &run, &["malformed_html", "no_body"]);
