@@ -429,6 +429,8 @@ async fn poison_inputs_become_dead_letters_and_the_worker_keeps_going() {
             &["invalid_utf8"],
         ),
         (br#"{"id":"x","body":"#.to_vec(), &["malformed_json"]),
+        // Nested 10,000 deep (issue 8's hostile JSON), on the worker's own stage threads.
+        (r#"{"a":"#.repeat(10_000).into_bytes(), &["malformed_json"]),
     ];
     let good = generated_stories(20);
     let nats = client(&server.url()).await;
