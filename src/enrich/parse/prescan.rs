@@ -13,7 +13,8 @@
 //!   metadata reader looks at: a breadcrumb trail, an author, a `<time>`, an `<h1>`, a
 //!   caption, JSON-LD or meta tags;
 //! - attributes that nothing downstream reads (links, image sources, `data-*`, event
-//!   handlers, sizes…): only [`KEPT_ATTRIBUTES`] stay;
+//!   handlers, sizes…): only [`KEPT_ATTRIBUTES`] stay, and no more than [`MAX_ATTRIBUTES`]
+//!   on one tag;
 //! - tags nested deeper than [`MAX_DEPTH`] (and as many end tags): html5ever checks scopes by
 //!   walking its stack of open elements, so on a page nested 100,000 deep every tag would
 //!   cost time proportional to the depth; and formatting start tags (`<b>`, `<font>`…) left
@@ -26,7 +27,12 @@
 //! So the text it keeps without reading it as markup otherwise (a title, `<xmp>`, a kept
 //! script), everything after a raw-text element that is never closed, and everything after
 //! `<plaintext>` are read for the depth cap alone: tags there are counted, and those past
-//! the cap cut, but nothing else is dropped (see [`Scan::depth_only_until`]).
+//! the cap cut (and attributes past [`MAX_ATTRIBUTES`]), but nothing else is dropped (see
+//! [`Scan::depth_only_until`]).
+//!
+//! The depth is counted on a stack of open elements that follows the parser's rules for
+//! end tags closely enough never to close more than the parser does ([`Scan::close`]): an
+//! end tag the parser ignores (`<div></span>`) must not lower the count.
 //!
 //! Every byte is read a bounded number of times (a skipped region at most three times), so
 //! the scan is linear. Elements keep their start and end tags, so the tree keeps its shape.
@@ -60,6 +66,11 @@ const FORMATTING: [&[u8]; 12] = [
     b"b", b"big", b"code", b"em", b"font", b"i", b"s", b"small", b"strike", b"strong", b"tt", b"u",
 ];
 
+/// Most attributes kept on one tag: html5ever compares each new attribute's name with every
+/// earlier one on the tag, so a tag with 100,000 (`class` repeated, or any names where the
+/// scan keeps them all) cost quadratic time. Real tags carry a few dozen at most.
+pub(crate) const MAX_ATTRIBUTES: usize = 64;
+
 /// Attributes the metadata reader and the extractor read; all others are dropped.
 pub(crate) const KEPT_ATTRIBUTES: [&str; 15] = [
     "class",
@@ -86,7 +97,7 @@ pub(crate) fn prescan(input: &str) -> Cow<'_, str> {
         input,
         out: None,
         copied: 0,
-        depth: 0,
+        open: Vec::new(),
         dropped_ends: 0,
         formatting_open: [0; FORMATTING.len()],
         formatting_dropped_ends: [0; FORMATTING.len()],
@@ -112,8 +123,9 @@ struct Scan<'a> {
     out: Option<String>,
     /// Input bytes before this position are in `out` (or dropped).
     copied: usize,
-    /// Open elements counted towards [`MAX_DEPTH`].
-    depth: usize,
+    /// The open elements counted towards [`MAX_DEPTH`], as the parser would keep them
+    /// (see [`Scan::close`]).
+    open: Vec<Open>,
     /// End tags still to drop for start tags dropped past the depth cap.
     dropped_ends: usize,
     /// Per [`FORMATTING`] name: elements open (start tags less end tags, as written).
@@ -185,8 +197,11 @@ impl Scan<'_> {
         let depth_only = self.depth_only(lt);
         let mut drops = std::mem::take(&mut self.drops);
         drops.clear();
+        let mut attributes = 0;
         let tag = read_tag(bytes, lt, |gap, name, end| {
-            if !closing && !depth_only && !is_kept_attribute(name) {
+            attributes += 1;
+            let unread = !depth_only && !is_kept_attribute(name);
+            if !closing && (unread || attributes > MAX_ATTRIBUTES) {
                 drops.push((gap, end));
             }
         });
@@ -225,8 +240,8 @@ impl Scan<'_> {
     ///
     /// A self-closing start tag counts like any other: `/>` closes nothing in HTML (only
     /// void elements, which never count, and SVG or MathML elements end there), so
-    /// `<div/>` 100,000 times nests 100,000 deep. The scan cannot tell foreign content
-    /// apart, so there it over-counts.
+    /// `<div/>` 100,000 times nests 100,000 deep. In SVG and MathML every element nests,
+    /// `<td>` or `<option>` too, so there every start tag counts.
     fn admit(&mut self, name: &Name, closing: bool, lt: usize, end: usize) -> bool {
         let formatting = name.formatting_slot();
         if closing {
@@ -236,17 +251,17 @@ impl Scan<'_> {
                     self.cut(lt, end);
                     return false;
                 }
-                self.formatting_open[f] = self.formatting_open[f].saturating_sub(1);
             }
-            if name.is_uncounted() {
-                return true;
-            }
-            if self.dropped_ends > 0 {
+            if self.dropped_ends > 0 && !name.is_uncounted() {
                 self.dropped_ends -= 1;
                 self.cut(lt, end);
                 return false;
             }
-            self.depth = self.depth.saturating_sub(1);
+            if self.close(name) {
+                if let Some(f) = formatting {
+                    self.formatting_open[f] = self.formatting_open[f].saturating_sub(1);
+                }
+            }
             return true;
         }
         if let Some(f) = formatting {
@@ -257,16 +272,70 @@ impl Scan<'_> {
             }
             self.formatting_open[f] += 1;
         }
-        if name.is_uncounted() {
+        if self.in_foreign() && breaks_out_of_foreign(name) {
+            // The parser pops the foreign elements and inserts this one as HTML.
+            while self.in_foreign() {
+                self.open.pop();
+            }
+        }
+        let foreign = self.in_foreign() || name.is(b"svg") || name.is(b"math");
+        if !foreign && name.is_uncounted() {
             return true;
         }
-        if self.depth >= MAX_DEPTH {
+        if self.open.len() >= MAX_DEPTH {
             self.dropped_ends += 1;
             self.cut(lt, end);
             return false;
         }
-        self.depth += 1;
+        self.open.push(Open {
+            name: *name,
+            foreign,
+        });
         true
+    }
+
+    /// Whether the current element (as the scan keeps them) is SVG or MathML that is not an
+    /// integration point, where start tags make foreign elements.
+    fn in_foreign(&self) -> bool {
+        self.open
+            .last()
+            .is_some_and(|o| o.foreign && !o.name.is_integration_point())
+    }
+
+    /// An end tag: pops the open elements down to the one it closes and returns true, or
+    /// returns false where the parser would ignore it. The walk down follows the parser's
+    /// rules closely enough never to pop more than it does (popping less only over-counts):
+    /// - `</table>` closes the nearest table (only `<html>` or `<template>` stand between);
+    /// - `</select>` closes a select over nothing but option groups;
+    /// - the end tag of a block (`</div>`, `</section>`, a heading…) closes the nearest one
+    ///   of its name unless a scope boundary (a table, cell, `<object>`…) stands between;
+    /// - any other end tag (`</span>`, `</b>`…) closes the nearest element of its name only
+    ///   if no special element (a block, a list item…) stands between: `<div></span>` leaves
+    ///   the div open.
+    ///
+    /// Foreign elements are closed by name and otherwise walked past.
+    fn close(&mut self, name: &Name) -> bool {
+        let rule = EndRule::of(name);
+        for i in (0..self.open.len()).rev() {
+            let o = &self.open[i];
+            if o.name.closed_by(name) {
+                self.open.truncate(i);
+                return true;
+            }
+            if o.foreign && !o.name.is_integration_point() {
+                continue;
+            }
+            let stops = match rule {
+                EndRule::Table => o.name.is(b"html") || o.name.is(b"template"),
+                EndRule::Select => !o.name.is(b"optgroup"),
+                EndRule::Block => o.name.is_scope_boundary(),
+                EndRule::Other => o.name.is_special(),
+            };
+            if stops {
+                return false;
+            }
+        }
+        false
     }
 
     /// The content of a raw-text element, which runs to the first end tag of its name:
@@ -474,7 +543,41 @@ fn is_kept_attribute(name: &[u8]) -> bool {
         .any(|k| k.len() == name.len() && k.as_bytes().eq_ignore_ascii_case(name))
 }
 
+/// An element the scan counts as open.
+#[derive(Debug, Clone, Copy)]
+struct Open {
+    name: Name,
+    /// SVG or MathML.
+    foreign: bool,
+}
+
+/// How an end tag finds the element it closes ([`Scan::close`]).
+enum EndRule {
+    Table,
+    Select,
+    Block,
+    Other,
+}
+
+impl EndRule {
+    fn of(name: &Name) -> Self {
+        match name.as_bytes() {
+            b"table" => EndRule::Table,
+            b"select" => EndRule::Select,
+            b"address" | b"article" | b"aside" | b"blockquote" | b"button" | b"center"
+            | b"details" | b"dialog" | b"dir" | b"div" | b"dl" | b"fieldset" | b"figcaption"
+            | b"figure" | b"footer" | b"header" | b"hgroup" | b"listing" | b"main" | b"menu"
+            | b"nav" | b"ol" | b"pre" | b"search" | b"section" | b"summary" | b"ul" | b"applet"
+            | b"marquee" | b"object" | b"h1" | b"h2" | b"h3" | b"h4" | b"h5" | b"h6" => {
+                EndRule::Block
+            }
+            _ => EndRule::Other,
+        }
+    }
+}
+
 /// A tag name, lower-cased into a small buffer (longer names match nothing special).
+#[derive(Debug, Clone, Copy)]
 struct Name {
     buf: [u8; Name::CAP],
     len: usize,
@@ -507,7 +610,8 @@ impl Name {
     }
 
     /// Void elements and those whose end tag is optional (the parser closes them itself,
-    /// so pages leave them open) never count towards the depth.
+    /// so pages leave them open) never count towards the depth in HTML. (`optgroup` is not
+    /// among them: outside a `<select>` it nests.)
     fn is_uncounted(&self) -> bool {
         matches!(
             self.as_bytes(),
@@ -537,11 +641,137 @@ impl Name {
                 | b"thead"
                 | b"tfoot"
                 | b"option"
-                | b"optgroup"
                 | b"html"
                 | b"head"
                 | b"body"
         )
+    }
+
+    /// Whether an end tag named `end` closes this element: the same name, or any heading
+    /// for a heading.
+    fn closed_by(&self, end: &Name) -> bool {
+        self.len > 0 && (self.as_bytes() == end.as_bytes() || self.is_heading() && end.is_heading())
+    }
+
+    fn is_heading(&self) -> bool {
+        matches!(
+            self.as_bytes(),
+            b"h1" | b"h2" | b"h3" | b"h4" | b"h5" | b"h6"
+        )
+    }
+
+    /// SVG and MathML elements whose content is HTML (lower-cased names).
+    fn is_integration_point(&self) -> bool {
+        matches!(
+            self.as_bytes(),
+            b"foreignobject"
+                | b"desc"
+                | b"title"
+                | b"mi"
+                | b"mo"
+                | b"mn"
+                | b"ms"
+                | b"mtext"
+                | b"annotation-xml"
+        )
+    }
+
+    /// Elements that end the parser's search for an element "in scope".
+    fn is_scope_boundary(&self) -> bool {
+        matches!(
+            self.as_bytes(),
+            b"applet"
+                | b"caption"
+                | b"html"
+                | b"table"
+                | b"td"
+                | b"th"
+                | b"marquee"
+                | b"object"
+                | b"template"
+        ) || self.is_integration_point()
+    }
+
+    /// The parser's "special" elements, which stop an unknown end tag's search.
+    fn is_special(&self) -> bool {
+        self.is_scope_boundary()
+            || matches!(
+                self.as_bytes(),
+                b"address"
+                    | b"area"
+                    | b"article"
+                    | b"aside"
+                    | b"base"
+                    | b"basefont"
+                    | b"bgsound"
+                    | b"blockquote"
+                    | b"body"
+                    | b"br"
+                    | b"button"
+                    | b"center"
+                    | b"col"
+                    | b"colgroup"
+                    | b"dd"
+                    | b"details"
+                    | b"dir"
+                    | b"div"
+                    | b"dl"
+                    | b"dt"
+                    | b"embed"
+                    | b"fieldset"
+                    | b"figcaption"
+                    | b"figure"
+                    | b"footer"
+                    | b"form"
+                    | b"frame"
+                    | b"frameset"
+                    | b"h1"
+                    | b"h2"
+                    | b"h3"
+                    | b"h4"
+                    | b"h5"
+                    | b"h6"
+                    | b"head"
+                    | b"header"
+                    | b"hgroup"
+                    | b"hr"
+                    | b"iframe"
+                    | b"img"
+                    | b"input"
+                    | b"keygen"
+                    | b"li"
+                    | b"link"
+                    | b"listing"
+                    | b"main"
+                    | b"menu"
+                    | b"meta"
+                    | b"nav"
+                    | b"noembed"
+                    | b"noframes"
+                    | b"noscript"
+                    | b"ol"
+                    | b"p"
+                    | b"param"
+                    | b"plaintext"
+                    | b"pre"
+                    | b"script"
+                    | b"search"
+                    | b"section"
+                    | b"select"
+                    | b"source"
+                    | b"style"
+                    | b"summary"
+                    | b"tbody"
+                    | b"textarea"
+                    | b"tfoot"
+                    | b"thead"
+                    | b"title"
+                    | b"tr"
+                    | b"track"
+                    | b"ul"
+                    | b"wbr"
+                    | b"xmp"
+            )
     }
 
     /// The slot of a [`FORMATTING`] element.
@@ -885,6 +1115,70 @@ mod tests {
             scan(unclosed),
             "<p id=a>A</p><script>x = 1;<!-- c --><p data-y=2>B</p>"
         );
+    }
+
+    #[test]
+    fn end_tags_the_parser_ignores_do_not_lower_the_depth() {
+        for (label, page, tag) in [
+            ("<div></span>", "<div></span>".repeat(100_000), "<div>"),
+            ("<span></div>", "<span></div>".repeat(100_000), "<span>"),
+            (
+                "<span> over <table>",
+                "<span><table></span></table>".repeat(50_000),
+                "<span>",
+            ),
+            ("optgroup", "<optgroup>".repeat(100_000), "<optgroup>"),
+            (
+                "<td> in SVG",
+                format!("<svg>{}", "<td>".repeat(100_000)),
+                "<td>",
+            ),
+            (
+                "<tr> in MathML",
+                format!("<math>{}", "<tr>x</y>".repeat(100_000)),
+                "<tr>",
+            ),
+        ] {
+            let capped = prescan(&page);
+            assert!(
+                capped.matches(tag).count() <= MAX_DEPTH,
+                "{label}: {} {tag} left",
+                capped.matches(tag).count()
+            );
+        }
+        // Behind a marker (`<object>`), `</b>` does not close the `b`: it stays open.
+        let behind: String = (0..1_000)
+            .map(|i| format!("<b id={i}>x<p>y<object></b></object>"))
+            .collect();
+        assert_eq!(prescan(&behind).matches("<b ").count(), MAX_FORMATTING);
+    }
+
+    #[test]
+    fn end_tags_the_parser_honours_still_close() {
+        for page in [
+            "<div><span><b>x</b></span></div>".repeat(100_000),
+            // A block's end tag closes what is open inside it.
+            "<div><section><span>x</div>".repeat(10_000),
+            // So does a table's, across an open cell.
+            "<table><tr><td><div>x</td></tr></table>".repeat(10_000),
+            "<h2>x</h3>".repeat(10_000),
+            "<select><optgroup><option>a<optgroup><option>b</select>".repeat(10_000),
+            // Foreign content left to the parser (it holds HTML) closes too.
+            "<svg><g><b>x</b></g></svg>".repeat(10_000),
+        ] {
+            assert_eq!(prescan(&page).len(), page.len(), "{}", &page[..60]);
+        }
+    }
+
+    #[test]
+    fn attributes_past_the_cap_are_dropped() {
+        let classes: String = (0..1_000).map(|i| format!(" class=c{i}")).collect();
+        let out = scan(&format!("<div{classes}>x</div>"));
+        assert_eq!(out.matches(" class=").count(), MAX_ATTRIBUTES);
+        // Where only the depth is read, attributes stay, up to the cap.
+        let names: String = (0..1_000).map(|i| format!(" a{i}")).collect();
+        let out = scan(&format!("<select><style></select><div{names}>x</div>"));
+        assert_eq!(out.matches(" a").count(), MAX_ATTRIBUTES);
     }
 
     #[test]
