@@ -210,9 +210,27 @@ fn add_name(part: &str, byline: &mut Byline) {
     let handle = !name.contains(' ')
         && name.chars().next().is_some_and(char::is_lowercase)
         && name.len() >= 3;
-    if (looks_like_person(&name) || handle) && !byline.authors.contains(&name) {
-        byline.authors.push(name);
+    if looks_like_person(&name) || handle {
+        push_author(byline, name);
     }
+}
+
+/// Most authors one story's byline keeps. Real bylines name a handful of people (the
+/// corpus, dev pages and fixtures have at most a few); a longer list is page furniture or
+/// hostile input. Every path that adds an author goes through [`push_author`], so the
+/// duplicate check is a scan of at most this many names: 70,000 `By …` lines (or a ninjs
+/// `bylines` list that long) used to be quadratic and kept every name.
+pub(crate) const MAX_AUTHORS: usize = 20;
+
+/// Adds `name` to the authors, keeping order: not if it is already there, nor once
+/// [`MAX_AUTHORS`] are kept (the first `MAX_AUTHORS` distinct names win). Returns whether
+/// it was added.
+pub(crate) fn push_author(byline: &mut Byline, name: String) -> bool {
+    if byline.authors.len() >= MAX_AUTHORS || byline.authors.contains(&name) {
+        return false;
+    }
+    byline.authors.push(name);
+    true
 }
 
 /// Adds a name that structured metadata declares to be a person (a JSON-LD `Person`, a
@@ -229,8 +247,8 @@ pub(crate) fn add_declared_person(name: &str, byline: &mut Byline) {
         && agency_name(&name).is_none();
     if !plain_name {
         split_into(&name, byline);
-    } else if !byline.authors.contains(&name) {
-        byline.authors.push(name);
+    } else {
+        push_author(byline, name);
     }
 }
 
@@ -273,8 +291,8 @@ pub(crate) fn read_trailer(line: &str, byline: &mut Byline) -> bool {
         }
         for part in SPLIT.split(&c[2]) {
             let name = tidy_name(part);
-            if looks_like_person(&name) && !byline.authors.contains(&name) {
-                byline.authors.push(name);
+            if looks_like_person(&name) {
+                push_author(byline, name);
             }
         }
     }
@@ -359,6 +377,43 @@ mod tests {
         add_declared_person("Lakeside News Syndicate", &mut b);
         assert_eq!(b.authors, vec!["Ann Lee", "Bo Chan"]);
         assert_eq!(b.agency.as_deref(), Some("Lakeside News Syndicate"));
+    }
+
+    #[test]
+    fn authors_are_capped_in_order_on_every_path() {
+        let names: Vec<String> = (0..2 * MAX_AUTHORS)
+            .map(|i| {
+                format!(
+                    "Ann {}{}",
+                    (b'A' + (i / 26) as u8) as char,
+                    (b'a' + (i % 26) as u8) as char
+                )
+            })
+            .collect();
+        let want = &names[..MAX_AUTHORS];
+        // Declared people (ninjs, JSON-LD), repeated names not counted twice.
+        let mut b = Byline::default();
+        for n in names.iter().chain(&names) {
+            add_declared_person(n, &mut b);
+        }
+        assert_eq!(b.authors, want);
+        // Free-text bylines, one name at a time; an agency after the cap is still read.
+        let mut b = Byline::default();
+        for n in &names {
+            split_into(&format!("By {n}"), &mut b);
+        }
+        split_into("By Reuters", &mut b);
+        assert_eq!(b.authors, want);
+        assert_eq!(b.agency.as_deref(), Some("Reuters"));
+        // Reporting trailers.
+        let mut b = Byline::default();
+        for n in &names {
+            read_trailer(&format!("(Reporting by {n}; Editing by Bo Chan)"), &mut b);
+        }
+        assert_eq!(b.authors, want);
+        // The shared helper.
+        assert!(!push_author(&mut b, "Zed Last".to_owned()));
+        assert_eq!(b.authors.len(), MAX_AUTHORS);
     }
 
     #[test]

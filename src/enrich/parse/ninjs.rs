@@ -242,6 +242,26 @@ mod tests {
     }
 
     #[test]
+    fn a_long_bylines_list_is_capped() {
+        // 70,000 `bylines` entries were all kept (and checked for duplicates pairwise).
+        let n = 3 * byline::MAX_AUTHORS;
+        let mut bylines: Vec<Value> = (0..n)
+            .map(|i| serde_json::json!({"name": format!("Ann {}", ["Lee", "Chan", "Roe"][i % 3].repeat(1 + i / 3)), "role": "author"}))
+            .collect();
+        bylines.push(serde_json::json!({"name": "Central European Wire", "role": "agency"}));
+        let s = parse(&obj(serde_json::json!({
+            "uri": "urn:x:2",
+            "bodies": [{"role": "main", "contenttype": "text/plain", "value": "Workers ended a strike on Monday."}],
+            "bylines": bylines,
+        })))
+        .expect("story");
+        assert_eq!(s.byline.authors.len(), byline::MAX_AUTHORS);
+        assert_eq!(s.byline.authors[0], "Ann Lee");
+        assert_eq!(s.byline.authors[3], "Ann LeeLee");
+        assert_eq!(s.byline.agency.as_deref(), Some("Central European Wire"));
+    }
+
+    #[test]
     fn ninjs_2() {
         let s = parse(&obj(serde_json::json!({
             "uri": "urn:x:1", "versioncreated": "2019-05-09T10:20:00+00:00", "language": "en",
