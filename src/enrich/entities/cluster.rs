@@ -66,8 +66,38 @@ struct Cand<'a> {
 struct Building {
     canonical: usize,
     members: Vec<usize>,
+    /// Distinct multi-word spellings (normalised) of the entity, for the person-variant
+    /// match (`sergei lavrov` / `sergey lavrov`); at most [`MAX_VARIANT_SPELLINGS`].
     norms: Vec<String>,
     votes: [f32; 4],
+}
+
+/// How many distinct spellings an entity keeps for the person-variant match.
+///
+/// Every candidate sharing a last name is compared (word splits and an edit distance)
+/// with each kept spelling, and each new spelling is checked against the list before it
+/// is kept, so without a bound a chain of one-letter variants (`Ann Lee`, `Ano Lee`,
+/// `Bno Lee`, …) that merges into one entity makes clustering quadratic. The bound
+/// cannot change real output: only multi-word spellings are kept (a one-word form can
+/// never be a variant, see [`same_person_variant`]), the first ones met are kept
+/// (longest mentions, text before structured fields), and a real person has a handful of
+/// distinct full-name spellings in a story (with and without a middle name or initial,
+/// a transliteration or two), far below 32. Only a story with more than 32 distinct
+/// spellings of one person's full name — a chain no writer produces — sees a later
+/// spelling matched against the first 32 only.
+const MAX_VARIANT_SPELLINGS: usize = 32;
+
+impl Building {
+    /// Keeps `norm` (a mention's normalised form) for the person-variant match when it
+    /// is a new multi-word spelling and the entity has room for it.
+    fn keep_spelling(&mut self, norm: &str) {
+        if self.norms.len() < MAX_VARIANT_SPELLINGS
+            && norm.contains(' ')
+            && !self.norms.iter().any(|n| n == norm)
+        {
+            self.norms.push(norm.to_owned());
+        }
+    }
 }
 
 fn type_index(t: EntityType) -> usize {
@@ -147,8 +177,16 @@ fn edit_distance(a: &str, b: &str, max: usize) -> usize {
     prev[b.len()]
 }
 
+#[cfg(test)]
+thread_local! {
+    /// Calls of [`same_person_variant`] on this thread, for the complexity tests.
+    static VARIANT_CHECKS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
 /// Whether two person names are spellings of one name (`sergey lavrov` / `sergei lavrov`).
 fn same_person_variant(a: &str, b: &str) -> bool {
+    #[cfg(test)]
+    VARIANT_CHECKS.with(|c| c.set(c.get() + 1));
     let wa: Vec<&str> = a.split(' ').collect();
     let wb: Vec<&str> = b.split(' ').collect();
     if wa.len() != wb.len() || wa.len() < 2 || last_key(a) != last_key(b) {
@@ -304,9 +342,7 @@ pub fn cluster(
             Some(id) => {
                 let e = &mut built[id];
                 e.members.push(i);
-                if !e.norms.contains(&c.norm) {
-                    e.norms.push(c.norm.clone());
-                }
+                e.keep_spelling(&c.norm);
                 e.votes[type_index(c.found.kind)] += weight;
                 index.add(id, c, false);
             }
@@ -314,12 +350,14 @@ pub fn cluster(
                 let mut votes = [0.0; 4];
                 votes[type_index(c.found.kind)] += weight + 1.0;
                 index.add(built.len(), c, !is_structured(c.found.field));
-                built.push(Building {
+                let mut e = Building {
                     canonical: i,
                     members: vec![i],
-                    norms: vec![c.norm.clone()],
+                    norms: Vec::new(),
                     votes,
-                });
+                };
+                e.keep_spelling(&c.norm);
+                built.push(e);
             }
         }
     }
@@ -773,5 +811,124 @@ mod tests {
         assert!(same_person_variant("sergey lavrov", "sergei lavrov"));
         assert!(!same_person_variant("john kerry", "jane kerry"));
         assert_eq!(edit_distance("kitten", "sitting", 3), 3);
+    }
+
+    /// A story whose body is `names` joined by ` said. `, each tagged as a person; returns
+    /// the entities and how many person-variant checks clustering made.
+    fn cluster_people(names: &[String]) -> (Vec<Entity>, usize) {
+        let mut body = String::new();
+        let mut found = Vec::new();
+        for name in names {
+            let start = body.len();
+            body.push_str(name);
+            found.push(Found {
+                field: None,
+                media_index: None,
+                start,
+                end: body.len(),
+                first_token: 0,
+                end_token: 0,
+                kind: EntityType::Per,
+            });
+            body.push_str(" said. ");
+        }
+        let story = Story::from_paragraphs(crate::enrich::record::Format::Text, &[body]);
+        let gaz = crate::enrich::entities::embedded_gazetteer();
+        VARIANT_CHECKS.with(|c| c.set(0));
+        let entities = cluster(&story, &found, &[], gaz);
+        (entities, VARIANT_CHECKS.with(std::cell::Cell::get))
+    }
+
+    /// `n` spellings of `M… Lee`, each one letter from the one before (a Gray code over
+    /// ten letters), so every spelling is a person variant of the previous one.
+    fn variant_chain(n: usize) -> Vec<String> {
+        (0..n)
+            .map(|i| {
+                let mut x = i;
+                let digits: Vec<usize> = (0..10)
+                    .map(|_| {
+                        let d = x % 4;
+                        x /= 4;
+                        d
+                    })
+                    .collect();
+                // Reflected Gray code in base 4: a digit runs backwards while the next
+                // higher one is odd, so consecutive values differ in one digit.
+                let first: String = (0..10)
+                    .map(|k| {
+                        let reflected = k + 1 < 10 && digits[k + 1] % 2 == 1;
+                        let v = if reflected { 3 - digits[k] } else { digits[k] };
+                        ['a', 'e', 'i', 'o'][v]
+                    })
+                    .collect();
+                format!("M{first} Lee")
+            })
+            .collect()
+    }
+
+    #[test]
+    fn an_entity_keeps_a_bounded_number_of_spellings() {
+        // Every spelling used to be kept, so each later mention was checked against all
+        // of them: quadratic in a chain of one-letter variants.
+        let mut e = Building {
+            canonical: 0,
+            members: vec![0],
+            norms: Vec::new(),
+            votes: [0.0; 4],
+        };
+        for name in variant_chain(1000) {
+            let norm = normalise(&name);
+            e.keep_spelling(&norm);
+            e.keep_spelling(&norm);
+        }
+        e.keep_spelling("lee");
+        assert_eq!(e.norms.len(), MAX_VARIANT_SPELLINGS);
+        let kept: std::collections::HashSet<&String> = e.norms.iter().collect();
+        assert_eq!(kept.len(), e.norms.len(), "no spelling kept twice");
+        assert!(e.norms.iter().all(|n| n.contains(' ')));
+        assert_eq!(
+            e.norms[0], "maaaaaaaaaa lee",
+            "the first spellings met are kept"
+        );
+    }
+
+    #[test]
+    fn real_spelling_variants_still_merge() {
+        let names: Vec<String> = ["Sergei Lavrov", "Sergey Lavrov", "Lavrov", "Sergei Lavrov"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let (entities, _) = cluster_people(&names);
+        assert_eq!(entities.len(), 1, "{entities:?}");
+        assert_eq!(entities[0].name, "Sergei Lavrov");
+        assert_eq!(entities[0].mentions.len(), 4);
+    }
+
+    #[test]
+    fn a_chain_of_spelling_variants_keeps_clustering_linear() {
+        let chain = variant_chain(600);
+        for w in chain.windows(2) {
+            assert!(same_person_variant(&normalise(&w[0]), &normalise(&w[1])));
+        }
+        let (short, short_checks) = cluster_people(&chain[..150]);
+        let (long, long_checks) = cluster_people(&chain);
+        // A mention is checked against at most 16 entities of at most
+        // `MAX_VARIANT_SPELLINGS` kept spellings each.
+        assert!(
+            long_checks <= 600 * 16 * 32,
+            "{long_checks} variant checks for 600 mentions"
+        );
+        assert!(
+            short_checks <= 150 * 16 * 32,
+            "{short_checks} variant checks for 150 mentions"
+        );
+        let mentions: usize = long.iter().map(|e| e.mentions.len()).sum();
+        assert_eq!(mentions, 600);
+        // Up to the cap the chain is one entity, exactly as without a cap.
+        assert!(
+            short[0].mentions.len() >= MAX_VARIANT_SPELLINGS,
+            "{:?}",
+            short[0]
+        );
     }
 }

@@ -201,27 +201,46 @@ fn is_title(body: &str, s: &Segment) -> bool {
 
 /// Quotes with no attribution of their own take the speaker of the nearest attributed
 /// direct quote in the same paragraph (`"…," Ross said. "…"`).
+///
+/// "Nearest" prefers the closest earlier quote with a cue (as the quotes stand when `k` is
+/// reached: a quote that took a shared speaker lost its cue), then the closest later one
+/// (as first found, since later quotes are not yet touched). A "paragraph" is the run of
+/// consecutive segments with the same `para_of_seg`. Both neighbours are kept as running
+/// indices — the earlier one updated as the loop goes, the later one filled in by one
+/// backward pass first — so the stage stays linear in the number of quotes.
 fn share_within_paragraphs(ctx: &Context<'_>, kinds: &[QuoteKind], atts: &mut [Attribution]) {
     let n = atts.len();
-    for k in 0..n {
-        if atts[k].speaker.is_some() || kinds[k] != QuoteKind::Direct {
-            continue;
-        }
-        let para = para_of_seg(ctx, k);
-        let prev = (0..k)
-            .rev()
-            .take_while(|&j| para_of_seg(ctx, j) == para)
-            .find(|&j| atts[j].cue.is_some());
-        let next = (k + 1..n)
-            .take_while(|&j| para_of_seg(ctx, j) == para)
-            .find(|&j| atts[j].cue.is_some());
-        if let Some(j) = prev.or(next) {
-            atts[k] = Attribution {
-                cue: None,
-                ..atts[j].clone()
+    let paras: Vec<u32> = (0..n).map(|k| para_of_seg(ctx, k)).collect();
+    // `next_cued[k]`: the first `j > k` in `k`'s run of same-paragraph segments whose
+    // cue is set (cues of later quotes do not change before the loop reaches them).
+    let mut next_cued: Vec<Option<usize>> = vec![None; n];
+    for k in (0..n.saturating_sub(1)).rev() {
+        if paras[k + 1] == paras[k] {
+            next_cued[k] = if atts[k + 1].cue.is_some() {
+                Some(k + 1)
+            } else {
+                next_cued[k + 1]
             };
-        } else if let Some(att) = ctx.reported_speaker_before(k, &atts[..k]) {
-            atts[k] = Attribution { cue: None, ..att };
+        }
+    }
+    // The last `j < k` in `k`'s run whose cue is set as the loop left it.
+    let mut prev_cued: Option<usize> = None;
+    for k in 0..n {
+        if k > 0 && paras[k - 1] != paras[k] {
+            prev_cued = None;
+        }
+        if atts[k].speaker.is_none() && kinds[k] == QuoteKind::Direct {
+            if let Some(j) = prev_cued.or(next_cued[k]) {
+                atts[k] = Attribution {
+                    cue: None,
+                    ..atts[j].clone()
+                };
+            } else if let Some(att) = ctx.reported_speaker_before(k, &atts[..k]) {
+                atts[k] = Attribution { cue: None, ..att };
+            }
+        }
+        if atts[k].cue.is_some() {
+            prev_cued = Some(k);
         }
     }
 }
@@ -268,7 +287,15 @@ fn continue_previous_speaker(
     }
 }
 
+#[cfg(test)]
+thread_local! {
+    /// Calls of [`para_of_seg`] on this thread, for the complexity tests.
+    static PARA_LOOKUPS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
 fn para_of_seg(ctx: &Context<'_>, k: usize) -> u32 {
+    #[cfg(test)]
+    PARA_LOOKUPS.with(|c| c.set(c.get() + 1));
     let (a, _) = ctx.seg_toks[k];
     ctx.toks.get(a).map_or(0, |t| t.para)
 }
@@ -949,6 +976,52 @@ mod tests {
             st.body = text;
             let _ = extract(&st);
         }
+    }
+
+    #[test]
+    fn uncued_quotes_share_the_nearest_cued_quote_in_their_paragraph() {
+        // The nearest earlier cued quote wins over a later one.
+        check(
+            "“We won,” Ross said. “It was hard.” “We are tired,” said Jane Doe.",
+            &[
+                ("We won,", Some("Ross")),
+                ("It was hard.", Some("Ross")),
+                ("We are tired,", Some("Jane Doe")),
+            ],
+        );
+        // With none before, the nearest later one.
+        check(
+            "“It was hard.” “We won,” Ross said. “We are tired,” said Jane Doe.",
+            &[
+                ("It was hard.", Some("Ross")),
+                ("We won,", Some("Ross")),
+                ("We are tired,", Some("Jane Doe")),
+            ],
+        );
+    }
+
+    #[test]
+    fn sharing_speakers_in_a_long_paragraph_is_linear() {
+        // One paragraph of `n` quotes, none with a cue: each quote used to scan every
+        // other quote of its paragraph (n² paragraph lookups).
+        let lookups = |n: usize| {
+            let body = "“We go home now.” ".repeat(n);
+            let st = story(&["Text said.", body.trim_end()]);
+            PARA_LOOKUPS.with(|c| c.set(0));
+            let got = extract(&st);
+            assert_eq!(got.quotes.len(), n);
+            PARA_LOOKUPS.with(std::cell::Cell::get)
+        };
+        let small = lookups(500);
+        let large = lookups(2000);
+        assert!(
+            large <= 4 * 2000,
+            "{large} paragraph lookups for 2000 quotes"
+        );
+        assert!(
+            large <= 5 * small.max(500),
+            "{small} lookups for 500 quotes, {large} for 2000"
+        );
     }
 
     #[test]
