@@ -30,9 +30,14 @@
 //! the cap cut (and attributes past [`MAX_ATTRIBUTES`]), but nothing else is dropped (see
 //! [`Scan::depth_only_until`]).
 //!
-//! The depth is counted on a stack of open elements that follows the parser's rules for
-//! end tags closely enough never to close more than the parser does ([`Scan::close`]): an
-//! end tag the parser ignores (`<div></span>`) must not lower the count.
+//! The depth is counted on a stack of open elements ([`Scan::close`]): an end tag removes at
+//! most the one element it names, and only where the parser's rules let it reach it (an end
+//! tag the parser ignores, as `</span>` after `<div>`, closes nothing); foreign content is
+//! followed by namespace. The scan does not see every element the parser opens and closes
+//! by itself (`<p>`, `<li>`, cells), so the count is an approximation that errs towards too
+//! many. Known gaps, where the parser can still nest past it: elements the scan never counts
+//! that nest in each other (`<li><dd>` alternating), and end tags that reach past one of
+//! them (`<x><p></x></p>`).
 //!
 //! Every byte is read a bounded number of times (a skipped region at most three times), so
 //! the scan is linear. Elements keep their start and end tags, so the tree keeps its shape.
@@ -52,12 +57,14 @@ pub(crate) const MAX_DEPTH: usize = 256;
 /// Most formatting elements ([`FORMATTING`]) open at once in the pages handed to the
 /// parser. Before it inserts a text or an element, the parser re-opens every open formatting
 /// element that a closed block (a `<p>` ended by the next one, say) took off its stack, so a
-/// page that leaves thousands open, with attributes that tell them apart (the parser merges
-/// identical ones beyond three), between paragraphs, makes it build open × inserted
+/// page that leaves thousands open, with attributes that tell them apart (the parser keeps
+/// at most three identical ones), between paragraphs, makes it build open × inserted
 /// elements: 1.8 GB and 6–12 s for a 670 KB page of `<b id=N>x<p>y` (with 4: 112 MB and 0.13 s,
 /// against 81 MB for the same paragraphs without the tags; 8 would take 172 MB). A start tag
-/// past the cap is dropped with its end tag, which loses only the formatting; the records of
-/// the corpus and dev pages do not change.
+/// past the cap is dropped with its end tag, which loses the formatting and that tag's
+/// attributes (its text stays); the records of the corpus and dev pages do not change. A
+/// formatting element closed by something other than its own end tag (a cell's end) keeps
+/// its slot, so a sloppy page can reach the cap early.
 pub(crate) const MAX_FORMATTING: usize = 4;
 
 /// The formatting elements that pile up in the parser's list of active formatting
@@ -67,8 +74,8 @@ const FORMATTING: [&[u8]; 12] = [
 ];
 
 /// Most attributes kept on one tag: html5ever compares each new attribute's name with every
-/// earlier one on the tag, so a tag with 100,000 (`class` repeated, or any names where the
-/// scan keeps them all) cost quadratic time. Real tags carry a few dozen at most.
+/// earlier one on the tag, so a tag with 100,000 distinct names (where the scan keeps them
+/// all, or on an end tag) cost quadratic time. Real tags carry a few dozen at most.
 pub(crate) const MAX_ATTRIBUTES: usize = 64;
 
 /// Attributes the metadata reader and the extractor read; all others are dropped.
@@ -182,6 +189,14 @@ impl Scan<'_> {
                 Markup::Bogus(end) => end,
                 Markup::Tag => self.tag(lt),
             };
+            // In kept raw text, markup that would run past the text's end (`<title><!--`
+            // and no `-->`) is text: the scan goes on, so what follows is still counted.
+            let bounded = self.depth_only(lt) && self.depth_only_until != usize::MAX;
+            let next = match next {
+                Some(n) if bounded && n > self.depth_only_until => Some(lt + 1),
+                None if bounded => Some(lt + 1),
+                other => other,
+            };
             match next {
                 Some(n) => pos = n,
                 // Unterminated markup: the rest is left to the parser as it is.
@@ -200,8 +215,9 @@ impl Scan<'_> {
         let mut attributes = 0;
         let tag = read_tag(bytes, lt, |gap, name, end| {
             attributes += 1;
-            let unread = !depth_only && !is_kept_attribute(name);
-            if !closing && (unread || attributes > MAX_ATTRIBUTES) {
+            // End tags carry none the parser keeps (but it checks them for duplicates).
+            let unread = !depth_only && (closing || !is_kept_attribute(name));
+            if unread || attributes > MAX_ATTRIBUTES {
                 drops.push((gap, end));
             }
         });
@@ -210,7 +226,13 @@ impl Scan<'_> {
             return None;
         };
         let name = Name::new(&bytes[tag.name.0..tag.name.1]);
-        if !self.admit(&name, closing, lt, tag.end) || closing {
+        let admitted = self.admit(&name, closing, tag.self_closing, depth_only, lt, tag.end);
+        if !admitted || closing {
+            if admitted {
+                for &(from, to) in &drops {
+                    self.cut(from, to);
+                }
+            }
             self.drops = drops;
             return Some(tag.end);
         }
@@ -241,10 +263,22 @@ impl Scan<'_> {
     /// A self-closing start tag counts like any other: `/>` closes nothing in HTML (only
     /// void elements, which never count, and SVG or MathML elements end there), so
     /// `<div/>` 100,000 times nests 100,000 deep. In SVG and MathML every element nests,
-    /// `<td>` or `<option>` too, so there every start tag counts.
-    fn admit(&mut self, name: &Name, closing: bool, lt: usize, end: usize) -> bool {
+    /// `<td>` or `<option>` too, so there every start tag counts. In text read for the
+    /// depth alone, end tags close nothing (they may be text to the parser).
+    fn admit(
+        &mut self,
+        name: &Name,
+        closing: bool,
+        self_closing: bool,
+        depth_only: bool,
+        lt: usize,
+        end: usize,
+    ) -> bool {
         let formatting = name.formatting_slot();
         if closing {
+            if depth_only {
+                return true;
+            }
             if let Some(f) = formatting {
                 if self.formatting_dropped_ends[f] > 0 {
                     self.formatting_dropped_ends[f] -= 1;
@@ -257,7 +291,10 @@ impl Scan<'_> {
                 self.cut(lt, end);
                 return false;
             }
-            if self.close(name) {
+            if self.in_foreign() && (name.is(b"p") || name.is(b"br")) {
+                // In foreign content these end tags leave it, as a break-out start tag does.
+                self.pop_foreign();
+            } else if self.close(name) {
                 if let Some(f) = formatting {
                     self.formatting_open[f] = self.formatting_open[f].saturating_sub(1);
                 }
@@ -274,12 +311,20 @@ impl Scan<'_> {
         }
         if self.in_foreign() && breaks_out_of_foreign(name) {
             // The parser pops the foreign elements and inserts this one as HTML.
-            while self.in_foreign() {
-                self.open.pop();
-            }
+            self.pop_foreign();
         }
-        let foreign = self.in_foreign() || name.is(b"svg") || name.is(b"math");
-        if !foreign && name.is_uncounted() {
+        let space = if let Some(space) = self.foreign_space() {
+            Some(space)
+        } else if name.is(b"svg") {
+            Some(Space::Svg)
+        } else if name.is(b"math")
+            || self.at_math_text_point() && (name.is(b"mglyph") || name.is(b"malignmark"))
+        {
+            Some(Space::Math)
+        } else {
+            None
+        };
+        if space.is_none() && name.is_uncounted() {
             return true;
         }
         if self.open.len() >= MAX_DEPTH {
@@ -289,47 +334,88 @@ impl Scan<'_> {
         }
         self.open.push(Open {
             name: *name,
-            foreign,
+            space,
+            self_closed: self_closing,
         });
         true
     }
 
-    /// Whether the current element (as the scan keeps them) is SVG or MathML that is not an
-    /// integration point, where start tags make foreign elements.
-    fn in_foreign(&self) -> bool {
-        self.open
-            .last()
-            .is_some_and(|o| o.foreign && !o.name.is_integration_point())
+    /// The innermost open element as the parser sees it: self-closed entries (counted, but
+    /// never opened by the parser where `/>` is honoured) are passed over.
+    fn current(&self) -> Option<&Open> {
+        self.open.iter().rev().find(|o| !o.self_closed)
     }
 
-    /// An end tag: pops the open elements down to the one it closes and returns true, or
-    /// returns false where the parser would ignore it. The walk down follows the parser's
-    /// rules closely enough never to pop more than it does (popping less only over-counts):
-    /// - `</table>` closes the nearest table (only `<html>` or `<template>` stand between);
-    /// - `</select>` closes a select over nothing but option groups;
+    /// The namespace new elements get: that of the current element, unless it is HTML or
+    /// an integration point (whose content is HTML).
+    fn foreign_space(&self) -> Option<Space> {
+        self.current()
+            .filter(|o| !o.is_integration_point())
+            .and_then(|o| o.space)
+    }
+
+    /// Whether the current element is SVG or MathML that is not an integration point.
+    fn in_foreign(&self) -> bool {
+        self.foreign_space().is_some()
+    }
+
+    /// Whether the current element is a MathML text integration point (`<mi>`…).
+    fn at_math_text_point(&self) -> bool {
+        self.current().is_some_and(|o| {
+            o.space == Some(Space::Math)
+                && matches!(o.name.as_bytes(), b"mi" | b"mo" | b"mn" | b"ms" | b"mtext")
+        })
+    }
+
+    /// Pops foreign elements down to an HTML element or an integration point, as the parser
+    /// does before a break-out tag.
+    fn pop_foreign(&mut self) {
+        while let Some(o) = self.open.last() {
+            if o.space.is_none() || (!o.self_closed && o.is_integration_point()) {
+                break;
+            }
+            self.open.pop();
+        }
+    }
+
+    /// An end tag: removes the open element it closes and returns true, or returns false
+    /// where the parser would ignore it. The walk down follows the parser's rules:
+    /// - `</table>` closes the nearest table (only `<html>` or `<template>` stand between),
+    ///   with everything above it, as the parser pops it;
+    /// - `</select>` closes a select over nothing but option groups, likewise;
     /// - the end tag of a block (`</div>`, `</section>`, a heading…) closes the nearest one
     ///   of its name unless a scope boundary (a table, cell, `<object>`…) stands between;
     /// - any other end tag (`</span>`, `</b>`…) closes the nearest element of its name only
     ///   if no special element (a block, a list item…) stands between: `<div></span>` leaves
     ///   the div open.
     ///
-    /// Foreign elements are closed by name and otherwise walked past.
+    /// For blocks and the rest only the matched element is removed: the parser also pops
+    /// what is open above it, but the scan does not see every element the parser opens and
+    /// closes by itself (`<p>`, `<li>`, cells), so what is above may be closed already or
+    /// never opened, and removing it could bring the count below the parser's. What stays
+    /// over-counts, as every end tag of the simpler count before session 14 did. Foreign
+    /// elements are matched by name and otherwise walked past.
     fn close(&mut self, name: &Name) -> bool {
         let rule = EndRule::of(name);
         for i in (0..self.open.len()).rev() {
             let o = &self.open[i];
             if o.name.closed_by(name) {
-                self.open.truncate(i);
+                match rule {
+                    EndRule::Table | EndRule::Select => self.open.truncate(i),
+                    EndRule::Block | EndRule::Other => {
+                        self.open.remove(i);
+                    }
+                }
                 return true;
             }
-            if o.foreign && !o.name.is_integration_point() {
+            if o.space.is_some() && !o.is_integration_point() {
                 continue;
             }
             let stops = match rule {
                 EndRule::Table => o.name.is(b"html") || o.name.is(b"template"),
                 EndRule::Select => !o.name.is(b"optgroup"),
-                EndRule::Block => o.name.is_scope_boundary(),
-                EndRule::Other => o.name.is_special(),
+                EndRule::Block => o.name.is_scope_boundary() || o.is_integration_point(),
+                EndRule::Other => o.name.is_special() || o.is_integration_point(),
             };
             if stops {
                 return false;
@@ -547,8 +633,37 @@ fn is_kept_attribute(name: &[u8]) -> bool {
 #[derive(Debug, Clone, Copy)]
 struct Open {
     name: Name,
-    /// SVG or MathML.
-    foreign: bool,
+    /// SVG or MathML; `None` for HTML.
+    space: Option<Space>,
+    /// Written `<x/>`: counted, but the parser opened it only if it is HTML.
+    self_closed: bool,
+}
+
+/// A foreign namespace.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Space {
+    Svg,
+    Math,
+}
+
+impl Open {
+    /// SVG and MathML elements whose content is HTML: `foreignObject`, `desc` and `title`
+    /// in SVG, `mi`, `mo`, `mn`, `ms` and `mtext` in MathML (`annotation-xml` only with an
+    /// `encoding` attribute, which the scan drops, so never here).
+    fn is_integration_point(&self) -> bool {
+        match self.space {
+            Some(Space::Svg) => {
+                matches!(self.name.as_bytes(), b"foreignobject" | b"desc" | b"title")
+            }
+            Some(Space::Math) => {
+                matches!(
+                    self.name.as_bytes(),
+                    b"mi" | b"mo" | b"mn" | b"ms" | b"mtext"
+                )
+            }
+            None => false,
+        }
+    }
 }
 
 /// How an end tag finds the element it closes ([`Scan::close`]).
@@ -585,7 +700,7 @@ struct Name {
 
 impl Name {
     /// Longest name kept; the special names are shorter.
-    const CAP: usize = 16;
+    const CAP: usize = 40;
 
     fn new(raw: &[u8]) -> Self {
         let mut buf = [0u8; Name::CAP];
@@ -660,22 +775,6 @@ impl Name {
         )
     }
 
-    /// SVG and MathML elements whose content is HTML (lower-cased names).
-    fn is_integration_point(&self) -> bool {
-        matches!(
-            self.as_bytes(),
-            b"foreignobject"
-                | b"desc"
-                | b"title"
-                | b"mi"
-                | b"mo"
-                | b"mn"
-                | b"ms"
-                | b"mtext"
-                | b"annotation-xml"
-        )
-    }
-
     /// Elements that end the parser's search for an element "in scope".
     fn is_scope_boundary(&self) -> bool {
         matches!(
@@ -689,7 +788,7 @@ impl Name {
                 | b"marquee"
                 | b"object"
                 | b"template"
-        ) || self.is_integration_point()
+        )
     }
 
     /// The parser's "special" elements, which stop an unknown end tag's search.
@@ -738,6 +837,7 @@ impl Name {
                     | b"iframe"
                     | b"img"
                     | b"input"
+                    | b"isindex"
                     | b"keygen"
                     | b"li"
                     | b"link"
@@ -824,7 +924,8 @@ impl Region {
 }
 
 /// HTML start tags that end foreign content (`<svg>…<p>` closes the `svg`): a region of
-/// foreign content holding one is left to the parser.
+/// foreign content holding one is left to the parser. (`<font>` ends it only with a
+/// `color`, `face` or `size` attribute, which the scan drops, so it is not among them.)
 fn breaks_out_of_foreign(name: &Name) -> bool {
     matches!(
         name.as_bytes(),
@@ -871,7 +972,6 @@ fn breaks_out_of_foreign(name: &Name) -> bool {
             | b"u"
             | b"ul"
             | b"var"
-            | b"font"
     )
 }
 
@@ -1157,10 +1257,10 @@ mod tests {
     fn end_tags_the_parser_honours_still_close() {
         for page in [
             "<div><span><b>x</b></span></div>".repeat(100_000),
-            // A block's end tag closes what is open inside it.
-            "<div><section><span>x</div>".repeat(10_000),
-            // So does a table's, across an open cell.
+            // A table's end tag closes what is open inside it, across an open cell.
             "<table><tr><td><div>x</td></tr></table>".repeat(10_000),
+            // Long custom element names close too.
+            "<amp-story-grid-layer>x</amp-story-grid-layer>".repeat(10_000),
             "<h2>x</h3>".repeat(10_000),
             "<select><optgroup><option>a<optgroup><option>b</select>".repeat(10_000),
             // Foreign content left to the parser (it holds HTML) closes too.
@@ -1168,6 +1268,74 @@ mod tests {
         ] {
             assert_eq!(prescan(&page).len(), page.len(), "{}", &page[..60]);
         }
+    }
+
+    /// Units the parser nests once per repetition that a stack closing what the parser's
+    /// end tags close would count as closed: the scan must still count them open.
+    #[test]
+    fn elements_the_parser_keeps_open_stay_counted() {
+        for (label, page, tag) in [
+            // `</p>` already closed the span, so `</span>` closes nothing and `x` stays.
+            (
+                "stale span",
+                "<p><span></p><x></span>".repeat(100_000),
+                "<x>",
+            ),
+            ("form", "<form><span></form>".repeat(100_000), "<span>"),
+            ("caption", "<caption><x></caption>".repeat(100_000), "<x>"),
+            // `<svg/>` opens nothing, so the sections are HTML and `<br>` closes none.
+            (
+                "self-closed svg",
+                "<svg/><section><br>".repeat(100_000),
+                "<section>",
+            ),
+            // `</p>` leaves the SVG; the sections after it are HTML.
+            (
+                "</p> in svg",
+                "<svg></p><section><br>".repeat(100_000),
+                "<section>",
+            ),
+            // `mi` is an integration point in MathML only; `mglyph` under it stays MathML.
+            (
+                "mi in svg",
+                format!("<svg><mi>{}", "<td>".repeat(100_000)),
+                "<td>",
+            ),
+            (
+                "mglyph",
+                format!("<math><mi><mglyph>{}", "<td>".repeat(100_000)),
+                "<td>",
+            ),
+            (
+                "font in svg",
+                format!("<svg><font>{}", "<td>".repeat(100_000)),
+                "<td>",
+            ),
+            // End tags in kept text are text to the parser: the divs stay open.
+            (
+                "end tags in xmp",
+                "<div><xmp></div></xmp>".repeat(100_000),
+                "<div>",
+            ),
+            // Markup that would run past a kept title's end is text.
+            (
+                "comment in title",
+                format!("<title><!--</title>{}", "<div>".repeat(100_000)),
+                "<div>",
+            ),
+            (
+                "quote in title",
+                format!("<title><a b=\"</title>{}", "<div>".repeat(100_000)),
+                "<div>",
+            ),
+        ] {
+            let capped = prescan(&page);
+            let left = capped.matches(tag).count();
+            assert!(left <= MAX_DEPTH, "{label}: {left} {tag} left");
+        }
+        // End tags keep no attributes (the parser checks even those for duplicates).
+        let names: String = (0..1_000).map(|i| format!(" a{i}")).collect();
+        assert_eq!(scan(&format!("<p>x</p{names}>")), "<p>x</p>");
     }
 
     #[test]
