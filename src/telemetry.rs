@@ -61,10 +61,18 @@ pub fn init(json: bool, level: &str) -> Result<(), TelemetryError> {
 }
 
 /// The `EnvFilter` for a configured level; an empty level means [`DEFAULT_LEVEL`].
+///
+/// The HTML parser's warnings are kept at error unless the level names `html5ever`: it warns
+/// once per misplaced token, so one hostile page could write hundreds of thousands of lines.
 fn filter_for(level: &str) -> Result<EnvFilter, TelemetryError> {
     let directives = match level.trim() {
         "" => DEFAULT_LEVEL,
         trimmed => trimmed,
+    };
+    let directives = if directives.contains("html5ever") {
+        directives.to_owned()
+    } else {
+        format!("{directives},html5ever=error")
     };
     EnvFilter::try_new(directives).map_err(|source| TelemetryError::InvalidLevel {
         level: level.to_owned(),
@@ -127,7 +135,17 @@ mod tests {
     fn level_accepts_directives_and_defaults_when_empty() {
         assert!(filter_for("debug").is_ok());
         assert!(filter_for("wire_enricher=debug,async_nats=warn").is_ok());
-        assert_eq!(filter_for("  ").expect("default").to_string(), "info");
+        // The HTML parser's per-token warnings stay at error unless the level names it.
+        for level in ["", "debug", "info,async_nats=warn"] {
+            let filter = filter_for(level).expect("valid").to_string();
+            assert!(filter.contains("html5ever=error"), "{level:?}: {filter}");
+        }
+        let own = filter_for("debug,html5ever=warn")
+            .expect("valid")
+            .to_string();
+        assert!(own.contains("html5ever=warn") && !own.contains("html5ever=error"));
+        let default = filter_for("  ").expect("default").to_string();
+        assert!(default.split(',').any(|d| d == "info"), "{default}");
     }
 
     #[test]

@@ -651,6 +651,28 @@ fn xml_billion_laughs_is_not_expanded() {
 }
 
 #[test]
+fn newsml_item_with_a_hundred_thousand_attributes() {
+    // quick-xml's duplicate check compares each attribute with every earlier one: this
+    // took 18 s in release before the reader turned the check off.
+    let attributes: String = (0..100_000).map(|i| format!(" a{i}=\"\"")).collect();
+    let doc =
+        newsml("", "Attributes.").replacen("<newsItem ", &format!("<newsItem{attributes} "), 1);
+    // The baseline carries the same bytes in a comment, which costs the reader little.
+    let comment = format!("<!-- {} -->", "x".repeat(doc.len()));
+    let benign = baseline(
+        "benign newsml of the same size",
+        newsml(&comment, "Attributes.").into_bytes(),
+    );
+    let run = hostile("xml: 100,000 attributes", doc.into_bytes(), benign);
+    let record = assert_record("xml: 100,000 attributes", &run);
+    assert!(
+        record.body.contains("Geneva"),
+        "the item is read: {}",
+        record.body
+    );
+}
+
+#[test]
 fn xml_external_entity_is_not_read() {
     // A file whose content must never appear in a record.
     let dir = tempfile::tempdir().expect("temp dir");
