@@ -408,7 +408,7 @@ impl Default for LogConfig {
     fn default() -> Self {
         Self {
             format: LogFormat::Text,
-            level: "info,async_nats=warn,html5ever=error".to_owned(),
+            level: "info,async_nats=warn".to_owned(),
         }
     }
 }

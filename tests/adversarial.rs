@@ -415,11 +415,15 @@ fn html_page(inner: &str) -> String {
 #[test]
 fn html_nested_hundred_thousand_deep() {
     let story = "<p>The minister said on Tuesday that talks in Geneva would resume.</p>";
-    let divs = html_page(&format!(
-        "{}{story}{}",
-        "<div>".repeat(DEPTH),
-        "</div>".repeat(DEPTH)
-    ));
+    // The story inside `DEPTH` nested divs, between `before` and `after`.
+    let nested = |before: &str, after: &str| {
+        html_page(&format!(
+            "{before}{}{story}{}{after}",
+            "<div>".repeat(DEPTH),
+            "</div>".repeat(DEPTH)
+        ))
+    };
+    let divs = nested("", "");
     let unclosed_divs = html_page(&format!("{story}{}", "<div>".repeat(DEPTH)));
     let soup = html_page(&format!(
         "{story}{}<p>tail text</p>",
@@ -430,16 +434,8 @@ fn html_nested_hundred_thousand_deep() {
     // inside `<select>`; in SVG, `<title>` is a foreign element), the nesting after it is
     // markup: the pre-scan must cap it there too (it took ~28 s in release when the scan
     // stopped at the unclosed `<style>` or stepped over the title's content).
-    let behind_select_style = html_page(&format!(
-        "<select><style></select>{}{story}{}",
-        "<div>".repeat(DEPTH),
-        "</div>".repeat(DEPTH)
-    ));
-    let inside_svg_title = html_page(&format!(
-        "<svg><title>{}{story}{}</title>",
-        "<div>".repeat(DEPTH),
-        "</div>".repeat(DEPTH)
-    ));
+    let behind_select_style = nested("<select><style></select>", "");
+    let inside_svg_title = nested("<svg><title>", "</title>");
     // `/>` closes nothing in HTML: this nests as deep as `<div>` does.
     let self_closed_divs = html_page(&format!("{story}{}", "<div/>".repeat(DEPTH)));
     // Formatting left open between paragraphs, told apart by their ids: the parser re-opens

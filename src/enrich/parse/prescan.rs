@@ -1166,6 +1166,14 @@ mod tests {
         assert_eq!(scan(broken), broken);
     }
 
+    /// Pre-scans `page` and asserts that at most [`MAX_DEPTH`] of `tag` are left in it.
+    fn assert_depth_capped(label: &str, page: &str, tag: &str) -> String {
+        let capped = prescan(page).into_owned();
+        let left = capped.matches(tag).count();
+        assert!(left <= MAX_DEPTH, "{label}: {left} {tag} left");
+        capped
+    }
+
     /// A page nested 100,000 deep behind `prefix`, with a story paragraph at the bottom.
     fn deep_behind(prefix: &str, suffix: &str) -> String {
         format!(
@@ -1190,13 +1198,7 @@ mod tests {
             ("<select><xmp></select>", "</xmp>"),
             ("<svg><script type=\"application/ld+json\">", "</script>"),
         ] {
-            let page = deep_behind(prefix, suffix);
-            let capped = prescan(&page);
-            assert!(
-                capped.matches("<div>").count() <= MAX_DEPTH,
-                "{prefix}: {} <div> tags left",
-                capped.matches("<div>").count()
-            );
+            let capped = assert_depth_capped(prefix, &deep_behind(prefix, suffix), "<div>");
             assert!(capped.contains("<p>Deep text.</p>"), "{prefix}");
         }
     }
@@ -1239,12 +1241,7 @@ mod tests {
                 "<tr>",
             ),
         ] {
-            let capped = prescan(&page);
-            assert!(
-                capped.matches(tag).count() <= MAX_DEPTH,
-                "{label}: {} {tag} left",
-                capped.matches(tag).count()
-            );
+            assert_depth_capped(label, &page, tag);
         }
         // Behind a marker (`<object>`), `</b>` does not close the `b`: it stays open.
         let behind: String = (0..1_000)
@@ -1329,9 +1326,7 @@ mod tests {
                 "<div>",
             ),
         ] {
-            let capped = prescan(&page);
-            let left = capped.matches(tag).count();
-            assert!(left <= MAX_DEPTH, "{label}: {left} {tag} left");
+            assert_depth_capped(label, &page, tag);
         }
         // End tags keep no attributes (the parser checks even those for duplicates).
         let names: String = (0..1_000).map(|i| format!(" a{i}")).collect();
