@@ -7,13 +7,28 @@ on the larger; a growth (time ratio / size ratio) above --max-growth with the la
 cannot find these (they stop at 4 KiB, and fuzz/scaling.py only repeats whole inputs); this
 is how session 14 found the pre-scan's blind spots.
 
+The formats are HTML, text and NewsML, and the two JSON formats: IPTC ninjs items
+(`ninjs-*`: the unit repeated inside a field the parser reads — `body_text`, `body_html`,
+`bodies`, `headline`/`headlines`, `by`/`bylines`, `infosources`, `located`, `services`,
+picture `associations` and their captions, credits and `descriptions`, dates, `language` —
+or in the entries of such a list, or as keys) and the JSON envelope (`json-*`: `body`,
+`headline`, `byline` as a string or a list, `published`, `language`, `section`, `id`, many,
+duplicate or huge keys, many small objects in an array). A JSON frame escapes the repeated
+text with json.dumps, so the file stays valid JSON; the `*-raw*` frames put the unit in as
+JSON syntax (deep `[` nesting, many small objects, repeated keys), and the `*-unterminated`
+frames leave the body string open: those must be rejected quickly as `malformed_json` (any
+other outcome is reported too). In a unit, `{i}` becomes the repetition's number (`{a}` and
+`{A}` its letters, `{g}` ten vowels one letter from the previous repetition's) and `{{`,
+`}}` are literal braces.
+
     cargo build --release
     python3 fuzz/patterns.py                  # the catalogue, then 200 random units
     python3 fuzz/patterns.py --random 1000 --seed 7
 
 A measurement on a possibly busy machine, not a test: confirm a flagged unit by hand at more
-sizes before calling it super-linear. The units of the catalogue are the cases that were
-super-linear before session 14's fixes.
+sizes before calling it super-linear. The HTML, text and NewsML units of the catalogue are
+the cases that were super-linear before session 14's fixes; the ninjs and JSON units put
+those, and the JSON shapes (long lists, keys, nesting), through the two JSON parsers.
 """
 import argparse
 import json
@@ -51,7 +66,73 @@ CATALOGUE = [
     ("text", '"We go home now." '),
     ("text", "Line {a} here\n"),
     ("text", "By Ann {A}\n"),
+    ("text", "M{g} Lee said. "),
     ("newsml-attrs", ' a{i}=""'),
+    # ninjs: the HTML cases in `body_html` and `bodies`, text cases in `body_text`.
+    ("ninjs-body_html", "<div></span>"),
+    ("ninjs-body_html", "<span></div>"),
+    ("ninjs-body_html", "<b id={i}>x<p>y"),
+    ("ninjs-body_html", "<b id={i}><table></b></table>"),
+    ("ninjs-body_html", "<p><span></p><x></span>"),
+    ("ninjs-body_html", "<figure><figcaption>Open caption "),
+    ("ninjs-bodies", "<div></span>"),
+    ("ninjs-bodies", "<div><xmp></div></xmp>"),
+    ("ninjs-body_text", '"We go home now." '),
+    ("ninjs-body_text", "Line {a} here\n\n"),
+    ("ninjs-body_text", "By Ann {A}\n"),
+    ("ninjs-headline", '"We go home now." '),
+    ("ninjs-both", '"We go home now," said Ann {A}. '),
+    ("ninjs-headlines", "Talks {a} resume"),
+    ("ninjs-by", "By Ann {A} and "),
+    ("ninjs-bylines", "Ann {A}"),
+    ("ninjs-bylines", "Ann Lee"),
+    ("ninjs-bylines", "By Ann {A} and Bo {A}, Reuters"),
+    ("ninjs-infosources", "Source {A}"),
+    ("ninjs-located", "Geneva "),
+    ("ninjs-services", "s{i}"),
+    ("ninjs-captions", "Ann {A} arrives in Geneva."),
+    ("ninjs-captions", '"Yes," said Ann {A}.'),
+    ("ninjs-credits", "Ann {A}/Reuters"),
+    ("ninjs-credits", "Ann {A}"),
+    ("ninjs-assoc-object", "Minister {A} speaks in Geneva."),
+    ("ninjs-descriptions", "Caption {a}"),
+    ("ninjs-caption", '"Yes," said Ann {A}. '),
+    ("ninjs-subject", "Politics {a}"),
+    ("ninjs-dates", "2024-01-15 "),
+    ("ninjs-language", "en-"),
+    ("ninjs-keys", "k{i}"),
+    ("ninjs-keys", "uri"),
+    ("ninjs-hugekey", "k"),
+    ("ninjs-raw-array", "["),
+    ("ninjs-raw-array", "{{\"name\": \"Politics {i}\"}}, "),
+    ("ninjs-unterminated", "<div></span>"),
+    # The JSON envelope: its body goes to the quote and entity stages as it is.
+    ("json-body", '"We go home now." '),
+    ("json-body", "Line {a} here\n"),
+    ("json-body", "By Ann {A}\n"),
+    ("json-body", "\u201cYes,\u201d said Ann {A}. "),
+    ("json-body", "x\x01"),
+    ("json-headline", '"We go home now." '),
+    ("json-both", '"We go home now," said Ann {A}. '),
+    ("json-byline", "By Ann {A} and "),
+    ("json-bylines", "By Ann {A}"),
+    ("json-published", "2024-01-15 "),
+    ("json-language", "en "),
+    ("json-section", "World "),
+    ("json-id", "x"),
+    ("json-keys", "k{i}"),
+    ("json-keys", "headline"),
+    ("json-hugekey", 'k"'),
+    ("json-objects", "a{i}"),
+    ("json-raw", "["),
+    ("json-raw", "[1, "),
+    ("json-raw", "{{\"a\": "),
+    ("json-raw-array", "["),
+    ("json-raw-array", "{{\"a\": {i}}}, "),
+    ("json-raw-array", "[], "),
+    ("json-raw-object", '"k{i}": 1, '),
+    ("json-raw-object", '"body": "x", '),
+    ("json-unterminated", "Line {a} "),
 ]
 
 # Pieces random units are made of.
@@ -66,6 +147,20 @@ TOKENS = [
     "&amp;", "<![CDATA[", "<meta name=author content=A{A}>", "<time datetime=2020-01-01>",
 ]
 
+# Pieces of the random units of the `*-raw*` frames, which go in as JSON syntax.
+JSON_TOKENS = [
+    "[", "]", "{{", "}}", '"a": ', '"k{i}": ', '"body": ', '"x{i}", ', "1, ", "-0.5e300, ",
+    "null, ", "true, ", "[], ", "{{}}, ", '"\\u00e9", ', '"\\"", ', ": ", ", ", '"',
+]
+
+# Formats of the random units: made of TOKENS, or of JSON_TOKENS for the `*-raw*` ones.
+RANDOM_FORMATS = [
+    "html", "html", "html-svg", "html-select-style", "text",
+    "ninjs-body_html", "ninjs-bodies", "ninjs-body_text", "ninjs-headline", "ninjs-both",
+    "ninjs-bylines", "ninjs-captions", "json-body", "json-headline", "json-byline",
+    "json-raw", "json-raw-array", "json-raw-object",
+]
+
 
 def letters(i, upper=False):
     s = ""
@@ -76,10 +171,167 @@ def letters(i, upper=False):
     return s.capitalize() if upper else s
 
 
+def pieces(unit, n):
+    """The `n` repetitions of `unit`, each with its number filled in."""
+    if "{" not in unit:
+        return [unit] * n
+    return [unit.format(i=i, a=letters(i), A=letters(i, True), g=gray(i)) for i in range(n)]
+
+
+def gray(i):
+    """Ten vowels spelling `i` in a reflected base-4 Gray code: consecutive numbers give
+    words one letter apart (a chain of one-letter variants of one name)."""
+    digits = []
+    for _ in range(10):
+        i, d = divmod(i, 4)
+        digits.append(d)
+    return "".join(
+        "aeio"[3 - d if k + 1 < 10 and digits[k + 1] % 2 else d] for k, d in enumerate(digits)
+    )
+
+
 def repeat(unit, n):
     if "{" not in unit:
         return unit * n
-    return "".join(unit.format(i=i, a=letters(i), A=letters(i, True)) for i in range(n))
+    return "".join(pieces(unit, n))
+
+
+TEXT_BODY = f"GENEVA (Reuters) - {STORY}"
+HTML_BODY = f"<p>{TEXT_BODY}</p>"
+NINJS = {
+    "uri": "urn:newsml:example.org:20240115:talks", "type": "text",
+    "versioncreated": "2024-01-15T18:05:00+01:00", "language": "en",
+    "headline": "Talks to resume in Geneva",
+}
+ENVELOPE = {
+    "id": "env-1", "headline": "Talks to resume in Geneva", "section": "World",
+    "published": "2024-01-15T09:00:00Z", "language": "en", "byline": "By Ann Lee",
+}
+
+
+def dumps(value):
+    return json.dumps(value, ensure_ascii=False)
+
+
+def fields(base, **changes):
+    """`base` with `changes` (a None value drops the field)."""
+    obj = {**base, **changes}
+    return {k: v for k, v in obj.items() if v is not None}
+
+
+def ninjs(**changes):
+    return dumps(fields(NINJS, **changes))
+
+
+def envelope(**changes):
+    return dumps(fields({**ENVELOPE, "body": TEXT_BODY}, **changes))
+
+
+def with_keys(keys, obj):
+    """`obj` as JSON with the keys `keys` (each holding 0) in front: duplicates stay."""
+    return "{" + "".join(f"{dumps(k)}: 0, " for k in keys) + dumps(obj)[1:]
+
+
+def picture(**changes):
+    """A picture association, as small as the parser takes it (`type` may be left out), so
+    that a megabyte holds as many as it can."""
+    return changes
+
+
+# ninjs and envelope frames: from the list of repetitions `p` to the file's text.
+JSON_FRAMES = {
+    "ninjs-body_text": lambda p: ninjs(body_text=TEXT_BODY + "\n\n" + "".join(p)),
+    "ninjs-body_html": lambda p: ninjs(body_html=HTML_BODY + "".join(p)),
+    "ninjs-bodies": lambda p: ninjs(bodies=[
+        {"role": "summary", "contenttype": "text/plain", "value": "Talks."},
+        {"role": "main", "contenttype": "text/html", "value": HTML_BODY + "".join(p)},
+    ]),
+    "ninjs-headline": lambda p: ninjs(headline="".join(p), body_text=TEXT_BODY),
+    "ninjs-both": lambda p: ninjs(
+        headline="".join(p), body_text=TEXT_BODY + "\n\n" + "".join(p)
+    ),
+    "ninjs-headlines": lambda p: ninjs(
+        headline=None, body_text=TEXT_BODY,
+        headlines=[{"role": "sub", "value": x} for x in p] + [{"role": "main", "value": "T"}],
+    ),
+    "ninjs-by": lambda p: ninjs(by="".join(p), body_text=TEXT_BODY),
+    "ninjs-bylines": lambda p: ninjs(
+        body_text=TEXT_BODY, bylines=[{"name": x, "role": "author"} for x in p]
+    ),
+    "ninjs-infosources": lambda p: ninjs(
+        body_text=TEXT_BODY, infosources=[{"name": x, "role": "source"} for x in p]
+        + [{"name": "Northbridge Press", "literal": "distributor"}],
+    ),
+    "ninjs-located": lambda p: ninjs(located={"name": "".join(p)}, body_text=TEXT_BODY),
+    "ninjs-services": lambda p: ninjs(
+        body_text=TEXT_BODY, services=[{"code": x} for x in p] + [{"name": "World"}]
+    ),
+    "ninjs-captions": lambda p: ninjs(
+        body_text=TEXT_BODY, associations=[picture(description_text=x) for x in p]
+    ),
+    "ninjs-credits": lambda p: ninjs(
+        body_text=TEXT_BODY, associations=[picture(by=x) for x in p]
+    ),
+    "ninjs-assoc-object": lambda p: ninjs(body_text=TEXT_BODY, associations={
+        f"picture{i}": picture(descriptions=[{"role": "caption", "value": x}])
+        for i, x in enumerate(p)
+    }),
+    "ninjs-descriptions": lambda p: ninjs(body_text=TEXT_BODY, associations={
+        "featureimage": picture(descriptions=[{"role": "alt", "value": x} for x in p]
+                                + [{"role": "caption", "value": "Talks."}]),
+    }),
+    "ninjs-caption": lambda p: ninjs(
+        body_text=TEXT_BODY, associations=[picture(description_text="".join(p))]
+    ),
+    # Not read by the parser: what serde_json alone costs.
+    "ninjs-subject": lambda p: ninjs(
+        body_text=TEXT_BODY,
+        subject=[{"name": x, "code": f"medtop:{i}"} for i, x in enumerate(p)],
+    ),
+    "ninjs-dates": lambda p: ninjs(
+        body_text=TEXT_BODY, versioncreated="".join(p), firstcreated="".join(p)
+    ),
+    "ninjs-language": lambda p: ninjs(body_text=TEXT_BODY, language="".join(p)),
+    "ninjs-keys": lambda p: with_keys(p, fields(NINJS, body_text=TEXT_BODY)),
+    "ninjs-hugekey": lambda p: ninjs(body_text=TEXT_BODY, **{"".join(p): 1}),
+    "ninjs-raw-array": lambda p: (
+        ninjs(body_text=TEXT_BODY)[:-1] + ', "subject": [' + "".join(p) + "null]}"
+    ),
+    "ninjs-unterminated": lambda p: (
+        '{"uri": "urn:x:1", "body_html": ' + dumps(HTML_BODY + "".join(p))[:-1]
+    ),
+    "json-body": lambda p: envelope(body=TEXT_BODY + "\n\n" + "".join(p)),
+    "json-headline": lambda p: envelope(headline="".join(p)),
+    "json-both": lambda p: envelope(
+        headline="".join(p), body=TEXT_BODY + "\n\n" + "".join(p)
+    ),
+    "json-byline": lambda p: envelope(byline="".join(p)),
+    "json-bylines": lambda p: envelope(byline=p),
+    "json-published": lambda p: envelope(published="".join(p)),
+    "json-language": lambda p: envelope(language="".join(p)),
+    "json-section": lambda p: envelope(section="".join(p)),
+    "json-id": lambda p: envelope(id="".join(p)),
+    "json-keys": lambda p: with_keys(p, fields({**ENVELOPE, "body": TEXT_BODY})),
+    "json-hugekey": lambda p: envelope(**{"".join(p): 1}),
+    # Not read by the parser: what serde_json alone costs.
+    "json-objects": lambda p: envelope(extra=[{"a": x} for x in p]),
+    "json-raw": "".join,
+    "json-raw-array": lambda p: envelope()[:-1] + ', "extra": [' + "".join(p) + "null]}",
+    "json-raw-object": lambda p: "{" + "".join(p) + envelope()[1:],
+    "json-unterminated": lambda p: (
+        '{"id": "env-1", "body": ' + dumps(TEXT_BODY + "\n\n" + "".join(p))[:-1]
+    ),
+}
+
+# The outcome a frame must have whatever its unit (the file is broken by construction).
+EXPECTED = {"ninjs-unterminated": "malformed_json", "json-unterminated": "malformed_json"}
+
+
+def build(fmt, unit, n):
+    """The story of `n` repetitions of `unit` in the frame `fmt`."""
+    if fmt in JSON_FRAMES:
+        return JSON_FRAMES[fmt](pieces(unit, n))
+    return frame(fmt, repeat(unit, n))
 
 
 def frame(fmt, body):
@@ -128,15 +380,15 @@ def run(binary, path, max_memory_mb):
 
 
 def measure(binary, fmt, unit, max_bytes, tmp, max_memory_mb):
-    one = len(frame(fmt, repeat(unit, 200)).encode()) / 200
+    one = len(build(fmt, unit, 200).encode()) / 200
     big = max(1, int(max_bytes * 0.95 / max(one, 1)))
     results = []
     for n in (big // 4, big):
         path = pathlib.Path(tmp) / "story"
-        data = frame(fmt, repeat(unit, n)).encode()
+        data = build(fmt, unit, n).encode()
         while len(data) > max_bytes and n > 1:  # numbered units grow with their number
             n = int(n * max_bytes / len(data) * 0.98)
-            data = frame(fmt, repeat(unit, n)).encode()
+            data = build(fmt, unit, n).encode()
         path.write_bytes(data)
         results.append((len(data), *run(binary, path, max_memory_mb)))
     (s1, t1, _, _), (s4, t4, rss4, outcome) = results
@@ -160,8 +412,9 @@ def main():
     rng = random.Random(args.seed)
     units = list(CATALOGUE)
     for _ in range(args.random):
-        fmt = rng.choice(["html", "html", "html-svg", "html-select-style", "text"])
-        units.append((fmt, "".join(rng.choice(TOKENS) for _ in range(rng.randint(1, 4)))))
+        fmt = rng.choice(RANDOM_FORMATS)
+        tokens = JSON_TOKENS if "-raw" in fmt else TOKENS
+        units.append((fmt, "".join(rng.choice(tokens) for _ in range(rng.randint(1, 4)))))
     flagged = []
     with tempfile.TemporaryDirectory() as tmp:
         for fmt, unit in units:
@@ -172,6 +425,7 @@ def main():
                 (growth > args.max_growth and t4 > 0.5)
                 or rss > args.max_rss_mb
                 or outcome in ("failed", "timed_out")
+                or EXPECTED.get(fmt, outcome) != outcome
             )
             mark = "SUPER-LINEAR?" if bad else ""
             print(f"{fmt:18} {json.dumps(unit)[:40]:42} {s4 / 1e3:7.0f} KB {t4:6.2f} s "
