@@ -321,6 +321,10 @@ pub struct PipelineConfig {
     /// Threads of each CPU stage (each takes the next story plus a share of those queued,
     /// 1 to 8 stories at a time); 0 means the number of cores.
     pub parallelism: usize,
+    /// How long one stage may hold one story before the worker counts it as stalled,
+    /// fails `/healthz` and exits for its supervisor to restart it; 0 turns this off.
+    #[serde(with = "duration_str")]
+    pub stall_timeout: Duration,
 }
 
 impl Default for PipelineConfig {
@@ -328,11 +332,17 @@ impl Default for PipelineConfig {
         Self {
             channel_capacity: 64,
             parallelism: 0,
+            stall_timeout: Duration::from_secs(60),
         }
     }
 }
 
 impl PipelineConfig {
+    /// `stall_timeout`, or `None` when it is 0 (off).
+    pub fn stall_limit(&self) -> Option<Duration> {
+        Some(self.stall_timeout).filter(|limit| !limit.is_zero())
+    }
+
     /// `parallelism`, with 0 resolved to the number of cores.
     pub fn effective_parallelism(&self) -> usize {
         if self.parallelism > 0 {

@@ -20,6 +20,7 @@ use crate::enrich::{EnrichOptions, Enricher};
 use crate::health::Health;
 use crate::metrics::MetricsHandle;
 use crate::pipeline;
+use crate::stall::{Held, StallWatch};
 
 /// Time always left for the final client drain, even when the pipeline used up the
 /// shutdown budget: acks already sent must still reach the server.
@@ -48,6 +49,19 @@ pub enum DaemonError {
         /// The I/O error.
         #[source]
         source: std::io::Error,
+    },
+    /// A stage held one story past `pipeline.stall_timeout`; the worker exits so its
+    /// supervisor restarts it.
+    #[error(
+        "the {stage} stage held one story (stream sequence {sequence}) for {seconds:.1}s, past pipeline.stall_timeout; exiting for a restart: the story is redelivered, and dead-lettered as max_deliveries once input.max_deliver deliveries are spent"
+    )]
+    Stalled {
+        /// The stage holding the story.
+        stage: &'static str,
+        /// How long it had held it.
+        seconds: f64,
+        /// The story's stream sequence (`none` in core mode).
+        sequence: String,
     },
     /// `entities.model_file` is not a usable model.
     #[error("entities.model_file {path} is not a usable model")]
@@ -155,17 +169,30 @@ async fn run_worker(
             .await?;
     let (source, sink) = build_bus(&client, config, health, reconnected);
     let work = pipeline_work(config, mode)?;
+    let rescue = start_rescue(&client, config, &sink, token).await;
     let settings = pipeline::Settings::from_config(config);
-    let pipeline = pipeline::run(source, sink, work, settings, token.clone());
+    let watch = Arc::clone(&settings.watch);
+    // Cancelled by a signal (the parent) or by a stall.
+    let pipeline_token = token.child_token();
+    let pipeline = pipeline::run(source, sink, work, settings, pipeline_token.clone());
     tokio::pin!(pipeline);
 
+    let mut stall = None;
     let mut result = tokio::select! {
         result = &mut pipeline => result,
         () = token.cancelled() => Ok(()),
+        held = stalled(&watch, config.pipeline.stall_limit()) => {
+            health.set_stalled();
+            let error = stall_error(&held);
+            tracing::error!(%error, "Stage stalled; shutting down.");
+            stall = Some(error);
+            pipeline_token.cancel();
+            Ok(())
+        }
     };
     let shutdown_started = Instant::now();
     health.set_shutting_down();
-    if token.is_cancelled() {
+    if pipeline_token.is_cancelled() {
         // Keep a little of the budget for the client drain, so the whole shutdown fits.
         let pipeline_budget = config
             .shutdown
@@ -179,8 +206,39 @@ async fn run_worker(
             ),
         }
     }
+    if let Some(mut rescue) = rescue {
+        // A cancelled rescue stops between advisories; give one in progress a moment.
+        if !token.is_cancelled()
+            || tokio::time::timeout(Duration::from_secs(2), &mut rescue)
+                .await
+                .is_err()
+        {
+            rescue.abort();
+        }
+    }
     drain_client(&client, config.shutdown.timeout, shutdown_started).await;
-    result.map_err(DaemonError::from)
+    match stall {
+        Some(error) => Err(error),
+        None => result.map_err(DaemonError::from),
+    }
+}
+
+/// Resolves once a stage has held one story for `limit`; never when `limit` is `None`.
+async fn stalled(watch: &StallWatch, limit: Option<Duration>) -> Held {
+    match limit {
+        Some(limit) => watch.stalled(limit).await,
+        None => std::future::pending().await,
+    }
+}
+
+fn stall_error(held: &Held) -> DaemonError {
+    DaemonError::Stalled {
+        stage: held.stage,
+        seconds: held.for_.as_secs_f64(),
+        sequence: held
+            .sequence
+            .map_or_else(|| "none".to_owned(), |s| s.to_string()),
+    }
 }
 
 /// The pipeline's work for `mode`; only the worker loads the entity model.
@@ -240,6 +298,28 @@ fn build_bus(
             let source = CoreSource::new(client.clone(), config.clone(), health.clone());
             let sink = NatsSink::new(client.clone(), None, config);
             (Source::Core(source), Sink::Nats(sink))
+        }
+    }
+}
+
+/// In JetStream mode, subscribes to the durable's max-deliveries advisories (before the
+/// source pulls) and dead-letters each story they name until `token` is cancelled (see
+/// [`bus::rescue`]). A failed subscription is logged and the worker runs without it.
+async fn start_rescue(
+    client: &async_nats::Client,
+    config: &Config,
+    sink: &Sink,
+    token: &CancellationToken,
+) -> Option<tokio::task::JoinHandle<()>> {
+    if !matches!(config.input.mode, InputMode::Jetstream) {
+        return None;
+    }
+    let Sink::Nats(sink) = sink;
+    match bus::rescue::Rescue::subscribe(client, sink.clone(), config).await {
+        Ok(rescue) => Some(tokio::spawn(rescue.run(token.clone()))),
+        Err(error) => {
+            tracing::error!(error = %bus::error_chain(&error), "Cannot subscribe to the max-deliveries advisories; stories the server stops delivering will not be dead-lettered.");
+            None
         }
     }
 }

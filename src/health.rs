@@ -15,6 +15,7 @@ struct Flags {
     connected: AtomicBool,
     consuming: AtomicBool,
     shutting_down: AtomicBool,
+    stalled: AtomicBool,
 }
 
 impl Health {
@@ -36,6 +37,17 @@ impl Health {
     /// Shutdown started: readiness goes false so load balancers and probes stop routing.
     pub fn set_shutting_down(&self) {
         self.inner.shutting_down.store(true, Ordering::Relaxed);
+    }
+
+    /// A stage held one story past `pipeline.stall_timeout`: liveness fails from now on
+    /// (the worker is about to exit for its supervisor to restart it).
+    pub fn set_stalled(&self) {
+        self.inner.stalled.store(true, Ordering::Relaxed);
+    }
+
+    /// Whether a stage stalled (see [`Health::set_stalled`]).
+    pub fn is_stalled(&self) -> bool {
+        self.inner.stalled.load(Ordering::Relaxed)
     }
 
     /// Ready to take work: connected, consuming, not shutting down.

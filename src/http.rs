@@ -1,6 +1,7 @@
 //! The operations HTTP listener: `/healthz`, `/readyz` and `/metrics`.
 //!
-//! `/healthz` answers 200 as long as the process can serve a request (liveness);
+//! `/healthz` answers 200 as long as the process can serve a request and no stage has
+//! stalled (liveness);
 //! `/readyz` answers 200 only while [`Health::is_ready`] holds, else 503 with the reason
 //! (readiness: connected, consuming, not shutting down); `/metrics` renders the
 //! Prometheus registry. The listener stops gracefully when the shutdown token fires.
@@ -68,8 +69,15 @@ fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-async fn healthz() -> &'static str {
-    "ok"
+async fn healthz(State(state): State<AppState>) -> (StatusCode, &'static str) {
+    if state.health.is_stalled() {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "stalled: a stage held one story past pipeline.stall_timeout",
+        )
+    } else {
+        (StatusCode::OK, "ok")
+    }
 }
 
 async fn readyz(State(state): State<AppState>) -> (StatusCode, &'static str) {
@@ -81,7 +89,9 @@ async fn readyz(State(state): State<AppState>) -> (StatusCode, &'static str) {
 
 /// Why the worker is not ready, or `None` when it is.
 fn not_ready_reason(health: &Health) -> Option<&'static str> {
-    if health.is_ready() {
+    if health.is_stalled() {
+        Some("not ready: stalled")
+    } else if health.is_ready() {
         None
     } else if !health.is_connected() {
         Some("not ready: not connected to the bus")
@@ -215,6 +225,22 @@ mod tests {
         let server = start(Health::new()).await;
         let (status, _, body) = get(server.addr, "/healthz").await;
         assert_eq!((status, body.as_str()), (200, "ok"));
+        server.shutdown.cancel();
+        server.task.await.expect("join").expect("clean stop");
+    }
+
+    #[tokio::test]
+    async fn healthz_and_readyz_fail_once_a_stage_stalled() {
+        let health = Health::new();
+        health.set_connected(true);
+        health.set_consuming(true);
+        let server = start(health.clone()).await;
+        health.set_stalled();
+        let (status, _, body) = get(server.addr, "/healthz").await;
+        assert_eq!(status, 503);
+        assert!(body.starts_with("stalled"), "{body}");
+        let (status, _, body) = get(server.addr, "/readyz").await;
+        assert_eq!((status, body.as_str()), (503, "not ready: stalled"));
         server.shutdown.cancel();
         server.task.await.expect("join").expect("clean stop");
     }

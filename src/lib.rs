@@ -12,6 +12,7 @@
 //!      +--> shutdown    OS signals -> CancellationToken
 //!      +--> bus         NATS JetStream / core source, publish sink, dead letters
 //!      +--> pipeline    source -> parse -> quotes -> entities -> sink, bounded channels
+//!      +--> stall       marks of the story each stage thread holds; the stall watchdog
 //!      +--> daemon      `run`: wires config, bus, pipeline, http and shutdown together
 //!      +--> offline     file / directory / JSONL / stdin inputs for `enrich` and `replay`
 //!      +--> eval        offline accuracy runs against ../shared dev data
@@ -43,5 +44,6 @@ pub mod metrics;
 pub mod offline;
 pub mod pipeline;
 pub mod shutdown;
+pub mod stall;
 pub mod telemetry;
 pub mod train;

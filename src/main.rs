@@ -268,7 +268,7 @@ fn run_daemon(config: Config, mode: daemon::Mode) -> Result<(), Failure> {
     let runtime = tokio::runtime::Runtime::new()
         .context("cannot start the async runtime")
         .map_err(Failure::runtime)?;
-    runtime.block_on(async {
+    let result = runtime.block_on(async {
         let token = CancellationToken::new();
         let signals = shutdown::install(token.clone())
             .context("cannot install signal handlers")
@@ -276,10 +276,11 @@ fn run_daemon(config: Config, mode: daemon::Mode) -> Result<(), Failure> {
         let result = daemon::run(config, mode, health::Health::new(), metrics, token).await;
         signals.abort();
         result.context("worker failed").map_err(Failure::runtime)
-    })?;
-    // Blocking stage threads still finishing after a shutdown timeout must not hold exit.
+    });
+    // Blocking stage threads still busy (a shutdown timeout, a stalled stage) must not hold
+    // the exit, on success or failure: dropping the runtime would wait for them.
     runtime.shutdown_timeout(std::time::Duration::from_millis(100));
-    Ok(())
+    result
 }
 
 fn enrich(

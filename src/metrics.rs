@@ -71,8 +71,9 @@ pub const KNOWN_STAGES: [&str; 4] = ["parse", "quotes", "entities", "publish"];
 pub const KNOWN_CHANNELS: [&str; 4] = ["source", "parse", "quotes", "entities"];
 
 /// Dead-letter reasons pre-registered at install: every `ParseError::kind`, plus the
-/// spine's own `publish_failed` (retries exhausted) and `internal_error` (a stage panicked).
-pub const KNOWN_DEAD_LETTER_REASONS: [&str; 11] = [
+/// spine's own `publish_failed` (retries exhausted), `internal_error` (a stage panicked)
+/// and `max_deliveries` (the server stopped delivering it; see `bus::rescue`).
+pub const KNOWN_DEAD_LETTER_REASONS: [&str; 12] = [
     "empty",
     "too_large",
     "invalid_utf8",
@@ -84,6 +85,7 @@ pub const KNOWN_DEAD_LETTER_REASONS: [&str; 11] = [
     "not_a_story",
     "publish_failed",
     "internal_error",
+    "max_deliveries",
 ];
 
 /// Why the metrics recorder could not be installed.

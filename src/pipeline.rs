@@ -14,8 +14,10 @@
 //!   different order than stories came in.
 //! - Outcomes ([`Outcome`]): `Published` -> ack; `Rejected` (parse error or a stage panic,
 //!   permanent) -> dead letter, then `Term`; `Retry` (publish failed) -> `Nak(delay)`, or a
-//!   dead letter on the consumer's last allowed delivery. Every input ends as one
-//!   record or one dead letter.
+//!   dead letter on the consumer's last allowed delivery; `Unsettled` (even that dead
+//!   letter failed on the last delivery) -> nothing, for `bus::rescue`. Every input ends
+//!   as one record or one dead letter; a story the server stops delivering (it crashed
+//!   or stalled the worker on every delivery) is dead-lettered by `bus::rescue`.
 //! - Shutdown: only the source watches the token. It stops and drops its sender; each
 //!   stage finishes what it holds and drops its own sender, so the close cascades to the
 //!   sink, which awaits its last publish acks and acks the inputs.
@@ -45,6 +47,7 @@ use crate::bus::{Sink, Source};
 use crate::enrich::record::SourceInfo;
 use crate::enrich::story::{Stage1, Stage2};
 use crate::enrich::{Enricher, RawStory};
+use crate::stall::{Slot, StallWatch};
 
 /// One story travelling through the stages: the work so far (or why it stopped), how to
 /// settle its input, and its span.
@@ -101,6 +104,9 @@ pub enum Outcome {
     Rejected(&'static str),
     /// Publishing failed: nak, redelivered after the delay.
     Retry(Duration),
+    /// Even the dead letter failed on the last delivery: left unsettled, so the server
+    /// gives up on it after `ack_wait` and the rescue dead-letters it (`bus::rescue`).
+    Unsettled,
 }
 
 /// What runs between the source and the sink.
@@ -120,6 +126,8 @@ pub struct Settings {
     pub channel_capacity: usize,
     /// Stories each CPU stage works on at once.
     pub parallelism: usize,
+    /// Where the CPU stage threads mark the story they hold (see [`crate::stall`]).
+    pub watch: Arc<StallWatch>,
 }
 
 impl Settings {
@@ -128,6 +136,7 @@ impl Settings {
         Self {
             channel_capacity: config.pipeline.channel_capacity,
             parallelism: config.pipeline.effective_parallelism(),
+            watch: Arc::new(StallWatch::new()),
         }
     }
 }
@@ -185,13 +194,21 @@ fn spawn_enrich_stages(
 ) {
     let capacity = settings.channel_capacity;
     let parallelism = settings.parallelism.max(1);
+    let (watch_parse, watch_quotes, watch_entities) = (
+        Arc::clone(&settings.watch),
+        Arc::clone(&settings.watch),
+        Arc::clone(&settings.watch),
+    );
     let (parsed_tx, parsed_rx) = mpsc::channel::<Envelope<Parsed>>(capacity);
     let (quoted_tx, quoted_rx) = mpsc::channel::<Envelope<Quoted>>(capacity);
     let parse = {
         let enricher = Arc::clone(&enricher);
         move |meta: &InputMeta, payload: &Bytes, (): ()| parse(&enricher, meta, payload)
     };
-    stages.spawn_blocking(move || run_cpu_stage("parse", source_rx, parsed_tx, parallelism, parse));
+    stages.spawn_blocking(move || {
+        let stage = CpuStage::new("parse", parallelism, &watch_parse);
+        run_cpu_stage(&stage, source_rx, parsed_tx, parse);
+    });
     let quotes = {
         let enricher = Arc::clone(&enricher);
         move |_: &InputMeta, _: &Bytes, parsed: Parsed| {
@@ -201,12 +218,15 @@ fn spawn_enrich_stages(
             })
         }
     };
-    stages
-        .spawn_blocking(move || run_cpu_stage("quotes", parsed_rx, quoted_tx, parallelism, quotes));
+    stages.spawn_blocking(move || {
+        let stage = CpuStage::new("quotes", parallelism, &watch_quotes);
+        run_cpu_stage(&stage, parsed_rx, quoted_tx, quotes);
+    });
     let entities =
         move |meta: &InputMeta, _: &Bytes, quoted: Quoted| finish(&enricher, meta, quoted);
     stages.spawn_blocking(move || {
-        run_cpu_stage("entities", quoted_rx, record_tx, parallelism, entities);
+        let stage = CpuStage::new("entities", parallelism, &watch_entities);
+        run_cpu_stage(&stage, quoted_rx, record_tx, entities);
     });
 }
 
@@ -322,10 +342,9 @@ fn finish(
 /// a third less memory; sending each result as soon as it was done cost more CPU than
 /// either, in the worker and in nats-server.)
 fn run_cpu_stage<R, I, O, F>(
-    stage: &'static str,
+    stage: &CpuStage<'_>,
     rx: mpsc::Receiver<R>,
     tx: mpsc::Sender<Envelope<O>>,
-    threads: usize,
     work: F,
 ) where
     R: Into<Envelope<I>> + Send,
@@ -333,49 +352,73 @@ fn run_cpu_stage<R, I, O, F>(
     O: Send,
     F: Fn(&InputMeta, &Bytes, I) -> Result<O, DeadLetter> + Sync,
 {
-    let threads = threads.max(1);
+    let name = stage.name;
     let rx = Mutex::new(rx);
     std::thread::scope(|scope| {
-        for n in 1..threads {
+        for n in 1..stage.threads {
             let (rx, tx, work) = (&rx, tx.clone(), &work);
             let spawned = std::thread::Builder::new()
-                .name(format!("{stage}-{n}"))
-                .spawn_scoped(scope, move || {
-                    run_stage_thread(stage, rx, &tx, threads, work)
-                });
+                .name(format!("{name}-{n}"))
+                .spawn_scoped(scope, move || run_stage_thread(stage, rx, &tx, work));
             if let Err(error) = spawned {
-                tracing::warn!(stage, %error, "Could not start a stage thread; running with fewer.");
+                tracing::warn!(stage = name, %error, "Could not start a stage thread; running with fewer.");
             }
         }
-        run_stage_thread(stage, &rx, &tx, threads, &work);
+        run_stage_thread(stage, &rx, &tx, &work);
     });
-    tracing::debug!(stage, "Stage drained.");
+    tracing::debug!(stage = name, "Stage drained.");
 }
 
-/// One thread of a CPU stage: takes, works and sends until the input is closed and empty.
+/// A CPU stage: its name, how many threads it runs, and the watch its threads mark.
+struct CpuStage<'a> {
+    name: &'static str,
+    threads: usize,
+    watch: &'a StallWatch,
+}
+
+impl<'a> CpuStage<'a> {
+    fn new(name: &'static str, threads: usize, watch: &'a StallWatch) -> Self {
+        Self {
+            name,
+            threads: threads.max(1),
+            watch,
+        }
+    }
+}
+
+/// One thread of a CPU stage: takes, works and sends until the input is closed and empty,
+/// marking each story it holds on the stage's watch.
 fn run_stage_thread<R, I, O, F>(
-    stage: &'static str,
+    stage: &CpuStage<'_>,
     rx: &Mutex<mpsc::Receiver<R>>,
     tx: &mpsc::Sender<Envelope<O>>,
-    threads: usize,
     work: &F,
 ) where
     R: Into<Envelope<I>>,
     F: Fn(&InputMeta, &Bytes, I) -> Result<O, DeadLetter>,
 {
-    while let Some(batch) = next_batch(rx, threads) {
+    let slot: Arc<Slot> = stage.watch.slot(stage.name);
+    while let Some(batch) = next_batch(rx, stage.threads) {
         let done: Vec<Envelope<O>> = batch
             .into_iter()
-            .map(|envelope| apply(stage, work, envelope))
+            .map(|envelope| {
+                stage.watch.start(&slot, envelope.meta.stream_sequence);
+                let done = apply(stage.name, work, envelope);
+                stage.watch.end(&slot);
+                done
+            })
             .collect();
         for envelope in done {
             if tx.blocking_send(envelope).is_err() {
                 // The next stage is gone (it failed); the input stays unacked and is
                 // redelivered after ack_wait.
-                tracing::error!(stage, "Next stage closed; story left for redelivery.");
+                tracing::error!(
+                    stage = stage.name,
+                    "Next stage closed; story left for redelivery."
+                );
             }
         }
-        crate::metrics::channel_depth(stage, tx.max_capacity() - tx.capacity());
+        crate::metrics::channel_depth(stage.name, tx.max_capacity() - tx.capacity());
     }
 }
 
@@ -511,6 +554,7 @@ async fn settle(sink: Sink, envelope: Envelope<OutboundRecord>) -> Outcome {
             Outcome::Published => ack.ack().await,
             Outcome::Rejected(_) => ack.term().await,
             Outcome::Retry(delay) => ack.nak(Some(*delay)).await,
+            Outcome::Unsettled => drop(ack),
         }
         outcome
     }
@@ -551,7 +595,8 @@ async fn give_up_or_retry(
 }
 
 /// Publishes a dead letter. If even that fails, the input is retried like a failed
-/// record (or, on its last delivery, given up with an error log).
+/// record; on its last delivery it is left unsettled for the rescue (in core mode, where
+/// nothing redelivers, it is dropped with an error log).
 async fn reject(
     sink: &Sink,
     meta: &InputMeta,
@@ -570,12 +615,20 @@ async fn reject(
             tracing::warn!(error = %crate::bus::error_chain(&error), reason = letter.kind, "Dead letter publish failed; retrying.");
             Outcome::Retry(nak_delay(meta.delivered))
         }
-        Err(error) => {
+        Err(error) if ack.is_acknowledged() => {
             tracing::error!(
                 error = %crate::bus::error_chain(&error),
                 reason = letter.kind,
                 delivered = meta.delivered,
-                "Dead letter publish failed on the last delivery; the story is dropped."
+                "Dead letter publish failed on the last delivery; left unsettled for the server to give up on and the rescue to dead-letter."
+            );
+            Outcome::Unsettled
+        }
+        Err(error) => {
+            tracing::error!(
+                error = %crate::bus::error_chain(&error),
+                reason = letter.kind,
+                "Dead letter publish failed in core mode; the story is dropped."
             );
             Outcome::Rejected(letter.kind)
         }
@@ -656,7 +709,9 @@ mod tests {
         let (in_tx, in_rx) = mpsc::channel::<Envelope<u32>>(2);
         let (out_tx, mut out_rx) = mpsc::channel::<Envelope<u32>>(2);
         let stage = tokio::task::spawn_blocking(move || {
-            run_cpu_stage("t", in_rx, out_tx, 3, |_: &InputMeta, _: &Bytes, n: u32| {
+            let watch = StallWatch::new();
+            let stage = CpuStage::new("t", 3, &watch);
+            run_cpu_stage(&stage, in_rx, out_tx, |_: &InputMeta, _: &Bytes, n: u32| {
                 Ok(n + 1)
             });
         });
@@ -673,6 +728,44 @@ mod tests {
         stage.await.unwrap();
         seen.sort_unstable();
         assert_eq!(seen, (1..=50).collect::<Vec<_>>());
+    }
+
+    #[tokio::test]
+    async fn the_story_a_stage_thread_holds_is_marked_until_it_is_done() {
+        let (in_tx, in_rx) = mpsc::channel::<Envelope<u32>>(2);
+        let (out_tx, mut out_rx) = mpsc::channel::<Envelope<u32>>(2);
+        let watch = Arc::new(StallWatch::new());
+        let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+        let release_rx = Mutex::new(release_rx);
+        let stage_watch = Arc::clone(&watch);
+        let stage = tokio::task::spawn_blocking(move || {
+            let stage = CpuStage::new("quotes", 1, &stage_watch);
+            run_cpu_stage(&stage, in_rx, out_tx, |_: &InputMeta, _: &Bytes, n: u32| {
+                release_rx.lock().unwrap().recv().unwrap();
+                Ok(n)
+            });
+        });
+        let mut held = envelope(Ok(1));
+        held.meta.stream_sequence = Some(41);
+        in_tx.send(held).await.unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let marked = loop {
+            if let Some(marked) = watch.longest(Instant::now()) {
+                break marked;
+            }
+            assert!(Instant::now() < deadline, "the held story was never marked");
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        };
+        assert_eq!((marked.stage, marked.sequence), ("quotes", Some(41)));
+        release_tx.send(()).unwrap();
+        assert_eq!(out_rx.recv().await.unwrap().item.unwrap(), 1);
+        assert_eq!(
+            watch.longest(Instant::now()),
+            None,
+            "done stories are unmarked"
+        );
+        drop(in_tx);
+        stage.await.unwrap();
     }
 
     #[tokio::test]
@@ -701,8 +794,10 @@ mod tests {
             }
             Ok(n)
         };
-        let stage =
-            tokio::task::spawn_blocking(move || run_cpu_stage("t", in_rx, out_tx, 2, rendezvous));
+        let stage = tokio::task::spawn_blocking(move || {
+            let watch = StallWatch::new();
+            run_cpu_stage(&CpuStage::new("t", 2, &watch), in_rx, out_tx, rendezvous);
+        });
         let mut count = 0;
         while out_rx.recv().await.is_some() {
             count += 1;

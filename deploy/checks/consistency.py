@@ -140,7 +140,9 @@ def check_nats(cfg: dict) -> None:
           f"cluster max_file_store covers the streams' reserved max_bytes ({reserved} bytes)")
     perms = (DEPLOY / "nats/server/permissions.conf").read_text()
     for subject in (f"$JS.API.CONSUMER.MSG.NEXT.{stream}.{durable}", f"$JS.ACK.{stream}.{durable}.>",
-                    cfg["output"]["subject"], cfg["dead_letter"]["subject"]):
+                    cfg["output"]["subject"], cfg["dead_letter"]["subject"],
+                    f"$JS.API.STREAM.MSG.GET.{stream}",
+                    f"$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.{stream}.{durable}"):
         check(f'"{subject}"' in perms, f"worker permissions allow {subject}")
 
 

@@ -19,6 +19,7 @@ Needs nats-server on PATH and the nats-py package. Exit status 0 = all checks pa
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import shutil
 import socket
@@ -210,6 +211,20 @@ async def scenario(urls: list[str]) -> None:
         "stories.dead", story, timeout=5,
         headers={"Wire-Enricher-Error": "parse", "Wire-Enricher-Original-Id": "check-story-2"})).data)
     check(dead.get("stream") == "STORIES_DEAD", "worker publishes a dead letter to STORIES_DEAD")
+    # The rescue (src/bus/rescue.rs): the durable's max-deliveries advisories on a queue
+    # group, and the stored story read back by its sequence.
+    seq = info.get("state", {}).get("first_seq")
+    got = await api(worker, "$JS.API.STREAM.MSG.GET.STORIES_RAW", {"seq": seq})
+    check(base64.b64decode(got.get("message", {}).get("data", "")) == story,
+          f"worker reads a stored story by its sequence ({seq}) for the rescue")
+    errors_before = len(w_err)
+    advisories = await worker.subscribe(
+        "$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.STORIES_RAW.wire-enricher",
+        queue="wire-enricher-rescue.wire-enricher")
+    await worker.flush()
+    await asyncio.sleep(0.3)
+    check(len(w_err) == errors_before, "worker subscribes to its durable's max-deliveries advisories")
+    await advisories.unsubscribe()
     await worker.publish(msg.reply, b"+ACK")
     await worker.flush()
     await asyncio.sleep(0.5)

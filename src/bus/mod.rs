@@ -4,13 +4,15 @@
 //! `Source` and `Sink` are closed enums over the two transports the worker supports:
 //! a JetStream durable pull consumer with a JetStream publisher (at-least-once), and a
 //! core NATS queue group with a core publisher (at-most-once). The NATS details live in
-//! [`nats`]; `replay` publishes fixture streams for tests and demos.
+//! [`nats`]; `replay` publishes fixture streams for tests and demos; [`rescue`]
+//! dead-letters the stories JetStream stopped delivering.
 //!
 //! Must not: parse or enrich stories, decide what a story's outcome is (the pipeline
 //! does), or log story bodies above debug.
 
 pub mod nats;
 pub mod replay;
+pub mod rescue;
 
 use std::time::Duration;
 
@@ -38,6 +40,9 @@ pub mod headers {
     pub const REASON_PUBLISH_FAILED: &str = "publish_failed";
     /// Reason kind: a stage panicked on this story (a bug; the story is kept).
     pub const REASON_INTERNAL: &str = "internal_error";
+    /// Reason kind: the server stopped delivering the story after `max_deliver`
+    /// deliveries without an outcome (see [`super::rescue`]).
+    pub const REASON_MAX_DELIVERIES: &str = "max_deliveries";
 }
 
 /// What went wrong talking to NATS.

@@ -574,6 +574,55 @@ async fn sigterm_mid_stream_exits_zero_with_nothing_lost_or_duplicated() {
     assert_exactly_once(&records, &expected_ids(&stories));
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_stage_makes_the_worker_exit_for_a_restart_and_nothing_is_lost() {
+    let Scene {
+        server,
+        topology,
+        js,
+    } = Scene::with_input_stream().await;
+    // A story a few hundred KB long holds a stage far longer than 1 ms in any build.
+    let paragraph = "Officials in Geneva said on Tuesday that talks would resume. \"We will \
+                     go on,\" said Anna Berg, a spokeswoman for the United Nations.\n\n";
+    let big = format!("Talks to resume in Geneva\n\n{}", paragraph.repeat(2500)).into_bytes();
+    let mut worker = Worker::start(
+        &topology,
+        &server.url(),
+        &[("PIPELINE__STALL_TIMEOUT", "1ms")],
+    );
+    worker.wait_ready(Duration::from_secs(20));
+    publish_one(&js, &topology.input_subject, big.clone()).await;
+    let status = worker
+        .wait_exit(Duration::from_secs(60))
+        .unwrap_or_else(|| panic!("no exit after a stall; log:\n{}", worker.log()));
+    assert_eq!(status.code(), Some(1), "log:\n{}", worker.log());
+    assert_eq!(worker.log_count("Stage stalled; shutting down."), 1);
+    assert!(
+        worker.log().contains("(stream sequence 1)")
+            && worker.log().contains("past pipeline.stall_timeout"),
+        "{}",
+        worker.log()
+    );
+
+    // The restarted worker (stall watch off) finishes it, if the first did not in its
+    // drain: one record either way.
+    let mut second = Worker::start(
+        &topology,
+        &server.url(),
+        &[("PIPELINE__STALL_TIMEOUT", "0s")],
+    );
+    second.wait_ready(Duration::from_secs(20));
+    let records = read_stream(
+        &js,
+        &topology.output_stream,
+        1,
+        DRAIN,
+        Duration::from_secs(2),
+    )
+    .await;
+    assert_exactly_once(&records, &expected_ids(&[big]));
+}
+
 fn print_config(env: &[(&str, &str)]) -> std::process::Output {
     let mut command = Command::new(BIN);
     command.arg("print-config");
@@ -826,6 +875,105 @@ async fn records_that_cannot_be_published_are_retried_then_dead_lettered() {
     let info = output.info().await.unwrap();
     assert_eq!(info.config.max_message_size, 64);
     assert_eq!(info.config.duplicate_window, Duration::from_secs(120));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stories_the_server_stops_delivering_are_dead_lettered() {
+    use async_nats::jetstream::consumer::{pull, AckPolicy};
+    use futures::StreamExt;
+
+    let Scene {
+        server,
+        topology,
+        js,
+    } = Scene::with_input_stream().await;
+    // The durable as a worker with max_deliver = 1 creates it.
+    let ack_wait = Duration::from_secs(1);
+    let consumer = js
+        .get_stream(&topology.input_stream)
+        .await
+        .unwrap()
+        .create_consumer(pull::Config {
+            durable_name: Some(topology.durable.clone()),
+            ack_policy: AckPolicy::Explicit,
+            ack_wait,
+            max_deliver: 1,
+            ..Default::default()
+        })
+        .await
+        .expect("create consumer");
+    let stories = generated_stories(3);
+    publish_all(&js, &topology.input_subject, &stories).await;
+    // A worker takes two stories and dies before settling them: their only delivery is
+    // spent, so the server will never deliver them again.
+    let taken: Vec<Vec<u8>> = consumer
+        .fetch()
+        .max_messages(2)
+        .expires(Duration::from_secs(1))
+        .messages()
+        .await
+        .expect("fetch")
+        .map(|m| m.expect("message").message.payload.to_vec())
+        .collect()
+        .await;
+    assert_eq!(taken.len(), 2);
+
+    let worker = Worker::start(
+        &topology,
+        &server.url(),
+        &[("INPUT__MAX_DELIVER", "1"), ("INPUT__ACK_WAIT", "1s")],
+    );
+    let dead = read_stream(&js, &topology.dead_stream, 2, DRAIN, Duration::from_secs(1)).await;
+    let records = read_stream(
+        &js,
+        &topology.output_stream,
+        1,
+        DRAIN,
+        Duration::from_millis(300),
+    )
+    .await;
+    assert_eq!(
+        dead.len(),
+        2,
+        "each spent story is dead-lettered once; log:\n{}",
+        worker.log()
+    );
+    for letter in &dead {
+        assert_eq!(
+            header(letter, "Wire-Enricher-Error").as_deref(),
+            Some("max_deliveries")
+        );
+        assert_eq!(
+            header(letter, "Wire-Enricher-Delivered").as_deref(),
+            Some("1")
+        );
+        assert!(header(letter, "Wire-Enricher-Original-Sequence").is_some());
+        assert!(taken
+            .iter()
+            .any(|t| t.as_slice() == letter.payload.as_ref()));
+    }
+    assert_ne!(dead[0].payload, dead[1].payload);
+    // The story nobody had taken is enriched as usual.
+    let untaken: Vec<Vec<u8>> = stories
+        .iter()
+        .filter(|s| !taken.contains(s))
+        .cloned()
+        .collect();
+    assert_exactly_once(&records, &expected_ids(&untaken));
+    assert!(
+        worker
+            .metrics()
+            .lines()
+            .any(|l| l.contains("max_deliveries") && !l.starts_with('#')),
+        "{}",
+        worker.metrics()
+    );
+    assert_eq!(
+        worker.log_count("The server stopped delivering a story; dead-lettered it."),
+        2,
+        "{}",
+        worker.log()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
