@@ -53,16 +53,9 @@ pub enum DaemonError {
     /// A stage held one story past `pipeline.stall_timeout`; the worker exits so its
     /// supervisor restarts it.
     #[error(
-        "the {stage} stage held one story (stream sequence {sequence}) for {seconds:.1}s, past pipeline.stall_timeout; exiting for a restart: the story is redelivered, and dead-lettered as max_deliveries once input.max_deliver deliveries are spent"
+        "{0}, past pipeline.stall_timeout; exiting for a restart (in JetStream mode the story is redelivered, and dead-lettered as max_deliveries once input.max_deliver deliveries are spent)"
     )]
-    Stalled {
-        /// The stage holding the story.
-        stage: &'static str,
-        /// How long it had held it.
-        seconds: f64,
-        /// The story's stream sequence (`none` in core mode).
-        sequence: String,
-    },
+    Stalled(Held),
     /// `entities.model_file` is not a usable model.
     #[error("entities.model_file {path} is not a usable model")]
     Model {
@@ -169,7 +162,7 @@ async fn run_worker(
             .await?;
     let (source, sink) = build_bus(&client, config, health, reconnected);
     let work = pipeline_work(config, mode)?;
-    let rescue = start_rescue(&client, config, &sink, token).await;
+    let rescue = start_rescue(&client, config, &sink, token);
     let settings = pipeline::Settings::from_config(config);
     let watch = Arc::clone(&settings.watch);
     // Cancelled by a signal (the parent) or by a stall.
@@ -183,7 +176,7 @@ async fn run_worker(
         () = token.cancelled() => Ok(()),
         held = stalled(&watch, config.pipeline.stall_limit()) => {
             health.set_stalled();
-            let error = stall_error(&held);
+            let error = DaemonError::Stalled(held);
             tracing::error!(%error, "Stage stalled; shutting down.");
             stall = Some(error);
             pipeline_token.cancel();
@@ -206,15 +199,9 @@ async fn run_worker(
             ),
         }
     }
-    if let Some(mut rescue) = rescue {
-        // A cancelled rescue stops between advisories; give one in progress a moment.
-        if !token.is_cancelled()
-            || tokio::time::timeout(Duration::from_secs(2), &mut rescue)
-                .await
-                .is_err()
-        {
-            rescue.abort();
-        }
+    if let Some(rescue) = rescue {
+        // Safe at any point: an advisory is acked only once its dead letter is stored.
+        rescue.abort();
     }
     drain_client(&client, config.shutdown.timeout, shutdown_started).await;
     match stall {
@@ -228,16 +215,6 @@ async fn stalled(watch: &StallWatch, limit: Option<Duration>) -> Held {
     match limit {
         Some(limit) => watch.stalled(limit).await,
         None => std::future::pending().await,
-    }
-}
-
-fn stall_error(held: &Held) -> DaemonError {
-    DaemonError::Stalled {
-        stage: held.stage,
-        seconds: held.for_.as_secs_f64(),
-        sequence: held
-            .sequence
-            .map_or_else(|| "none".to_owned(), |s| s.to_string()),
     }
 }
 
@@ -302,10 +279,10 @@ fn build_bus(
     }
 }
 
-/// In JetStream mode, subscribes to the durable's max-deliveries advisories (before the
-/// source pulls) and dead-letters each story they name until `token` is cancelled (see
-/// [`bus::rescue`]). A failed subscription is logged and the worker runs without it.
-async fn start_rescue(
+/// In JetStream mode, starts the rescue of the stories the server stops delivering (see
+/// [`bus::rescue`]); it sets itself up and retries on its own, so nothing here waits on
+/// NATS.
+fn start_rescue(
     client: &async_nats::Client,
     config: &Config,
     sink: &Sink,
@@ -315,13 +292,9 @@ async fn start_rescue(
         return None;
     }
     let Sink::Nats(sink) = sink;
-    match bus::rescue::Rescue::subscribe(client, sink.clone(), config).await {
-        Ok(rescue) => Some(tokio::spawn(rescue.run(token.clone()))),
-        Err(error) => {
-            tracing::error!(error = %bus::error_chain(&error), "Cannot subscribe to the max-deliveries advisories; stories the server stops delivering will not be dead-lettered.");
-            None
-        }
-    }
+    let js = async_nats::jetstream::new(client.clone());
+    let rescue = bus::rescue::Rescue::new(js, sink.clone(), config);
+    Some(tokio::spawn(rescue.run(token.clone())))
 }
 
 /// Flushes and closes the connection within what is left of the shutdown budget.

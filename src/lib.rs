@@ -28,7 +28,8 @@
 //! # Invariants
 //!
 //! - Dependencies point one way: the shell modules use `enrich`; `enrich` uses none of them.
-//! - Every input message ends as exactly one record or one dead letter.
+//! - Every input message ends as exactly one record or one dead letter (the rare
+//!   exceptions are listed in `bus::rescue`).
 //! - Offsets in a published record are Unicode code point offsets into the field they
 //!   name (`body` unless a mention says otherwise); inside the core they are byte offsets
 //!   until [`enrich::record::EnrichedRecord`] is built.

@@ -8,30 +8,32 @@
 //! the worker; the story is redelivered, and once the consumer's `max_deliver` is spent
 //! the server stops delivering it and `bus::rescue` dead-letters it.
 //!
-//! Marking costs two relaxed atomic stores per story and one clock read.
+//! Marking costs two short, uncontended locks per story and stage and one clock read; the
+//! watchdog takes each thread's lock a few times a second.
 //!
-//! Must not: block a stage thread (no locks on the marking path).
+//! Must not: block a stage thread for longer than a copy of its mark.
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-/// The stage threads' marks; cheap to share.
-#[derive(Debug)]
+/// The stage threads' marks; shared between the threads and the watchdog.
+#[derive(Debug, Default)]
 pub struct StallWatch {
-    epoch: Instant,
     slots: Mutex<Vec<Arc<Slot>>>,
 }
 
-/// One stage thread's mark.
+/// One stage thread's mark: the story it holds, if any.
 #[derive(Debug)]
 pub struct Slot {
     stage: &'static str,
-    /// Milliseconds since the watch's epoch, plus one, when the current story started;
-    /// 0 while idle.
-    started: AtomicU64,
-    /// The current story's stream sequence, 0 when it has none.
-    sequence: AtomicU64,
+    holding: Mutex<Option<Mark>>,
+}
+
+/// When the story a thread holds was started, and its stream sequence.
+#[derive(Debug, Clone, Copy)]
+struct Mark {
+    since: Instant,
+    sequence: Option<u64>,
 }
 
 /// The story held longest, as [`StallWatch::longest`] reports it.
@@ -40,32 +42,43 @@ pub struct Held {
     /// The stage holding it.
     pub stage: &'static str,
     /// How long it has been held.
-    pub for_: Duration,
+    pub duration: Duration,
     /// Its stream sequence, if it has one.
     pub sequence: Option<u64>,
 }
 
-impl Default for StallWatch {
-    fn default() -> Self {
-        Self::new()
+impl std::fmt::Display for Held {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "the {} stage held one story (", self.stage)?;
+        match self.sequence {
+            Some(sequence) => write!(f, "stream sequence {sequence}")?,
+            None => write!(f, "no stream sequence")?,
+        }
+        write!(f, ") for {:.1}s", self.duration.as_secs_f64())
+    }
+}
+
+impl Slot {
+    fn set(&self, mark: Option<Mark>) {
+        *self.holding.lock().unwrap_or_else(PoisonError::into_inner) = mark;
+    }
+
+    fn get(&self) -> Option<Mark> {
+        *self.holding.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
 impl StallWatch {
     /// A watch with no threads.
     pub fn new() -> Self {
-        Self {
-            epoch: Instant::now(),
-            slots: Mutex::new(Vec::new()),
-        }
+        Self::default()
     }
 
     /// A slot for one thread of `stage`, watched until the watch is dropped.
     pub fn slot(&self, stage: &'static str) -> Arc<Slot> {
         let slot = Arc::new(Slot {
             stage,
-            started: AtomicU64::new(0),
-            sequence: AtomicU64::new(0),
+            holding: Mutex::new(None),
         });
         self.slots
             .lock()
@@ -76,32 +89,30 @@ impl StallWatch {
 
     /// Marks `slot` busy with a story from now.
     pub fn start(&self, slot: &Slot, sequence: Option<u64>) {
-        slot.sequence
-            .store(sequence.unwrap_or(0), Ordering::Relaxed);
-        slot.started
-            .store(self.millis(Instant::now()) + 1, Ordering::Relaxed);
+        slot.set(Some(Mark {
+            since: Instant::now(),
+            sequence,
+        }));
     }
 
     /// Marks `slot` idle.
     pub fn end(&self, slot: &Slot) {
-        slot.started.store(0, Ordering::Relaxed);
+        slot.set(None);
     }
 
     /// The story held longest at `now`, if any thread is busy.
     pub fn longest(&self, now: Instant) -> Option<Held> {
-        let now = self.millis(now);
         let slots = self.slots.lock().unwrap_or_else(PoisonError::into_inner);
         slots
             .iter()
             .filter_map(|slot| {
-                let started = slot.started.load(Ordering::Relaxed);
-                (started > 0).then(|| Held {
+                slot.get().map(|mark| Held {
                     stage: slot.stage,
-                    for_: Duration::from_millis(now.saturating_sub(started - 1)),
-                    sequence: Some(slot.sequence.load(Ordering::Relaxed)).filter(|s| *s > 0),
+                    duration: now.saturating_duration_since(mark.since),
+                    sequence: mark.sequence,
                 })
             })
-            .max_by_key(|held| held.for_)
+            .max_by_key(|held| held.duration)
     }
 
     /// Resolves once a story has been held for `limit` (checking a few times a second),
@@ -112,15 +123,11 @@ impl StallWatch {
         loop {
             tick.tick().await;
             if let Some(held) = self.longest(Instant::now()) {
-                if held.for_ >= limit {
+                if held.duration >= limit {
                     return held;
                 }
             }
         }
-    }
-
-    fn millis(&self, at: Instant) -> u64 {
-        u64::try_from(at.saturating_duration_since(self.epoch).as_millis()).unwrap_or(u64::MAX - 1)
     }
 }
 
@@ -143,7 +150,7 @@ mod tests {
             .unwrap();
         assert_eq!(held.stage, "parse");
         assert_eq!(held.sequence, Some(7));
-        assert!(held.for_ >= Duration::from_secs(5), "{held:?}");
+        assert!(held.duration >= Duration::from_secs(5), "{held:?}");
         watch.end(&parse);
         let held = watch.longest(Instant::now()).unwrap();
         assert_eq!((held.stage, held.sequence), ("entities", None));
@@ -172,6 +179,11 @@ mod tests {
         .await
         .expect("a story held past the limit is reported");
         assert_eq!((held.stage, held.sequence), ("quotes", Some(3)));
-        assert!(held.for_ >= Duration::from_millis(100));
+        assert!(held.duration >= Duration::from_millis(100));
+        assert!(
+            held.to_string()
+                .starts_with("the quotes stage held one story (stream sequence 3) for "),
+            "{held}"
+        );
     }
 }

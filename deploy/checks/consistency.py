@@ -120,10 +120,11 @@ def check_nats(cfg: dict) -> None:
     check(window >= 4 * horizon,
           f"output duplicate window {window:.0f}s >= 4 x redelivery horizon ({horizon:.0f}s)")
 
-    consumers = list((DEPLOY / "nats/consumers").glob("*.json"))
-    check(len(consumers) == 1, "one durable definition")
-    c = json.loads(consumers[0].read_text())
-    stream, durable = consumers[0].stem.split(".", 1)
+    consumers = sorted((DEPLOY / "nats/consumers").glob("*.json"))
+    inputs = [p for p in consumers if p.stem.split(".", 1)[0] == cfg["input"]["stream"]]
+    check(len(inputs) == 1, "one durable definition on the input stream")
+    c = json.loads(inputs[0].read_text())
+    stream, durable = inputs[0].stem.split(".", 1)
     check(stream == cfg["input"]["stream"] and durable == c["durable_name"] == cfg["input"]["durable"],
           f"durable {stream}/{durable} matches input.stream/input.durable")
     check(c["filter_subject"] in cfg["input"]["subjects"], "durable filter is an input subject")
@@ -132,6 +133,17 @@ def check_nats(cfg: dict) -> None:
     check(c["max_deliver"] == cfg["input"]["max_deliver"], "durable max_deliver == input.max_deliver")
     check(c["max_ack_pending"] == cfg["input"]["max_ack_pending"],
           "durable max_ack_pending == input.max_ack_pending")
+    # The rescue (src/bus/rescue.rs): <input stream>_MAX_DELIVERIES keeps the durable's
+    # max-deliveries advisories; the workers share <durable>-rescue on it.
+    advisories = f"{stream}_MAX_DELIVERIES"
+    advisory_subject = f"$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.{stream}.{durable}"
+    a = streams.get(advisories)
+    check(a is not None and a["subjects"] == [advisory_subject] and a["retention"] == "workqueue",
+          f"{advisories} keeps {advisory_subject} as a work queue")
+    check(a is not None and a["num_replicas"] == cfg["input"].get("replicas", a["num_replicas"]),
+          f"{advisories} replicas == input.replicas")
+    check([p.stem for p in consumers if p.stem.split(".", 1)[0] == advisories] == [f"{advisories}.{durable}-rescue"],
+          f"one rescue durable {durable}-rescue on {advisories}")
 
     conf = (DEPLOY / "nats/server/cluster.conf").read_text()
     m = re.search(r"max_file_store\s*=\s*(\d+)", conf)
@@ -142,7 +154,8 @@ def check_nats(cfg: dict) -> None:
     for subject in (f"$JS.API.CONSUMER.MSG.NEXT.{stream}.{durable}", f"$JS.ACK.{stream}.{durable}.>",
                     cfg["output"]["subject"], cfg["dead_letter"]["subject"],
                     f"$JS.API.STREAM.MSG.GET.{stream}",
-                    f"$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.{stream}.{durable}"):
+                    f"$JS.API.CONSUMER.MSG.NEXT.{advisories}.{durable}-rescue",
+                    f"$JS.ACK.{advisories}.{durable}-rescue.>"):
         check(f'"{subject}"' in perms, f"worker permissions allow {subject}")
 
 

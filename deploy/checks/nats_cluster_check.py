@@ -217,14 +217,28 @@ async def scenario(urls: list[str]) -> None:
     got = await api(worker, "$JS.API.STREAM.MSG.GET.STORIES_RAW", {"seq": seq})
     check(base64.b64decode(got.get("message", {}).get("data", "")) == story,
           f"worker reads a stored story by its sequence ({seq}) for the rescue")
-    errors_before = len(w_err)
-    advisories = await worker.subscribe(
-        "$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.STORIES_RAW.wire-enricher",
-        queue="wire-enricher-rescue.wire-enricher")
+    # An advisory as the server writes it, published by the operator (the server's own
+    # comes only after max_deliver): the advisory stream keeps it, and the worker pulls
+    # it from the rescue durable and acks it.
+    advisory = {"type": "io.nats.jetstream.advisory.v1.max_deliver", "stream": "STORIES_RAW",
+                "consumer": "wire-enricher", "stream_seq": seq, "deliveries": 5}
+    await ops.publish("$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.STORIES_RAW.wire-enricher",
+                      json.dumps(advisory).encode())
+    await ops.flush()
+    rescue_inbox = worker.new_inbox()
+    rescue_sub = await worker.subscribe(rescue_inbox)
+    await worker.publish("$JS.API.CONSUMER.MSG.NEXT.STORIES_RAW_MAX_DELIVERIES.wire-enricher-rescue",
+                         json.dumps({"batch": 1, "expires": 3_000_000_000}).encode(), reply=rescue_inbox)
+    kept = await rescue_sub.next_msg(timeout=5)
+    await rescue_sub.unsubscribe()
+    check(json.loads(kept.data).get("stream_seq") == seq
+          and kept.reply.startswith("$JS.ACK.STORIES_RAW_MAX_DELIVERIES.wire-enricher-rescue."),
+          "worker pulls a kept max-deliveries advisory from the rescue durable")
+    await worker.publish(kept.reply, b"+ACK")
     await worker.flush()
     await asyncio.sleep(0.3)
-    check(len(w_err) == errors_before, "worker subscribes to its durable's max-deliveries advisories")
-    await advisories.unsubscribe()
+    kept_info = await api(ops, "$JS.API.STREAM.INFO.STORIES_RAW_MAX_DELIVERIES")
+    check(kept_info.get("state", {}).get("messages") == 0, "the ack removes the advisory from its work queue")
     await worker.publish(msg.reply, b"+ACK")
     await worker.flush()
     await asyncio.sleep(0.5)

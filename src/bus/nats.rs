@@ -208,7 +208,7 @@ pub async fn ensure_streams(
     Ok(())
 }
 
-async fn ensure_stream(
+pub(super) async fn ensure_stream(
     js: &async_nats::jetstream::Context,
     want: stream::Config,
 ) -> Result<(), BusError> {
@@ -668,7 +668,7 @@ fn header(headers: Option<&HeaderMap>, name: &str) -> Option<String> {
 
 /// Delay before the `failures`-th retry of a broken consumer: 200ms doubling, capped at
 /// 5s, with jitter so restarted workers do not retry in step.
-fn retry_delay(failures: usize) -> Duration {
+pub(super) fn retry_delay(failures: usize) -> Duration {
     backon::ExponentialBuilder::default()
         .with_min_delay(Duration::from_millis(200))
         .with_max_delay(Duration::from_secs(5))
@@ -680,7 +680,7 @@ fn retry_delay(failures: usize) -> Duration {
 }
 
 /// Sleeps for `delay` unless `token` is cancelled first; true when cancelled.
-async fn sleep_or_cancel(delay: Duration, token: &CancellationToken) -> bool {
+pub(super) async fn sleep_or_cancel(delay: Duration, token: &CancellationToken) -> bool {
     tokio::select! {
         _ = token.cancelled() => true,
         _ = tokio::time::sleep(delay) => false,

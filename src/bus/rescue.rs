@@ -1,49 +1,69 @@
 //! The rescue of stories the server stopped delivering.
 //!
-//! When an input reaches the consumer's `max_deliver` without being settled (each of its
+//! When an input reaches the consumer's `max_deliver` without an outcome (each of its
 //! deliveries crashed the worker holding it, stalled it until a restart, or outlived a
-//! worker that was killed or lost its connection), JetStream never delivers it again and
-//! publishes a max-deliveries advisory instead. Nothing in the pipeline ever sees the
-//! story again, so without this task it would be lost to the worker without a trace.
+//! worker that was killed or cut off), JetStream never delivers it again and publishes a
+//! max-deliveries advisory instead. Nothing in the pipeline ever sees the story again, so
+//! without the rescue it would be lost to the worker without a trace.
 //!
-//! Every worker on the durable subscribes to that advisory in one queue group, so one of
-//! them receives each advisory. It reads the stored story by its stream sequence and
-//! publishes it to the dead letters with the reason `max_deliveries`, under the same
-//! `Nats-Msg-Id` as any other dead letter of that input (`dead:<stream>:<sequence>`),
-//! so a story dead-lettered twice is stored once.
+//! Advisories are core NATS messages, sent once, when no worker may be running (servers
+//! from 2.10.22 send it as the last delivery's `ack_wait` runs out). So a small
+//! work-queue stream, `<input stream>_MAX_DELIVERIES` ([`advisory_stream`]), keeps the
+//! durable's advisories, and the workers share one durable on it
+//! (`<durable>-rescue`). The worker that pulls an advisory reads the stored story by its
+//! stream sequence, publishes it to the dead letters with the reason `max_deliveries`
+//! under the same `Nats-Msg-Id` as any other dead letter of that input
+//! (`dead:<stream>:<sequence>`, so two rescues within the dead-letter stream's duplicate
+//! window store one), and only then acks the advisory; a failure naks it for a retry.
 //!
-//! Limits, all logged:
-//! - an advisory is a core NATS message: one sent while no worker is connected is not
-//!   kept, and the story stays in the input stream unrescued;
-//! - a story whose record was published by a worker that died before acking it, on its
-//!   last delivery, ends as a record and a dead letter;
-//! - the rescued story is not deleted from the input stream (a work-queue stream keeps it
-//!   until `max_age`).
+//! Limits: a worker killed, or cut off for longer than `ack_wait`, between publishing a
+//! record and acking it on the last delivery leaves a record and a dead letter; the
+//! stories batched behind a stalled one on its thread are redelivered with it and may
+//! reach `max_deliver` too; a story no longer in the input stream (a limit removed it)
+//! cannot be dead-lettered and is logged as an error; the rescued story is not deleted
+//! from the input stream.
 //!
-//! Must not: process the story (a story that crashed the worker `max_deliver` times must
-//! not be given another chance to), or ack anything (the server has given up on it).
+//! Must not: process the story (one that crashed the worker `max_deliver` times must not
+//! get another chance to), or settle the input (the server has given up on it).
 
 use std::fmt;
 use std::time::Duration;
 
+use async_nats::jetstream::consumer::{pull, AckPolicy, PullConsumer};
+use async_nats::jetstream::stream::{self, RetentionPolicy};
+use async_nats::jetstream::AckKind;
 use futures::StreamExt;
 use serde::Deserialize;
+use thiserror::Error;
 use tokio_util::sync::CancellationToken;
 
-use super::{headers, BusError, DeadLetter, InputMeta, NatsSink};
+use super::{headers, BusError, DeadLetter, InputMeta, NatsSink, PublishError};
 use crate::config::Config;
 
-/// How many times one rescue is tried (the stream leader may be failing over).
-const RESCUE_ATTEMPTS: usize = 5;
+/// How long the advisory stream keeps an advisory no worker took (as the input stream's
+/// usual `max_age`).
+const ADVISORY_MAX_AGE: Duration = Duration::from_secs(7 * 24 * 3600);
 
-/// The subject of the consumer's max-deliveries advisories.
+/// Advisories asked for per pull request, and how long one request waits.
+const FETCH_BATCH: usize = 16;
+const FETCH_EXPIRES: Duration = Duration::from_secs(5);
+
+/// Delay before a failed rescue's advisory is delivered again.
+const RETRY_DELAY: Duration = Duration::from_secs(5);
+
+/// The subject of the durable's max-deliveries advisories.
 pub fn advisory_subject(stream: &str, durable: &str) -> String {
     format!("$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.{stream}.{durable}")
 }
 
-/// The queue group the durable's workers share, so one of them handles each advisory.
-pub fn queue_group(durable: &str) -> String {
-    format!("wire-enricher-rescue.{durable}")
+/// The stream that keeps the advisories of the input stream's durable.
+pub fn advisory_stream(input_stream: &str) -> String {
+    format!("{input_stream}_MAX_DELIVERIES")
+}
+
+/// The durable the workers share on the advisory stream.
+pub fn rescue_durable(durable: &str) -> String {
+    format!("{durable}-rescue")
 }
 
 /// The fields of a max-deliveries advisory the rescue uses.
@@ -63,9 +83,9 @@ impl MaxDeliveriesAdvisory {
     /// Reads an advisory's JSON payload.
     ///
     /// # Errors
-    /// The JSON error when the payload is not such an advisory.
-    pub fn from_json(payload: &[u8]) -> Result<Self, serde_json::Error> {
-        serde_json::from_slice(payload)
+    /// [`RescueError::Advisory`] when the payload is not such an advisory.
+    pub fn from_json(payload: &[u8]) -> Result<Self, RescueError> {
+        serde_json::from_slice(payload).map_err(RescueError::Advisory)
     }
 
     /// The dead letter the story becomes.
@@ -73,21 +93,45 @@ impl MaxDeliveriesAdvisory {
         DeadLetter {
             kind: headers::REASON_MAX_DELIVERIES,
             message: format!(
-                "delivered {} times without an outcome (each delivery crashed or stalled the \
-                 worker, or outlived it); the server will not deliver it again",
+                "delivered {} times without an outcome (the worker holding it crashed, \
+                 stalled, was stopped or could not publish each time); the server will \
+                 not deliver it again",
                 self.deliveries
             ),
         }
     }
 }
 
-/// The advisory subscription and what a rescue needs; see the module docs.
+/// Why one rescue failed (it is retried).
+#[derive(Debug, Error)]
+pub enum RescueError {
+    /// The advisory's payload is not a max-deliveries advisory.
+    #[error("unreadable max-deliveries advisory")]
+    Advisory(#[source] serde_json::Error),
+    /// The story could not be read from the input stream.
+    #[error("cannot read sequence {sequence} of stream {stream}")]
+    Read {
+        /// The input stream.
+        stream: String,
+        /// The story's sequence.
+        sequence: u64,
+        /// The client error.
+        #[source]
+        source: async_nats::Error,
+    },
+    /// The dead letter was not stored.
+    #[error("cannot publish the dead letter")]
+    Publish(#[from] PublishError),
+}
+
+/// The durable's advisory stream and what a rescue needs; see the module docs.
+#[derive(Clone)]
 pub struct Rescue {
-    subscriber: async_nats::Subscriber,
     js: async_nats::jetstream::Context,
     sink: NatsSink,
     stream: String,
     durable: String,
+    replicas: usize,
 }
 
 impl fmt::Debug for Rescue {
@@ -99,123 +143,191 @@ impl fmt::Debug for Rescue {
     }
 }
 
-/// What one rescue attempt did.
+/// What one rescue did.
 enum Rescued {
     DeadLettered,
-    /// The story is no longer in the input stream (removed by a limit or by hand).
+    /// The story is no longer in the input stream.
     Gone,
 }
 
 impl Rescue {
-    /// Subscribes to the durable's max-deliveries advisories and makes sure the server
-    /// has the subscription before returning, so it is in place before the source pulls.
-    ///
-    /// # Errors
-    /// [`BusError::Subscribe`] when the subscription cannot be made.
-    pub async fn subscribe(
-        client: &async_nats::Client,
-        sink: NatsSink,
-        config: &Config,
-    ) -> Result<Self, BusError> {
-        let input = &config.input;
-        let subject = advisory_subject(&input.stream, &input.durable);
-        let subscriber = client
-            .queue_subscribe(subject.clone(), queue_group(&input.durable))
-            .await
-            .map_err(|source| BusError::Subscribe { subject, source })?;
-        if let Err(error) = client.flush().await {
-            tracing::warn!(%error, "Flush after subscribing to the max-deliveries advisories failed.");
-        }
-        Ok(Self {
-            subscriber,
-            js: async_nats::jetstream::new(client.clone()),
+    /// A rescue for `config`'s input stream and durable, dead-lettering through `sink`.
+    pub fn new(js: async_nats::jetstream::Context, sink: NatsSink, config: &Config) -> Self {
+        Self {
+            js,
             sink,
-            stream: input.stream.clone(),
-            durable: input.durable.clone(),
-        })
-    }
-
-    /// Rescues each story an advisory names until `token` is cancelled.
-    pub async fn run(mut self, token: CancellationToken) {
-        loop {
-            let message = tokio::select! {
-                _ = token.cancelled() => break,
-                message = self.subscriber.next() => message,
-            };
-            let Some(message) = message else { break };
-            match MaxDeliveriesAdvisory::from_json(&message.payload) {
-                Ok(advisory)
-                    if advisory.stream == self.stream && advisory.consumer == self.durable =>
-                {
-                    self.rescue(&advisory, &token).await;
-                }
-                Ok(advisory) => {
-                    tracing::debug!(stream = %advisory.stream, consumer = %advisory.consumer, "Advisory for another consumer; ignored.");
-                }
-                Err(error) => {
-                    tracing::warn!(%error, "Unreadable max-deliveries advisory; ignored.");
-                }
-            }
+            stream: config.input.stream.clone(),
+            durable: config.input.durable.clone(),
+            replicas: config.input.replicas,
         }
-        let _ = self.subscriber.unsubscribe().await;
     }
 
-    /// Dead-letters the story `advisory` names, retrying a few times on failure.
-    async fn rescue(&self, advisory: &MaxDeliveriesAdvisory, token: &CancellationToken) {
-        let sequence = advisory.stream_seq;
-        for attempt in 1..=RESCUE_ATTEMPTS {
-            match self.try_rescue(advisory).await {
-                Ok(Rescued::DeadLettered) => {
-                    crate::metrics::dead_letter(headers::REASON_MAX_DELIVERIES);
-                    tracing::warn!(
-                        sequence,
-                        deliveries = advisory.deliveries,
-                        reason = headers::REASON_MAX_DELIVERIES,
-                        "The server stopped delivering a story; dead-lettered it."
-                    );
-                    return;
-                }
-                Ok(Rescued::Gone) => {
-                    tracing::warn!(
-                        sequence,
-                        deliveries = advisory.deliveries,
-                        "The server stopped delivering a story that is no longer in the input stream; nothing to dead-letter."
-                    );
-                    return;
-                }
-                Err(error) if attempt < RESCUE_ATTEMPTS => {
-                    tracing::warn!(sequence, attempt, %error, "Could not dead-letter a story the server stopped delivering; retrying.");
-                    let delay = Duration::from_millis(500) * u32::try_from(attempt).unwrap_or(1);
-                    tokio::select! {
-                        _ = token.cancelled() => return,
-                        () = tokio::time::sleep(delay) => {}
+    /// Makes sure the advisory stream and its durable exist (an existing one is used as
+    /// it is), then rescues each story an advisory names until `token` is cancelled.
+    /// Failures are retried with a growing, capped delay; they never end the loop.
+    pub async fn run(self, token: CancellationToken) {
+        let mut failures = 0usize;
+        while !token.is_cancelled() {
+            let consumer = tokio::select! {
+                _ = token.cancelled() => break,
+                consumer = self.consumer() => consumer,
+            };
+            match consumer {
+                Ok(consumer) => {
+                    failures = 0;
+                    if self.pull_until_failure(&consumer, &token).await {
+                        break;
                     }
                 }
                 Err(error) => {
-                    tracing::error!(
-                        sequence,
-                        stream = %self.stream,
-                        %error,
-                        "Could not dead-letter a story the server stopped delivering; it stays in the input stream at this sequence."
-                    );
+                    tracing::warn!(error = %super::error_chain(&error), "Cannot set up the max-deliveries rescue, retrying.");
+                }
+            }
+            failures += 1;
+            if super::nats::sleep_or_cancel(super::nats::retry_delay(failures), &token).await {
+                break;
+            }
+        }
+    }
+
+    /// The advisory stream's durable, created with the stream when missing.
+    async fn consumer(&self) -> Result<PullConsumer, BusError> {
+        let name = advisory_stream(&self.stream);
+        super::nats::ensure_stream(
+            &self.js,
+            stream::Config {
+                name: name.clone(),
+                subjects: vec![advisory_subject(&self.stream, &self.durable)],
+                retention: RetentionPolicy::WorkQueue,
+                max_age: ADVISORY_MAX_AGE,
+                num_replicas: self.replicas,
+                ..Default::default()
+            },
+        )
+        .await?;
+        let durable = rescue_durable(&self.durable);
+        let consumer_error = |source: async_nats::Error| BusError::Consumer {
+            stream: name.clone(),
+            durable: durable.clone(),
+            source,
+        };
+        let stream = self
+            .js
+            .get_stream_no_info(&name)
+            .await
+            .map_err(|e| consumer_error(Box::new(e)))?;
+        stream
+            .get_or_create_consumer(
+                &durable,
+                pull::Config {
+                    durable_name: Some(durable.clone()),
+                    ack_policy: AckPolicy::Explicit,
+                    ..Default::default()
+                },
+            )
+            .await
+            .map_err(|e| consumer_error(Box::new(e)))
+    }
+
+    /// Pulls and handles advisories until a pull fails (false) or `token` is cancelled
+    /// (true). An advisory taken but not yet settled is redelivered after `ack_wait`.
+    async fn pull_until_failure(&self, consumer: &PullConsumer, token: &CancellationToken) -> bool {
+        loop {
+            let request = consumer
+                .batch()
+                .max_messages(FETCH_BATCH)
+                .expires(FETCH_EXPIRES)
+                .messages();
+            let mut batch = tokio::select! {
+                _ = token.cancelled() => return true,
+                batch = request => match batch {
+                    Ok(batch) => batch,
+                    Err(error) => {
+                        tracing::warn!(%error, "Pull of max-deliveries advisories failed.");
+                        return false;
+                    }
+                },
+            };
+            loop {
+                let next = tokio::select! {
+                    _ = token.cancelled() => return true,
+                    next = batch.next() => next,
+                };
+                match next {
+                    Some(Ok(message)) => self.handle(message).await,
+                    Some(Err(error)) => {
+                        tracing::warn!(%error, "Pull of max-deliveries advisories failed.");
+                        return false;
+                    }
+                    None => break,
                 }
             }
         }
     }
 
-    async fn try_rescue(
-        &self,
-        advisory: &MaxDeliveriesAdvisory,
-    ) -> Result<Rescued, async_nats::Error> {
+    /// Rescues the story one advisory names and settles the advisory.
+    async fn handle(&self, message: async_nats::jetstream::Message) {
+        let settle = match MaxDeliveriesAdvisory::from_json(&message.payload) {
+            Ok(advisory) => self.rescue(&advisory).await,
+            Err(error) => {
+                tracing::error!(error = %super::error_chain(&error), "Dropping an unreadable max-deliveries advisory.");
+                AckKind::Term
+            }
+        };
+        if let Err(error) = message.ack_with(settle).await {
+            tracing::warn!(%error, "Could not settle a max-deliveries advisory; it will come again.");
+        }
+    }
+
+    /// Dead-letters the story `advisory` names; how to settle the advisory.
+    async fn rescue(&self, advisory: &MaxDeliveriesAdvisory) -> AckKind {
+        let sequence = advisory.stream_seq;
+        match self.try_rescue(advisory).await {
+            Ok(Rescued::DeadLettered) => {
+                crate::metrics::dead_letter(headers::REASON_MAX_DELIVERIES);
+                tracing::warn!(
+                    sequence,
+                    deliveries = advisory.deliveries,
+                    reason = headers::REASON_MAX_DELIVERIES,
+                    "The server stopped delivering a story; dead-lettered it."
+                );
+                AckKind::Ack
+            }
+            Ok(Rescued::Gone) => {
+                tracing::error!(
+                    sequence,
+                    stream = %advisory.stream,
+                    deliveries = advisory.deliveries,
+                    "The server stopped delivering a story that is no longer in the input stream; it is lost."
+                );
+                AckKind::Ack
+            }
+            Err(error) => {
+                tracing::warn!(sequence, error = %super::error_chain(&error), "Could not dead-letter a story the server stopped delivering; retrying.");
+                AckKind::Nak(Some(RETRY_DELAY))
+            }
+        }
+    }
+
+    async fn try_rescue(&self, advisory: &MaxDeliveriesAdvisory) -> Result<Rescued, RescueError> {
         use async_nats::jetstream::stream::RawMessageErrorKind;
 
-        let stream = self.js.get_stream(&advisory.stream).await?;
+        let read_error = |source: async_nats::Error| RescueError::Read {
+            stream: advisory.stream.clone(),
+            sequence: advisory.stream_seq,
+            source,
+        };
+        let stream = self
+            .js
+            .get_stream_no_info(&advisory.stream)
+            .await
+            .map_err(|e| read_error(Box::new(e)))?;
         let stored = match stream.get_raw_message(advisory.stream_seq).await {
             Ok(stored) => stored,
             Err(error) if error.kind() == RawMessageErrorKind::NoMessageFound => {
                 return Ok(Rescued::Gone)
             }
-            Err(error) => return Err(error.into()),
+            Err(error) => return Err(read_error(Box::new(error))),
         };
         let header = |name: &str| stored.headers.get(name).map(|v| v.as_str().to_owned());
         let meta = InputMeta {
@@ -262,14 +374,12 @@ mod tests {
     }
 
     #[test]
-    fn subjects_name_the_stream_and_durable() {
+    fn names_follow_the_input_stream_and_durable() {
         assert_eq!(
             advisory_subject("STORIES_RAW", "wire-enricher"),
             "$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.STORIES_RAW.wire-enricher"
         );
-        assert_eq!(
-            queue_group("wire-enricher"),
-            "wire-enricher-rescue.wire-enricher"
-        );
+        assert_eq!(advisory_stream("STORIES_RAW"), "STORIES_RAW_MAX_DELIVERIES");
+        assert_eq!(rescue_durable("wire-enricher"), "wire-enricher-rescue");
     }
 }
