@@ -402,6 +402,68 @@ fn hundred_thousand_quotation_marks() {
     }
 }
 
+/// Session 15's repeated-unit hunt (`fuzz/patterns.py` and reading the quote stage) found
+/// three quote shapes far from linear that the marks above do not reach (release binary,
+/// at about 1 MB): uncued quotes after which the text opens its own clause each walked
+/// back over every earlier quote of their paragraph (49 s); each headline quote searched
+/// every attributed body quote, lowercasing it anew, and a feed's headline field has no
+/// length limit (43 s); and a speaker phrase of one 60 KB "word" was copied to every quote
+/// sharing it (over 1 GB of heap at 120 KB, out of memory at 250 KB).
+#[test]
+fn quote_attribution_stays_linear_on_repeated_shapes() {
+    const SIZE: usize = 500_000;
+    let uncued = "\"Go home.\" That said it. ".repeat(SIZE / 25);
+    let headline = (0..SIZE / 14)
+        .map(|i| format!("\"zq{i}\" "))
+        .collect::<String>();
+    let repeated = serde_json::json!({
+        "id": "hostile-headline-quotes",
+        "headline": headline,
+        "body": "\"We go home now,\" said Ann Lee. ".repeat(SIZE / 32),
+    })
+    .to_string();
+    let cases = [
+        (
+            "uncued quotes opening clauses, one paragraph",
+            uncued.into_bytes(),
+        ),
+        (
+            "headline quotes x attributed body quotes",
+            repeated.into_bytes(),
+        ),
+    ];
+    let longest = cases.iter().map(|(_, b)| b.len()).max().unwrap_or(0);
+    let benign = benign_time(longest);
+    for (label, bytes) in cases {
+        let label = format!("quotes: {label}");
+        let run = hostile(&label, bytes, benign);
+        let record = assert_record(&label, &run);
+        assert!(
+            record.quotes.len() > 10_000,
+            "{label}: {} quotes",
+            record.quotes.len()
+        );
+    }
+
+    // Memory: a 60 KB speaker phrase before the first of 3,000 quotes.
+    let speaker = format!("X{}", "a".repeat(60_000));
+    let story = format!(
+        "Talks\n\n{speaker} said: \"We go home now.\" {}\n",
+        "\"We go home now.\" ".repeat(3_000)
+    );
+    let benign = benign_time(story.len());
+    let label = "quotes: a 60 KB speaker phrase shared by 3,000 quotes";
+    let run = hostile(label, story.into_bytes(), benign);
+    let record = assert_record(label, &run);
+    assert!(
+        record
+            .quotes
+            .iter()
+            .all(|q| q.speaker.as_ref().is_none_or(|s| s.len() <= 160)),
+        "{label}: an overlong speaker was kept"
+    );
+}
+
 // ---------------------------------------------------------------------------------------
 // HTML nested 100,000 deep.
 // ---------------------------------------------------------------------------------------

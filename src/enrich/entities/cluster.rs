@@ -446,9 +446,12 @@ fn to_entity(
     let kind = correct_misc_organisation(voted, cands[e.canonical].text, gaz);
     let mut titles: Vec<String> = Vec::new();
     if kind == EntityType::Per {
+        // Titles equal but for ASCII case are one; a set, since a person mentioned
+        // 40,000 times with a different title each made the list walk quadratic.
+        let mut seen: rustc_hash::FxHashSet<String> = rustc_hash::FxHashSet::default();
         for &m in &members {
             for t in titles_of(&cands[m].found, fields) {
-                if !titles.iter().any(|x| x.eq_ignore_ascii_case(&t)) {
+                if seen.insert(t.to_ascii_lowercase()) {
                     titles.push(t);
                 }
             }
