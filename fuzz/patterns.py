@@ -17,7 +17,10 @@ duplicate or huge keys, many small objects in an array). A JSON frame escapes th
 text with json.dumps, so the file stays valid JSON; the `*-raw*` frames put the unit in as
 JSON syntax (deep `[` nesting, many small objects, repeated keys), and the `*-unterminated`
 frames leave the body string open: those must be rejected quickly as `malformed_json` (any
-other outcome is reported too). In a unit, `{i}` becomes the repetition's number (`{a}` and
+other outcome is reported too). Two kinds of frame grow a second part with the unit, the
+same number of times: `*-headline-quotes` (the unit in the headline, an attributed quote
+repeated in the body) and `text-speaker` (the unit repeated inside one word, the speaker of
+a story's first quote, then as many unattributed quotes). In a unit, `{i}` becomes the repetition's number (`{a}` and
 `{A}` its letters, `{g}` ten vowels one letter from the previous repetition's) and `{{`,
 `}}` are literal braces.
 
@@ -28,7 +31,10 @@ other outcome is reported too). In a unit, `{i}` becomes the repetition's number
 A measurement on a possibly busy machine, not a test: confirm a flagged unit by hand at more
 sizes before calling it super-linear. The HTML, text and NewsML units of the catalogue are
 the cases that were super-linear before session 14's fixes; the ninjs and JSON units put
-those, and the JSON shapes (long lists, keys, nesting), through the two JSON parsers.
+those, and the JSON shapes (long lists, keys, nesting), through the two JSON parsers. The
+units marked session 15 are the quote and entity shapes fixed then (quotes walking back over
+their paragraph, headline quotes x body quotes, a huge speaker word shared by every quote,
+a person's titles deduplicated by a walk).
 """
 import argparse
 import json
@@ -133,6 +139,18 @@ CATALOGUE = [
     ("json-raw-object", '"k{i}": 1, '),
     ("json-raw-object", '"body": "x", '),
     ("json-unterminated", "Line {a} "),
+    # Session 15: uncued quotes whose next sentence opens its own clause, one paragraph.
+    ("text", '"Go home." That said it. '),
+    ("ninjs-body_text", '"Go home." That said it. '),
+    ("json-body", '"Go home." That said it. '),
+    # Session 15: headline quotes x attributed body quotes (a feed's headline is unbounded).
+    ("ninjs-headline-quotes", '"zq{i}" '),
+    ("json-headline-quotes", '"zq{i}" '),
+    # Session 15: one huge word as the first quote's speaker, shared by the quotes after it.
+    ("text-speaker", "a"),
+    # Session 15: thousands of distinct titles of one person.
+    ("text", "{A}{a} Minister John Kerry. "),
+    ("ninjs-body_text", "{A}{a} Minister John Kerry. "),
 ]
 
 # Pieces random units are made of.
@@ -197,6 +215,8 @@ def repeat(unit, n):
 
 
 TEXT_BODY = f"GENEVA (Reuters) - {STORY}"
+# The body quote of the `*-headline-quotes` frames, repeated as often as the unit.
+ATTRIBUTED = '"We go home now," said Ann Lee. '
 HTML_BODY = f"<p>{TEXT_BODY}</p>"
 NINJS = {
     "uri": "urn:newsml:example.org:20240115:talks", "type": "text",
@@ -249,6 +269,9 @@ JSON_FRAMES = {
     "ninjs-headline": lambda p: ninjs(headline="".join(p), body_text=TEXT_BODY),
     "ninjs-both": lambda p: ninjs(
         headline="".join(p), body_text=TEXT_BODY + "\n\n" + "".join(p)
+    ),
+    "ninjs-headline-quotes": lambda p: ninjs(
+        headline="".join(p), body_text=TEXT_BODY + "\n\n" + ATTRIBUTED * len(p)
     ),
     "ninjs-headlines": lambda p: ninjs(
         headline=None, body_text=TEXT_BODY,
@@ -305,6 +328,9 @@ JSON_FRAMES = {
     "json-both": lambda p: envelope(
         headline="".join(p), body=TEXT_BODY + "\n\n" + "".join(p)
     ),
+    "json-headline-quotes": lambda p: envelope(
+        headline="".join(p), body=TEXT_BODY + "\n\n" + ATTRIBUTED * len(p)
+    ),
     "json-byline": lambda p: envelope(byline="".join(p)),
     "json-bylines": lambda p: envelope(byline=p),
     "json-published": lambda p: envelope(published="".join(p)),
@@ -323,6 +349,14 @@ JSON_FRAMES = {
     ),
 }
 
+# Text frames that grow more than the unit: from the list of repetitions `p` to the body.
+TEXT_FRAMES = {
+    # The repetitions make one word, the speaker of the first quote; as many quotes follow.
+    "text-speaker": lambda p: (
+        "X" + "".join(p) + ' said: "We go home now." ' + '"We go home now." ' * len(p)
+    ),
+}
+
 # The outcome a frame must have whatever its unit (the file is broken by construction).
 EXPECTED = {"ninjs-unterminated": "malformed_json", "json-unterminated": "malformed_json"}
 
@@ -331,6 +365,8 @@ def build(fmt, unit, n):
     """The story of `n` repetitions of `unit` in the frame `fmt`."""
     if fmt in JSON_FRAMES:
         return JSON_FRAMES[fmt](pieces(unit, n))
+    if fmt in TEXT_FRAMES:
+        return frame("text", TEXT_FRAMES[fmt](pieces(unit, n)))
     return frame(fmt, repeat(unit, n))
 
 

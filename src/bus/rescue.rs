@@ -17,9 +17,10 @@
 //! window store one), and only then acks the advisory; a failure naks it for a retry.
 //!
 //! Limits: a worker killed, or cut off for longer than `ack_wait`, between publishing a
-//! record and acking it on the last delivery leaves a record and a dead letter; the
-//! stories batched behind a stalled one on its thread are redelivered with it and may
-//! reach `max_deliver` too; a story no longer in the input stream (a limit removed it)
+//! record and acking it on the last delivery leaves a record and a dead letter; with
+//! `pipeline.parallelism` 1, the stories batched behind a stalled one on its thread are
+//! redelivered with it and may reach `max_deliver` too (with more threads the others
+//! finish them in the drain); a story no longer in the input stream (a limit removed it)
 //! cannot be dead-lettered and is logged as an error; the rescued story is not deleted
 //! from the input stream.
 //!
