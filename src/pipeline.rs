@@ -392,52 +392,68 @@ impl<'a> CpuStage<'a> {
     }
 }
 
-/// The stories each thread of a stage has taken but not started. A thread works through
-/// its own; once the input is closed, the threads finish what the others still hold, so
-/// the stories batched behind one that stalls its thread are not held back with it (they
-/// are published before the stalled worker exits, rather than redelivered with it).
-struct Taken<I> {
-    queues: Vec<Mutex<VecDeque<Envelope<I>>>>,
+/// Each thread's take: the stories it has taken but not started, and the results it has
+/// finished but not yet sent (a take's results go on together). A thread works through its
+/// own; once the input is closed, the threads also finish and send what the others still
+/// hold, so the stories taken with one that stalls its thread, before it or after it, are
+/// not held back with it (they are published before the stalled worker exits, rather than
+/// redelivered with it).
+struct Taken<I, O> {
+    todo: Vec<Mutex<VecDeque<Envelope<I>>>>,
+    done: Vec<Mutex<Vec<Envelope<O>>>>,
 }
 
-impl<I> Taken<I> {
+fn locked<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl<I, O> Taken<I, O> {
     fn new(threads: usize) -> Self {
+        let threads = threads.max(1);
         Self {
-            queues: (0..threads.max(1)).map(|_| Mutex::default()).collect(),
+            todo: (0..threads).map(|_| Mutex::default()).collect(),
+            done: (0..threads).map(|_| Mutex::default()).collect(),
         }
     }
 
-    fn queue(&self, n: usize) -> std::sync::MutexGuard<'_, VecDeque<Envelope<I>>> {
-        let n = n.min(self.queues.len() - 1);
-        self.queues[n]
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
+    fn index(&self, n: usize) -> usize {
+        n.min(self.todo.len() - 1)
     }
 
     /// Thread `n` takes `batch`.
     fn put(&self, n: usize, batch: Vec<Envelope<I>>) {
-        self.queue(n).extend(batch);
+        locked(&self.todo[self.index(n)]).extend(batch);
     }
 
     /// The next story thread `n` took and has not started.
     fn next(&self, n: usize) -> Option<Envelope<I>> {
-        self.queue(n).pop_front()
+        locked(&self.todo[self.index(n)]).pop_front()
     }
 
     /// A story any thread took and has not started.
     fn any(&self) -> Option<Envelope<I>> {
-        (0..self.queues.len()).find_map(|n| self.next(n))
+        (0..self.todo.len()).find_map(|n| self.next(n))
+    }
+
+    /// Thread `n` finished `result`.
+    fn finish(&self, n: usize, result: Envelope<O>) {
+        locked(&self.done[self.index(n)]).push(result);
+    }
+
+    /// The results thread `n` finished and nobody has sent yet.
+    fn finished(&self, n: usize) -> Vec<Envelope<O>> {
+        std::mem::take(&mut *locked(&self.done[self.index(n)]))
     }
 }
 
 /// Thread `n` of a CPU stage: takes, works and sends until the input is closed and empty,
-/// then finishes what other threads took and have not started; marks each story it holds
-/// on the stage's watch.
+/// then finishes and sends what the other threads took and have not started or sent;
+/// marks each story it holds on the stage's watch.
 fn run_stage_thread<R, I, O, F>(
     stage: &CpuStage<'_>,
     n: usize,
     rx: &Mutex<mpsc::Receiver<R>>,
-    taken: &Taken<I>,
+    taken: &Taken<I, O>,
     tx: &mpsc::Sender<Envelope<O>>,
     work: &F,
 ) where
@@ -452,14 +468,16 @@ fn run_stage_thread<R, I, O, F>(
         done
     };
     while take_next(rx, taken, n, stage.threads) {
-        let mut done = Vec::new();
         while let Some(envelope) = taken.next(n) {
-            done.push(marked(envelope));
+            taken.finish(n, marked(envelope));
         }
-        send_all(stage.name, tx, done);
+        send_all(stage.name, tx, taken.finished(n));
     }
     while let Some(envelope) = taken.any() {
         send_all(stage.name, tx, vec![marked(envelope)]);
+    }
+    for other in 0..stage.threads {
+        send_all(stage.name, tx, taken.finished(other));
     }
 }
 
@@ -477,9 +495,9 @@ fn send_all<O>(stage: &'static str, tx: &mpsc::Sender<Envelope<O>>, done: Vec<En
 
 /// Waits for the next envelope and puts it, with its share of those queued behind it, in
 /// thread `n`'s taken queue; false once the input is closed and empty.
-fn take_next<R, I>(
+fn take_next<R, I, O>(
     rx: &Mutex<mpsc::Receiver<R>>,
-    taken: &Taken<I>,
+    taken: &Taken<I, O>,
     n: usize,
     threads: usize,
 ) -> bool
@@ -832,7 +850,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn stories_taken_behind_a_stuck_one_are_finished_by_the_other_threads() {
+    async fn stories_taken_with_a_stuck_one_are_finished_and_sent_by_the_other_threads() {
         let (in_tx, in_rx) = mpsc::channel::<Envelope<u32>>(16);
         for n in 0..10 {
             in_tx.send(envelope(Ok(n))).await.unwrap();
@@ -841,12 +859,13 @@ mod tests {
         let (out_tx, mut out_rx) = mpsc::channel::<Envelope<u32>>(16);
         let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
         let release_rx = Mutex::new(release_rx);
-        // Story 0 holds its thread (as a stalled story would) until released; the first
-        // take is 0 to 4 (five of the ten queued for two threads).
+        // Story 2 holds its thread (as a stalled story would) until released; the first
+        // take is 0 to 4 (five of the ten queued for two threads), so 0 and 1 are done
+        // before it and 3 and 4 wait behind it.
         let stage = tokio::task::spawn_blocking(move || {
             let watch = StallWatch::new();
-            let stuck_at_zero = |_: &InputMeta, _: &Bytes, n: u32| {
-                if n == 0 {
+            let stuck_at_two = |_: &InputMeta, _: &Bytes, n: u32| {
+                if n == 2 {
                     let _ = release_rx
                         .lock()
                         .unwrap()
@@ -854,7 +873,7 @@ mod tests {
                 }
                 Ok(n)
             };
-            run_cpu_stage(&CpuStage::new("t", 2, &watch), in_rx, out_tx, stuck_at_zero);
+            run_cpu_stage(&CpuStage::new("t", 2, &watch), in_rx, out_tx, stuck_at_two);
         });
         let mut seen = Vec::new();
         for _ in 1..10 {
@@ -864,9 +883,9 @@ mod tests {
             seen.push(next.unwrap().item.unwrap());
         }
         seen.sort_unstable();
-        assert_eq!(seen, (1..10).collect::<Vec<_>>());
+        assert_eq!(seen, [0, 1, 3, 4, 5, 6, 7, 8, 9]);
         release_tx.send(()).unwrap();
-        assert_eq!(out_rx.recv().await.unwrap().item.unwrap(), 0);
+        assert_eq!(out_rx.recv().await.unwrap().item.unwrap(), 2);
         assert!(out_rx.recv().await.is_none());
         stage.await.unwrap();
     }

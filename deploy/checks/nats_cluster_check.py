@@ -211,8 +211,8 @@ async def scenario(urls: list[str]) -> None:
         "stories.dead", story, timeout=5,
         headers={"Wire-Enricher-Error": "parse", "Wire-Enricher-Original-Id": "check-story-2"})).data)
     check(dead.get("stream") == "STORIES_DEAD", "worker publishes a dead letter to STORIES_DEAD")
-    # The rescue (src/bus/rescue.rs): the durable's max-deliveries advisories on a queue
-    # group, and the stored story read back by its sequence.
+    # The rescue (src/bus/rescue.rs): the stored story read back by its sequence, and
+    # the durable's max-deliveries advisories pulled from the stream that keeps them.
     seq = info.get("state", {}).get("first_seq")
     got = await api(worker, "$JS.API.STREAM.MSG.GET.STORIES_RAW", {"seq": seq})
     check(base64.b64decode(got.get("message", {}).get("data", "")) == story,

@@ -201,6 +201,12 @@ pub async fn ensure_streams(
             duplicate_window: config.output.duplicate_window,
             ..Default::default()
         },
+        // Before the first pull, so the server's first max-deliveries advisory is kept.
+        super::rescue::advisory_stream_config(
+            &config.input.stream,
+            &config.input.durable,
+            config.input.replicas,
+        ),
     ];
     for want in wanted {
         ensure_stream(js, want).await?;

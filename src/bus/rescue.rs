@@ -49,8 +49,13 @@ const ADVISORY_MAX_AGE: Duration = Duration::from_secs(7 * 24 * 3600);
 const FETCH_BATCH: usize = 16;
 const FETCH_EXPIRES: Duration = Duration::from_secs(5);
 
-/// Delay before a failed rescue's advisory is delivered again.
-const RETRY_DELAY: Duration = Duration::from_secs(5);
+/// Delay before a failed rescue's advisory is delivered again: 5 s after the first
+/// attempt, doubling, at most 5 minutes (a dead letter that can never be stored is
+/// retried until the advisory stream's `max_age`).
+fn retry_delay(attempt: u64) -> Duration {
+    let doublings = u32::try_from(attempt.saturating_sub(1).min(6)).unwrap_or(6);
+    (Duration::from_secs(5) * 2u32.pow(doublings)).min(Duration::from_secs(300))
+}
 
 /// The subject of the durable's max-deliveries advisories.
 pub fn advisory_subject(stream: &str, durable: &str) -> String {
@@ -60,6 +65,24 @@ pub fn advisory_subject(stream: &str, durable: &str) -> String {
 /// The stream that keeps the advisories of the input stream's durable.
 pub fn advisory_stream(input_stream: &str) -> String {
     format!("{input_stream}_MAX_DELIVERIES")
+}
+
+/// The advisory stream as the worker creates it when missing (the source creates it with
+/// the other streams before its first pull, the rescue again before its own): a work
+/// queue of `durable`'s max-deliveries advisories on `input_stream`, kept 7 days.
+pub fn advisory_stream_config(
+    input_stream: &str,
+    durable: &str,
+    replicas: usize,
+) -> stream::Config {
+    stream::Config {
+        name: advisory_stream(input_stream),
+        subjects: vec![advisory_subject(input_stream, durable)],
+        retention: RetentionPolicy::WorkQueue,
+        max_age: ADVISORY_MAX_AGE,
+        num_replicas: replicas,
+        ..Default::default()
+    }
 }
 
 /// The durable the workers share on the advisory stream.
@@ -144,6 +167,15 @@ impl fmt::Debug for Rescue {
     }
 }
 
+/// How a run of pulls ended.
+enum Pulled {
+    Cancelled,
+    /// A pull failed after at least one had succeeded: the retry delay starts over.
+    FailedAfterPulling,
+    /// The first pull failed: the retry delay keeps growing.
+    FailedAtOnce,
+}
+
 /// What one rescue did.
 enum Rescued {
     DeadLettered,
@@ -174,12 +206,11 @@ impl Rescue {
                 consumer = self.consumer() => consumer,
             };
             match consumer {
-                Ok(consumer) => {
-                    failures = 0;
-                    if self.pull_until_failure(&consumer, &token).await {
-                        break;
-                    }
-                }
+                Ok(consumer) => match self.pull_until_failure(&consumer, &token).await {
+                    Pulled::Cancelled => break,
+                    Pulled::FailedAfterPulling => failures = 0,
+                    Pulled::FailedAtOnce => {}
+                },
                 Err(error) => {
                     tracing::warn!(error = %super::error_chain(&error), "Cannot set up the max-deliveries rescue, retrying.");
                 }
@@ -196,14 +227,7 @@ impl Rescue {
         let name = advisory_stream(&self.stream);
         super::nats::ensure_stream(
             &self.js,
-            stream::Config {
-                name: name.clone(),
-                subjects: vec![advisory_subject(&self.stream, &self.durable)],
-                retention: RetentionPolicy::WorkQueue,
-                max_age: ADVISORY_MAX_AGE,
-                num_replicas: self.replicas,
-                ..Default::default()
-            },
+            advisory_stream_config(&self.stream, &self.durable, self.replicas),
         )
         .await?;
         let durable = rescue_durable(&self.durable);
@@ -230,9 +254,21 @@ impl Rescue {
             .map_err(|e| consumer_error(Box::new(e)))
     }
 
-    /// Pulls and handles advisories until a pull fails (false) or `token` is cancelled
-    /// (true). An advisory taken but not yet settled is redelivered after `ack_wait`.
-    async fn pull_until_failure(&self, consumer: &PullConsumer, token: &CancellationToken) -> bool {
+    /// Pulls and handles advisories until a pull fails or `token` is cancelled. An advisory
+    /// taken but not yet settled is redelivered after `ack_wait`.
+    async fn pull_until_failure(
+        &self,
+        consumer: &PullConsumer,
+        token: &CancellationToken,
+    ) -> Pulled {
+        let mut pulled = false;
+        let failed = |pulled: bool| {
+            if pulled {
+                Pulled::FailedAfterPulling
+            } else {
+                Pulled::FailedAtOnce
+            }
+        };
         loop {
             let request = consumer
                 .batch()
@@ -240,36 +276,40 @@ impl Rescue {
                 .expires(FETCH_EXPIRES)
                 .messages();
             let mut batch = tokio::select! {
-                _ = token.cancelled() => return true,
+                _ = token.cancelled() => return Pulled::Cancelled,
                 batch = request => match batch {
                     Ok(batch) => batch,
                     Err(error) => {
                         tracing::warn!(%error, "Pull of max-deliveries advisories failed.");
-                        return false;
+                        return failed(pulled);
                     }
                 },
             };
             loop {
                 let next = tokio::select! {
-                    _ = token.cancelled() => return true,
+                    _ = token.cancelled() => return Pulled::Cancelled,
                     next = batch.next() => next,
                 };
                 match next {
                     Some(Ok(message)) => self.handle(message).await,
                     Some(Err(error)) => {
                         tracing::warn!(%error, "Pull of max-deliveries advisories failed.");
-                        return false;
+                        return failed(pulled);
                     }
                     None => break,
                 }
             }
+            pulled = true;
         }
     }
 
     /// Rescues the story one advisory names and settles the advisory.
     async fn handle(&self, message: async_nats::jetstream::Message) {
+        let attempt = message
+            .info()
+            .map_or(1, |info| u64::try_from(info.delivered).unwrap_or(1));
         let settle = match MaxDeliveriesAdvisory::from_json(&message.payload) {
-            Ok(advisory) => self.rescue(&advisory).await,
+            Ok(advisory) => self.rescue(&advisory, attempt).await,
             Err(error) => {
                 tracing::error!(error = %super::error_chain(&error), "Dropping an unreadable max-deliveries advisory.");
                 AckKind::Term
@@ -280,8 +320,9 @@ impl Rescue {
         }
     }
 
-    /// Dead-letters the story `advisory` names; how to settle the advisory.
-    async fn rescue(&self, advisory: &MaxDeliveriesAdvisory) -> AckKind {
+    /// Dead-letters the story `advisory` names, on the advisory's `attempt`-th delivery;
+    /// how to settle the advisory.
+    async fn rescue(&self, advisory: &MaxDeliveriesAdvisory, attempt: u64) -> AckKind {
         let sequence = advisory.stream_seq;
         match self.try_rescue(advisory).await {
             Ok(Rescued::DeadLettered) => {
@@ -299,13 +340,14 @@ impl Rescue {
                     sequence,
                     stream = %advisory.stream,
                     deliveries = advisory.deliveries,
-                    "The server stopped delivering a story that is no longer in the input stream; it is lost."
+                    "The server stopped delivering a story that is no longer in the input stream (a limit removed it, or a late ack settled it); nothing to dead-letter."
                 );
                 AckKind::Ack
             }
             Err(error) => {
-                tracing::warn!(sequence, error = %super::error_chain(&error), "Could not dead-letter a story the server stopped delivering; retrying.");
-                AckKind::Nak(Some(RETRY_DELAY))
+                let delay = retry_delay(attempt);
+                tracing::warn!(sequence, attempt, ?delay, error = %super::error_chain(&error), "Could not dead-letter a story the server stopped delivering; retrying.");
+                AckKind::Nak(Some(delay))
             }
         }
     }
@@ -372,6 +414,14 @@ mod tests {
         assert_eq!(letter.kind, "max_deliveries");
         assert!(letter.message.starts_with("delivered 5 times"));
         assert!(MaxDeliveriesAdvisory::from_json(b"{\"stream\":\"S\"}").is_err());
+    }
+
+    #[test]
+    fn retries_back_off_to_five_minutes() {
+        assert_eq!(retry_delay(1), Duration::from_secs(5));
+        assert_eq!(retry_delay(2), Duration::from_secs(10));
+        assert_eq!(retry_delay(7), Duration::from_secs(300));
+        assert_eq!(retry_delay(u64::MAX), Duration::from_secs(300));
     }
 
     #[test]

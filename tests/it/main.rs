@@ -887,6 +887,16 @@ async fn stories_the_server_stops_delivering_are_dead_lettered() {
         topology,
         js,
     } = Scene::with_input_stream().await;
+    // The advisory stream as provisioning creates it (deploy/nats/provision.sh): servers
+    // from 2.10.22 send the advisories when ack_wait runs out after the fetch below,
+    // before the worker is up to create it.
+    js.create_stream(wire_enricher::bus::rescue::advisory_stream_config(
+        &topology.input_stream,
+        &topology.durable,
+        1,
+    ))
+    .await
+    .expect("create the advisory stream");
     // The durable as a worker with max_deliver = 1 creates it.
     let ack_wait = Duration::from_secs(1);
     let consumer = js
@@ -905,9 +915,7 @@ async fn stories_the_server_stops_delivering_are_dead_lettered() {
     let stories = generated_stories(3);
     publish_all(&js, &topology.input_subject, &stories).await;
     // A worker takes two stories and dies before settling them: their only delivery is
-    // spent, so the server will never deliver them again. Its advisories may go out
-    // before the worker below is up (servers from 2.10.22 send them when ack_wait runs
-    // out): the advisory stream keeps them.
+    // spent, so the server will never deliver them again.
     let taken: Vec<Vec<u8>> = consumer
         .fetch()
         .max_messages(2)

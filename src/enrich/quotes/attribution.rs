@@ -25,7 +25,7 @@ const NEAR: usize = 14;
 /// How many tokens before a quote an utterance noun (`statement`, `words`) may be.
 const MAX_GAP: usize = 10;
 /// How many earlier quotes of its paragraph a quote looks back over for a cued one
-/// (without a bound, a paragraph of 40,000 uncued quotes took 45 s: quadratic).
+/// (without a bound, a paragraph of 40,000 uncued quotes took 49 s: quadratic).
 const MAX_QUOTES_BACK: usize = 64;
 
 /// The attribution of one quote.
