@@ -69,6 +69,9 @@ CATALOGUE = [
     ("html", "<svg></p><section><br>"),
     ("html", "<div><xmp></div></xmp>"),
     ("html", "<figure><figcaption>Open caption "),
+    # Session 15: list items alternating nested past the uncounted scan (332 s at 1 MB).
+    ("html", "<li><dd>"),
+    ("html", "<span><li></span></li>"),
     ("text", '"We go home now." '),
     ("text", "Line {a} here\n"),
     ("text", "By Ann {A}\n"),
