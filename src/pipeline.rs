@@ -416,18 +416,14 @@ impl<I, O> Taken<I, O> {
         }
     }
 
-    fn index(&self, n: usize) -> usize {
-        n.min(self.todo.len() - 1)
-    }
-
     /// Thread `n` takes `batch`.
     fn put(&self, n: usize, batch: Vec<Envelope<I>>) {
-        locked(&self.todo[self.index(n)]).extend(batch);
+        locked(&self.todo[n]).extend(batch);
     }
 
     /// The next story thread `n` took and has not started.
     fn next(&self, n: usize) -> Option<Envelope<I>> {
-        locked(&self.todo[self.index(n)]).pop_front()
+        locked(&self.todo[n]).pop_front()
     }
 
     /// A story any thread took and has not started.
@@ -437,12 +433,12 @@ impl<I, O> Taken<I, O> {
 
     /// Thread `n` finished `result`.
     fn finish(&self, n: usize, result: Envelope<O>) {
-        locked(&self.done[self.index(n)]).push(result);
+        locked(&self.done[n]).push(result);
     }
 
     /// The results thread `n` finished and nobody has sent yet.
     fn finished(&self, n: usize) -> Vec<Envelope<O>> {
-        std::mem::take(&mut *locked(&self.done[self.index(n)]))
+        std::mem::take(&mut *locked(&self.done[n]))
     }
 }
 
@@ -849,13 +845,18 @@ mod tests {
         stage.await.unwrap();
     }
 
+    /// A stage input holding stories `0..n`, already closed.
+    async fn closed_after(n: u32) -> mpsc::Receiver<Envelope<u32>> {
+        let (in_tx, in_rx) = mpsc::channel::<Envelope<u32>>(16);
+        for k in 0..n {
+            in_tx.send(envelope(Ok(k))).await.unwrap();
+        }
+        in_rx
+    }
+
     #[tokio::test]
     async fn stories_taken_with_a_stuck_one_are_finished_and_sent_by_the_other_threads() {
-        let (in_tx, in_rx) = mpsc::channel::<Envelope<u32>>(16);
-        for n in 0..10 {
-            in_tx.send(envelope(Ok(n))).await.unwrap();
-        }
-        drop(in_tx);
+        let in_rx = closed_after(10).await;
         let (out_tx, mut out_rx) = mpsc::channel::<Envelope<u32>>(16);
         let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
         let release_rx = Mutex::new(release_rx);
@@ -892,11 +893,7 @@ mod tests {
 
     #[tokio::test]
     async fn cpu_stage_threads_work_at_the_same_time() {
-        let (in_tx, in_rx) = mpsc::channel::<Envelope<u32>>(16);
-        for n in 0..10 {
-            in_tx.send(envelope(Ok(n))).await.unwrap();
-        }
-        drop(in_tx);
+        let in_rx = closed_after(10).await;
         let (out_tx, mut out_rx) = mpsc::channel::<Envelope<u32>>(16);
         // The first story waits (up to 10 s) until a second story is being worked on:
         // only a second thread of the stage can start one meanwhile.

@@ -127,6 +127,19 @@ async def api(nc, subject: str, payload: dict | bytes | None = None, timeout: fl
     return json.loads(msg.data)
 
 
+async def pull_one(nc, stream: str, durable: str):
+    """One message pulled from a durable. A pull delivery carries the stream's reply
+    subject ($JS.ACK...), which nats-py's request() does not route back: a plain inbox
+    subscription instead."""
+    inbox = nc.new_inbox()
+    sub = await nc.subscribe(inbox)
+    await nc.publish(f"$JS.API.CONSUMER.MSG.NEXT.{stream}.{durable}",
+                     json.dumps({"batch": 1, "expires": 3_000_000_000}).encode(), reply=inbox)
+    msg = await sub.next_msg(timeout=5)
+    await sub.unsubscribe()
+    return msg
+
+
 async def wait_for_jetstream(nc, deadline: float) -> bool:
     while time.monotonic() < deadline:
         try:
@@ -189,14 +202,7 @@ async def scenario(urls: list[str]) -> None:
     check("error" not in info, "worker reads STORIES_RAW info")
     cinfo = await api(worker, "$JS.API.CONSUMER.INFO.STORIES_RAW.wire-enricher")
     check(cinfo.get("num_pending") == 1, f"durable shows 1 pending story (lag) ({cinfo.get('num_pending')})")
-    # A pull delivery carries the stream's reply subject ($JS.ACK...), which nats-py's
-    # request() does not route back: use a plain inbox subscription instead.
-    inbox = worker.new_inbox()
-    sub = await worker.subscribe(inbox)
-    await worker.publish("$JS.API.CONSUMER.MSG.NEXT.STORIES_RAW.wire-enricher",
-                         json.dumps({"batch": 1, "expires": 3_000_000_000}).encode(), reply=inbox)
-    msg = await sub.next_msg(timeout=5)
-    await sub.unsubscribe()
+    msg = await pull_one(worker, "STORIES_RAW", "wire-enricher")
     check(msg.data == story and msg.reply.startswith("$JS.ACK.STORIES_RAW.wire-enricher."),
           f"worker pulls the story (ack subject {msg.reply})")
     record = json.dumps({"schema_version": 1, "id": "check-story-1"}).encode()
@@ -225,12 +231,7 @@ async def scenario(urls: list[str]) -> None:
     await ops.publish("$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.STORIES_RAW.wire-enricher",
                       json.dumps(advisory).encode())
     await ops.flush()
-    rescue_inbox = worker.new_inbox()
-    rescue_sub = await worker.subscribe(rescue_inbox)
-    await worker.publish("$JS.API.CONSUMER.MSG.NEXT.STORIES_RAW_MAX_DELIVERIES.wire-enricher-rescue",
-                         json.dumps({"batch": 1, "expires": 3_000_000_000}).encode(), reply=rescue_inbox)
-    kept = await rescue_sub.next_msg(timeout=5)
-    await rescue_sub.unsubscribe()
+    kept = await pull_one(worker, "STORIES_RAW_MAX_DELIVERIES", "wire-enricher-rescue")
     check(json.loads(kept.data).get("stream_seq") == seq
           and kept.reply.startswith("$JS.ACK.STORIES_RAW_MAX_DELIVERIES.wire-enricher-rescue."),
           "worker pulls a kept max-deliveries advisory from the rescue durable")

@@ -33,6 +33,7 @@ use std::time::Duration;
 use async_nats::jetstream::consumer::{pull, AckPolicy, PullConsumer};
 use async_nats::jetstream::stream::{self, RetentionPolicy};
 use async_nats::jetstream::AckKind;
+use backon::BackoffBuilder;
 use futures::StreamExt;
 use serde::Deserialize;
 use thiserror::Error;
@@ -53,8 +54,14 @@ const FETCH_EXPIRES: Duration = Duration::from_secs(5);
 /// attempt, doubling, at most 5 minutes (a dead letter that can never be stored is
 /// retried until the advisory stream's `max_age`).
 fn retry_delay(attempt: u64) -> Duration {
-    let doublings = u32::try_from(attempt.saturating_sub(1).min(6)).unwrap_or(6);
-    (Duration::from_secs(5) * 2u32.pow(doublings)).min(Duration::from_secs(300))
+    let retry = usize::try_from(attempt.saturating_sub(1)).unwrap_or(usize::MAX);
+    backon::ExponentialBuilder::default()
+        .with_min_delay(Duration::from_secs(5))
+        .with_max_delay(Duration::from_secs(300))
+        .with_max_times(usize::MAX)
+        .build()
+        .nth(retry.min(32))
+        .unwrap_or(Duration::from_secs(300))
 }
 
 /// The subject of the durable's max-deliveries advisories.

@@ -842,14 +842,7 @@ async fn records_that_cannot_be_published_are_retried_then_dead_lettered() {
         worker.log()
     );
     for letter in &dead {
-        assert_eq!(
-            header(letter, "Wire-Enricher-Error").as_deref(),
-            Some("publish_failed")
-        );
-        assert_eq!(
-            header(letter, "Wire-Enricher-Delivered").as_deref(),
-            Some("2")
-        );
+        assert_dead_letter(letter, "publish_failed", "2");
         assert!(stories
             .iter()
             .any(|s| s.as_slice() == letter.payload.as_ref()));
@@ -949,14 +942,7 @@ async fn stories_the_server_stops_delivering_are_dead_lettered() {
         worker.log()
     );
     for letter in &dead {
-        assert_eq!(
-            header(letter, "Wire-Enricher-Error").as_deref(),
-            Some("max_deliveries")
-        );
-        assert_eq!(
-            header(letter, "Wire-Enricher-Delivered").as_deref(),
-            Some("1")
-        );
+        assert_dead_letter(letter, "max_deliveries", "1");
         assert!(header(letter, "Wire-Enricher-Original-Sequence").is_some());
         assert!(taken
             .iter()

@@ -572,6 +572,19 @@ pub(crate) fn header(message: &jetstream::message::StreamMessage, name: &str) ->
     message.headers.get(name).map(|v| v.as_str().to_owned())
 }
 
+/// Asserts a dead letter's reason kind and delivery count headers.
+pub(crate) fn assert_dead_letter(
+    letter: &jetstream::message::StreamMessage,
+    kind: &str,
+    delivered: &str,
+) {
+    assert_eq!(header(letter, "Wire-Enricher-Error").as_deref(), Some(kind));
+    assert_eq!(
+        header(letter, "Wire-Enricher-Delivered").as_deref(),
+        Some(delivered)
+    );
+}
+
 /// `count` distinct plain-text wire stories; no stage quality is assumed, only that each
 /// parses (non-empty UTF-8 under the size limit).
 pub(crate) fn generated_stories(count: usize) -> Vec<Vec<u8>> {
